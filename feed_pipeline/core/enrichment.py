@@ -1,0 +1,122 @@
+"""What the two AI stages take and give back, whichever classifier (Gemini or offline) answers."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(slots=True, frozen=True)
+class IndustryInput:
+    """Stage 1 input: the job text the model classifies. `input_hash` keys the cache."""
+
+    job_key: str
+    title: str
+    company: str
+    description: str
+    locations: tuple[str, ...] = ()
+    employment_type: str | None = None
+    tags: tuple[str, ...] = ()
+    input_hash: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class IndustryResult:
+    job_key: str
+    industry: str
+    confidence: float
+    ai_title: str
+    ai_description: str
+    skills: tuple[str, ...] = ()
+    tech_stack: tuple[str, ...] = ()
+    seniority: str | None = None
+    remote_policy: str | None = None
+    application_deadline: str | None = None  # ISO date when the text states one
+
+
+@dataclass(slots=True, frozen=True)
+class FunctionInput:
+    """Stage 2 input: one job of a known industry, described by its standardized stage 1 fields."""
+
+    job_key: str
+    ai_title: str
+    ai_description: str
+    skills: tuple[str, ...] = ()
+    input_hash: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class FunctionResult:
+    job_key: str
+    job_function: str
+    confidence: float
+
+
+@dataclass(slots=True, frozen=True)
+class EnrichmentFailure:
+    """The classifier could not produce a valid answer for this job after its retries."""
+
+    job_key: str
+    error: str
+
+
+@dataclass(slots=True)
+class AIUsage:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    estimated_cost_usd: float = 0.0
+    quota_exhausted: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_hits": self.cache_hits,
+            "retries": self.retries,
+            "estimated_cost_usd": round(self.estimated_cost_usd, 6),
+            "quota_exhausted": self.quota_exhausted,
+        }
+
+
+class Classifier(Protocol):
+    """One interface for Gemini and the offline classifier; the assets cannot tell them apart.
+
+    Both methods yield results batch by batch as they arrive so the caller can persist them at once
+    (a run killed halfway keeps what it paid for). Every input job appears exactly once across the
+    yielded batches, as a result or as an `EnrichmentFailure`.
+    """
+
+    model_name: str
+    prompt_version: str
+    usage: AIUsage
+
+    def classify_industries(
+        self, jobs: Sequence[IndustryInput]
+    ) -> Iterator[list[IndustryResult | EnrichmentFailure]]: ...
+
+    def classify_functions(
+        self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
+    ) -> Iterator[list[FunctionResult | EnrichmentFailure]]: ...
+
+
+@dataclass(slots=True, frozen=True)
+class Taxonomy:
+    """Industries, each with its functions and the keywords the offline classifier scores against."""
+
+    industries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # industry -> functions
+    industry_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    function_keywords: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    version: str = "1"
+
+    def functions_of(self, industry: str) -> tuple[str, ...]:
+        return self.industries.get(industry, ())
+
+    def has_industry(self, industry: str | None) -> bool:
+        return industry in self.industries
+
+    def has_function(self, industry: str | None, function: str | None) -> bool:
+        return function in self.industries.get(industry or "", ())

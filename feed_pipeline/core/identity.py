@@ -1,0 +1,65 @@
+"""Stable identities: `job_key` names a posting across runs, `content_hash` says whether the AI must look again."""
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from feed_pipeline.core.jobs import JobRecord
+
+TRACKING_PARAMS = frozenset(
+    {"source", "src", "ref", "referrer", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "trk", "tracking",
+     "campaign", "affid", "aff_id", "publisher", "from", "sid", "clickid", "_hsenc", "_hsmi", "igshid"}
+)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL without tracking parameters, fragment, or case noise in scheme and host."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    query.sort()
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def make_job_key(feed_id: str, source_id: str | None, url: str | None) -> str:
+    """Hash of the feed and the source's own id, or of the canonical URL when the source gives no id."""
+    if source_id and source_id.strip():
+        return _digest(feed_id, "id", source_id.strip())
+    canon = canonical_url(url)
+    if not canon:
+        raise ValueError("a job needs a source id or a url to have an identity")
+    return _digest(feed_id, "url", canon)
+
+
+def make_content_hash(job: JobRecord) -> str:
+    """Hash of what the AI sees and what the mirror publishes; unchanged hash means no new AI call."""
+    content = {
+        "title": job.title,
+        "company": job.company,
+        "description": job.description,
+        "employment_type": job.employment_type,
+        "locations": sorted(job.locations),
+        "salary": [job.salary_min, job.salary_max, job.salary_currency, job.salary_period],
+        "is_remote": job.is_remote,
+        "url": canonical_url(job.url),
+        "tags": sorted(job.tags),
+    }
+    return _digest(json.dumps(content, sort_keys=True, default=str))
+
+
+def assign_identity(job: JobRecord) -> JobRecord:
+    """Fill `job_key` and `content_hash` in place and return the job."""
+    job.job_key = make_job_key(job.feed_id, job.source_id, job.url)
+    job.content_hash = make_content_hash(job)
+    return job

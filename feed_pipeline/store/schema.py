@@ -1,0 +1,240 @@
+"""Every table, declared once. Alembic migrations create them; queries and tests import them from here."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+UTCDateTime = sa.DateTime(timezone=True)
+
+
+def _job_columns() -> list[sa.Column]:
+    """The JobRecord fields, shared by the stage tables that hold whole jobs."""
+    return [
+        sa.Column("feed_id", sa.String(200), nullable=False),
+        sa.Column("job_key", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("source_id", sa.Text),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("company", sa.Text, nullable=False, server_default=""),
+        sa.Column("description", sa.Text, nullable=False, server_default=""),
+        sa.Column("description_html", sa.Text),
+        sa.Column("url", sa.Text),
+        sa.Column("locations", JSONType, nullable=False),
+        sa.Column("city", sa.Text),
+        sa.Column("state", sa.Text),
+        sa.Column("country", sa.Text),
+        sa.Column("postal_code", sa.Text),
+        sa.Column("employment_type", sa.String(32)),
+        sa.Column("salary_min", sa.Float),
+        sa.Column("salary_max", sa.Float),
+        sa.Column("salary_currency", sa.String(8)),
+        sa.Column("salary_period", sa.String(16)),
+        sa.Column("is_remote", sa.Boolean),
+        sa.Column("posted_at", UTCDateTime),
+        sa.Column("expires_at", UTCDateTime),
+        sa.Column("requisition_id", sa.Text),
+        sa.Column("category", sa.Text),
+        sa.Column("status", sa.Text),
+        sa.Column("tags", JSONType, nullable=False),
+        sa.Column("extra", JSONType, nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("block_key", sa.String(64), nullable=False, server_default=""),
+        sa.Column("member_keys", JSONType, nullable=False),
+        sa.Column("source_ids", JSONType, nullable=False),
+        sa.Column("is_multi_location", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("dedupe_key", sa.String(64), nullable=False, server_default=""),
+    ]
+
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False, server_default="xml"),
+    sa.Column("url", sa.Text),
+    sa.Column("params", JSONType, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("content_hash", sa.String(64)),
+    sa.Column("last_ingest_complete", sa.Boolean),
+    sa.Column("last_complete_ingest_at", UTCDateTime),
+    sa.Column("last_run_id", sa.String(64)),
+    sa.Column("last_run_at", UTCDateTime),
+    sa.Column("last_run_status", sa.String(32)),
+    sa.Column("avg_processing_time_s", sa.Float),
+    sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("consecutive_failure_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# raw_jobs: every posting of the last ingest, rejected ones included (rejection_reason set).
+raw_jobs = sa.Table(
+    "raw_jobs",
+    metadata,
+    *_job_columns(),
+    sa.Column("rejection_reason", sa.String(16)),
+    sa.Column("rejection_detail", sa.Text),
+    sa.Column("ingested_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "job_key"),
+    sa.Index("ix_raw_jobs_feed_block", "feed_id", "block_key"),
+)
+
+# ingests: one row per ingest attempt, so "incomplete" is visible and later stages can ask.
+ingests = sa.Table(
+    "ingests",
+    metadata,
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column("unchanged", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("error", sa.Text),
+    sa.Column("stats", JSONType, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "run_id"),
+)
+
+# deduped_jobs: pass 1 output, one row per merged job (rejected postings excluded).
+deduped_jobs = sa.Table(
+    "deduped_jobs",
+    metadata,
+    *_job_columns(),
+    sa.PrimaryKeyConstraint("feed_id", "job_key"),
+)
+
+# enrichments: pass 2 output plus both AI stages, one row per job after the ai_title merge.
+enrichments = sa.Table(
+    "enrichments",
+    metadata,
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("job_key", sa.String(64), nullable=False),
+    sa.Column("merged_keys", JSONType, nullable=False),  # deduped_jobs keys merged by pass 2
+    sa.Column("locations", JSONType, nullable=False),
+    sa.Column("is_multi_location", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # ok | failed | archived
+    sa.Column("error", sa.Text),
+    sa.Column("model", sa.Text),
+    sa.Column("industry", sa.Text),
+    sa.Column("industry_confidence", sa.Float),
+    sa.Column("ai_title", sa.Text),
+    sa.Column("ai_description", sa.Text),
+    sa.Column("skills", JSONType, nullable=False),
+    sa.Column("tech_stack", JSONType, nullable=False),
+    sa.Column("seniority", sa.Text),
+    sa.Column("remote_policy", sa.Text),
+    sa.Column("application_deadline", sa.Text),
+    sa.Column("job_function", sa.Text),
+    sa.Column("function_confidence", sa.Float),
+    sa.Column("function_status", sa.String(16)),  # ok | failed | skipped
+    sa.Column("function_error", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "job_key"),
+    sa.Index("ix_enrichments_feed_industry", "feed_id", "industry"),
+)
+
+enrichment_cache = sa.Table(
+    "enrichment_cache",
+    metadata,
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("model", sa.String(120), nullable=False),
+    sa.Column("prompt_version", sa.String(32), nullable=False),
+    sa.Column("result", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("input_hash", "stage", "model", "prompt_version"),
+)
+
+# jobs: the source of truth, one row per job ever seen per feed, with its current route.
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    *_job_columns(),
+    sa.Column("industry", sa.Text),
+    sa.Column("industry_confidence", sa.Float),
+    sa.Column("job_function", sa.Text),
+    sa.Column("function_confidence", sa.Float),
+    sa.Column("routing_confidence", sa.Float),
+    sa.Column("ai_title", sa.Text),
+    sa.Column("ai_description", sa.Text),
+    sa.Column("skills", JSONType, nullable=False),
+    sa.Column("tech_stack", JSONType, nullable=False),
+    sa.Column("seniority", sa.Text),
+    sa.Column("remote_policy", sa.Text),
+    sa.Column("route", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("last_run_id", sa.String(64)),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "job_key"),
+    sa.Index("ix_jobs_route", "route", "posted_at"),
+    sa.Index("ix_jobs_feed_route", "feed_id", "route"),
+    sa.Index("ix_jobs_dedupe_key", "dedupe_key"),
+)
+
+# job_route_history: every change of a job's route, so "why is it archived now?" has an answer.
+job_route_history = sa.Table(
+    "job_route_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("job_key", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("route", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("routing_confidence", sa.Float),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Index("ix_job_route_history_job", "feed_id", "job_key"),
+)
+
+# review_decisions: an operator's approve/reject, applied while the content hash is unchanged.
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("job_key", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),  # approve | reject
+    sa.Column("note", sa.Text),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "job_key"),
+)
+
+execution_reports = sa.Table(
+    "execution_reports",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),  # started | success | failure | canceled
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("stages", JSONType, nullable=False),  # stage -> {"duration_s": .., counts...}
+    sa.Column("counts", JSONType, nullable=False),
+    sa.Column("ai_usage", JSONType, nullable=False),
+    sa.Column("mirror", JSONType, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("health_recorded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_execution_reports_feed", "feed_id", "started_at"),
+)
+
+ROUTE_VIEWS = {
+    "open_jobs": "approved",
+    "manual_review_jobs": "manual_review",
+    "archived_jobs": "archived",
+    "rejected_jobs": "rejected",
+    "failed_jobs": "failed",
+}

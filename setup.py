@@ -1,0 +1,43 @@
+"""Packaging for feed_pipeline: runtime pins are compatible ranges, dev tools live in the `dev` extra."""
+from setuptools import find_packages, setup
+
+setup(
+    name="feed_pipeline",
+    version="0.1.0",
+    description="Dagster pipeline: job feeds -> dedupe -> Gemini enrichment -> routing -> Xano mirror",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["feed_pipeline_tests*", "bench*"]),
+    include_package_data=True,
+    package_data={
+        "feed_pipeline": ["data/*", "data/**/*", "store/migrations/*", "store/migrations/**/*", "store/alembic.ini"]
+    },
+    install_requires=[
+        "dagster~=1.13.0",
+        "dagster-webserver~=1.13.0",
+        "dagster-postgres~=0.29.0",
+        "sqlalchemy>=2.0,<2.2",
+        "alembic>=1.13,<2",
+        "psycopg2-binary>=2.9,<3",
+        "lxml>=5,<7",
+        "httpx>=0.27,<1",
+        "google-genai>=1.30,<4",
+        "rapidfuzz>=3.9,<4",
+        "pandas>=2.2,<4",
+        "pydantic>=2.7,<3",
+        "tenacity>=8.2,<10",
+        "click>=8.1,<9",
+        "fastapi>=0.115,<1",
+        "uvicorn>=0.30,<1",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8,<10",
+            "pytest-xdist>=3.6,<4",
+            "hypothesis>=6.100,<7",
+            "schemathesis>=3.30,<5",
+            "ruff>=0.6,<1",
+            "psutil>=5.9,<8",
+        ]
+    },
+    entry_points={"console_scripts": ["feed-pipeline=feed_pipeline.cli:main"]},
+)
