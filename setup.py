@@ -17,7 +17,8 @@ setup(
         "dagster-postgres~=0.29.0",
         "sqlalchemy>=2.0,<2.2",
         "alembic>=1.13,<2",
-        "psycopg2-binary>=2.9,<3",
+        "psycopg2-binary>=2.9,<3",  # dagster-postgres
+        "psycopg[binary]>=3.2,<4",  # SQLAlchemy 2.1 default PostgreSQL driver
         "lxml>=5,<7",
         "httpx>=0.27,<1",
         "google-genai>=1.30,<4",

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-PG_SERVER_URL = os.environ.get("FEED_PIPELINE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+PG_SERVER_URL = os.environ.get("FEED_PIPELINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
 
 def _pg_server_reachable() -> str | None:

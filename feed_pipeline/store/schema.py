@@ -110,7 +110,9 @@ deduped_jobs = sa.Table(
     "deduped_jobs",
     metadata,
     *_job_columns(),
+    sa.Column("run_id", sa.String(64), nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "job_key"),
+    sa.Index("ix_deduped_jobs_feed_block", "feed_id", "block_key"),
 )
 
 # enrichments: pass 2 output plus both AI stages, one row per job after the ai_title merge.
@@ -120,6 +122,7 @@ enrichments = sa.Table(
     sa.Column("feed_id", sa.String(200), nullable=False),
     sa.Column("job_key", sa.String(64), nullable=False),
     sa.Column("merged_keys", JSONType, nullable=False),  # deduped_jobs keys merged by pass 2
+    sa.Column("ai_block_key", sa.String(64), nullable=False, server_default=""),
     sa.Column("locations", JSONType, nullable=False),
     sa.Column("is_multi_location", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -142,6 +145,7 @@ enrichments = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "job_key"),
     sa.Index("ix_enrichments_feed_industry", "feed_id", "industry"),
+    sa.Index("ix_enrichments_feed_ai_block", "feed_id", "ai_block_key"),
 )
 
 enrichment_cache = sa.Table(

@@ -1,0 +1,29 @@
+"""Alembic environment: runs on the connection handed in by `store.db.migrate`, or on the configured URL."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+from feed_pipeline.store.schema import metadata
+
+config = context.config
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        _run(conn)
