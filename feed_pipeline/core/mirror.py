@@ -1,0 +1,359 @@
+"""What the Xano mirror publishes and which writes make Xano an exact copy of a feed's approved jobs.
+
+Pure functions: no HTTP, no Dagster. `resources/xano.py` lists the records, calls `plan_mirror`,
+applies the plan and calls `verify_mirror`.
+
+Identity and scope. A Xano record belongs to feed F only when it carries `feed_id == F` and a non-empty
+string `job_key`. Records of other feeds and records without our `job_key` (typed in by hand, written by
+another integration) are never planned for any write.
+
+Change detection. Every record carries two hashes:
+- `content_hash`: the jobs row's own hash of what the AI sees (`core.identity.make_content_hash`);
+- `record_hash`: a hash of every published field, so a change that leaves the content alone (a new
+  industry from a new prompt, a corrected location) still reaches Xano.
+A record whose two hashes both match is unchanged, whatever Xano did to the stored values (Xano may
+turn `null` into `""` or `0`), so a rerun with nothing changed plans no writes. The Xano table therefore
+needs a column for every name in `XANO_FIELDS` (Xano drops inputs it has no column for).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+# The fields we publish, in a stable order. `job_key`, `feed_id` and the two hashes are the mirror's
+# bookkeeping; the rest is the job as a consumer of the dataset sees it.
+XANO_FIELDS: tuple[str, ...] = (
+    "job_key",
+    "feed_id",
+    "content_hash",
+    "record_hash",
+    "title",
+    "company",
+    "description",
+    "url",
+    "locations",
+    "city",
+    "state",
+    "country",
+    "is_multi_location",
+    "employment_type",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "is_remote",
+    "posted_at",
+    "expires_at",
+    "industry",
+    "job_function",
+    "ai_title",
+    "ai_description",
+    "skills",
+    "tech_stack",
+    "seniority",
+    "remote_policy",
+    "dedupe_key",
+)
+
+_TIMESTAMP_FIELDS = frozenset({"posted_at", "expires_at"})
+_LIST_FIELDS = frozenset({"locations", "skills", "tech_stack"})
+_REQUIRED_TEXT = ("job_key", "feed_id", "content_hash")
+# Xano fills these itself; they never take part in a comparison.
+XANO_OWN_FIELDS = frozenset({"id", "created_at"})
+
+DEFAULT_MAX_DELETE_SHARE = 0.5
+
+
+def epoch_ms(value: Any, *, field_name: str, job_key: str) -> int | None:
+    """A timestamp as Xano stores it: integer epoch milliseconds. Naive datetimes are UTC (SQLite)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"job {job_key}: {field_name}={value!r} is not a timestamp")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"job {job_key}: {field_name}={value!r} is not a finite timestamp")
+        return int(value)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(
+                f"job {job_key}: {field_name}={value!r} is not an ISO timestamp; store datetimes in the jobs table"
+            ) from exc
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return round(value.timestamp() * 1000)
+    if isinstance(value, date):
+        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
+    raise TypeError(f"job {job_key}: {field_name} has type {type(value).__name__}, expected a datetime")
+
+
+def _as_list(value: Any, *, field_name: str, job_key: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):
+        # A JSON column read back as text by a driver that does not decode it.
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, list):
+            return decoded
+    raise TypeError(f"job {job_key}: {field_name} must be a list, got {type(value).__name__}")
+
+
+def _as_number(value: Any, *, field_name: str, job_key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"job {job_key}: {field_name}={value!r} is not a number")
+    if not math.isfinite(value):
+        raise ValueError(f"job {job_key}: {field_name}={value!r} is not finite; Xano cannot store it")
+    return float(value)
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """Hash of every published field except `record_hash` itself, in canonical JSON."""
+    body = {name: record.get(name) for name in XANO_FIELDS if name != "record_hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def to_xano_record(job: Mapping[str, Any]) -> dict[str, Any]:
+    """The Xano record for one row of the `jobs` table (a dict), with JSON-native values only."""
+    job_key = job.get("job_key") or "?"
+    for name in _REQUIRED_TEXT:
+        value = job.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(
+                f"jobs row (feed {job.get('feed_id')!r}, job_key {job_key!r}) has no {name}; "
+                "only rows written by the pipeline can be mirrored"
+            )
+    record: dict[str, Any] = {}
+    for name in XANO_FIELDS:
+        if name == "record_hash":
+            continue
+        value = job.get(name)
+        if name in _TIMESTAMP_FIELDS:
+            value = epoch_ms(value, field_name=name, job_key=job_key)
+        elif name in _LIST_FIELDS:
+            value = [str(item) for item in _as_list(value, field_name=name, job_key=job_key)]
+        elif name in ("salary_min", "salary_max"):
+            value = _as_number(value, field_name=name, job_key=job_key)
+        elif name in ("is_remote",):
+            value = None if value is None else bool(value)
+        elif name == "is_multi_location":
+            value = bool(value)
+        elif value is not None and not isinstance(value, str):
+            value = str(value)
+        record[name] = value
+    if record["title"] is None:
+        record["title"] = ""
+    record["record_hash"] = record_hash(record)
+    return record
+
+
+def _owned_key(record: Mapping[str, Any], feed_id: str) -> str | None:
+    """The record's job_key when it is one of this feed's mirror records, else None."""
+    if record.get("feed_id") != feed_id:
+        return None
+    key = record.get("job_key")
+    return key if isinstance(key, str) and key else None
+
+
+def _same_version(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    return (
+        existing.get("content_hash") == desired["content_hash"]
+        and existing.get("record_hash") == desired["record_hash"]
+    )
+
+
+def changed_fields(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The PATCH body: the published fields whose stored value differs (the hashes always go along)."""
+    patch = {name: desired[name] for name in XANO_FIELDS if existing.get(name) != desired[name]}
+    patch["content_hash"] = desired["content_hash"]
+    patch["record_hash"] = desired["record_hash"]
+    return patch
+
+
+def _record_id(record: Mapping[str, Any]) -> int:
+    rid = record.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, int):
+        raise TypeError(f"Xano record for job_key {record.get('job_key')!r} has no integer id: {rid!r}")
+    return rid
+
+
+@dataclass
+class MirrorPlan:
+    """The writes that turn the feed's Xano records into the desired set.
+
+    `deletes`: records whose job is no longer approved (stale), every copy. `duplicates`: extra copies of
+    a job that stays (always safe to remove). `adds`: full records to POST. `updates`: (Xano id, PATCH
+    body). `unchanged`: jobs already exact. `existing_count`: the feed's own records in Xano, copies
+    included (the base of the delete share).
+    """
+
+    deletes: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    adds: list[dict] = field(default_factory=list)
+    updates: list[tuple[int, dict]] = field(default_factory=list)
+    unchanged: int = 0
+    existing_count: int = 0
+    desired_count: int = 0
+    foreign_count: int = 0  # records of other feeds or without a job_key, left alone
+    desired: dict[str, dict] = field(default_factory=dict, repr=False)  # by job_key, for re-adding
+
+    @property
+    def write_count(self) -> int:
+        return len(self.deletes) + len(self.duplicates) + len(self.adds) + len(self.updates)
+
+    @property
+    def delete_share(self) -> float:
+        """Share of the feed's Xano records the stale deletes would remove."""
+        return len(self.deletes) / self.existing_count if self.existing_count else 0.0
+
+
+def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[str, dict]:
+    """Desired records by job_key; a record of another feed or a repeated key is a caller bug."""
+    by_key: dict[str, dict] = {}
+    for record in desired:
+        key = record.get("job_key")
+        if record.get("feed_id") != feed_id:
+            raise ValueError(
+                f"desired record {key!r} belongs to feed {record.get('feed_id')!r}, not {feed_id!r}; "
+                "pass only this feed's approved jobs"
+            )
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"desired record of feed {feed_id!r} has no job_key: build it with to_xano_record")
+        if "record_hash" not in record or "content_hash" not in record:
+            raise ValueError(f"desired record {key!r} of feed {feed_id!r} lacks its hashes: build it with to_xano_record")
+        if key in by_key:
+            raise ValueError(f"job_key {key!r} appears twice among feed {feed_id!r}'s desired records")
+        by_key[key] = dict(record)
+    return by_key
+
+
+def group_owned(existing: Iterable[Mapping[str, Any]], feed_id: str) -> tuple[dict[str, list[dict]], int]:
+    """This feed's Xano records grouped by job_key (copies in id order), and how many were someone else's."""
+    owned: dict[str, list[dict]] = {}
+    foreign = 0
+    for record in existing:
+        key = _owned_key(record, feed_id)
+        if key is None:
+            foreign += 1
+            continue
+        owned.setdefault(key, []).append(dict(record))
+    for copies in owned.values():
+        copies.sort(key=_record_id)
+    return owned, foreign
+
+
+def plan_mirror(existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], feed_id: str) -> MirrorPlan:
+    """Diff Xano's records (all feeds) against this feed's desired records by job_key and hashes.
+
+    Of several copies of one job the plan keeps an exact one when there is one, else the oldest, and
+    deletes the rest; the kept copy is patched if it is out of date.
+    """
+    wanted = index_desired(desired, feed_id)
+    owned, foreign = group_owned(existing, feed_id)
+    plan = MirrorPlan(
+        existing_count=sum(len(c) for c in owned.values()),
+        desired_count=len(wanted),
+        foreign_count=foreign,
+        desired=wanted,
+    )
+    for key, copies in owned.items():
+        target = wanted.get(key)
+        if target is None:
+            plan.deletes.extend(copies)
+            continue
+        keep = next((c for c in copies if _same_version(c, target)), copies[0])
+        plan.duplicates.extend(c for c in copies if c is not keep)
+        if _same_version(keep, target):
+            plan.unchanged += 1
+        else:
+            plan.updates.append((_record_id(keep), changed_fields(keep, target)))
+    plan.adds.extend(record for key, record in wanted.items() if key not in owned)
+    return plan
+
+
+def check_delete_safety(
+    plan: MirrorPlan,
+    existing_count: int | None = None,
+    *,
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+    ingest_complete: bool = True,
+    allow_mass_delete: bool = False,
+) -> str | None:
+    """Why the plan's stale deletes must not run, or None when they may.
+
+    Blocked when the ingest was incomplete (a missing job may only be missing from a broken download) or
+    when the deletes would remove more than `max_delete_share` of the feed's records in Xano.
+    `allow_mass_delete` lifts both. Duplicate copies are never blocked: removing one loses no job.
+    """
+    if not 0.0 <= max_delete_share <= 1.0:
+        raise ValueError(f"max_delete_share must be between 0 and 1, got {max_delete_share}")
+    if not plan.deletes or allow_mass_delete:
+        return None
+    base = plan.existing_count if existing_count is None else existing_count
+    if not ingest_complete:
+        return (
+            f"the last ingest was incomplete, so {len(plan.deletes)} missing job(s) may only be missing from a "
+            "broken download; deletes skipped. Rerun after a complete ingest, or allow mass delete to force it"
+        )
+    share = len(plan.deletes) / base if base else 1.0
+    if share > max_delete_share:
+        return (
+            f"deleting {len(plan.deletes)} of {base} record(s) ({share:.0%}) exceeds the allowed share "
+            f"{max_delete_share:.0%}; deletes skipped. Check the feed; if the drop is real, rerun with "
+            "allow_mass_delete or a higher max_delete_share"
+        )
+    return None
+
+
+def verify_mirror(
+    existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], feed_id: str
+) -> list[str]:
+    """Human-readable differences between Xano's records of the feed and the desired set; [] = exact copy.
+
+    Compares keys, copies and both hashes. One line per difference, so the list can be long; callers
+    show the first few and the count.
+    """
+    wanted = index_desired(desired, feed_id)
+    owned, _ = group_owned(existing, feed_id)
+    problems: list[str] = []
+    for key, target in wanted.items():
+        copies = owned.get(key)
+        if not copies:
+            problems.append(f"missing in Xano: job_key {key}")
+            continue
+        if len(copies) > 1:
+            ids = ", ".join(str(c.get("id")) for c in copies)
+            problems.append(f"job_key {key} has {len(copies)} copies in Xano (ids {ids})")
+        for copy in copies:
+            if copy.get("content_hash") != target["content_hash"]:
+                problems.append(
+                    f"job_key {key} (id {copy.get('id')}): content_hash {copy.get('content_hash')!r} "
+                    f"!= {target['content_hash']!r}"
+                )
+            elif copy.get("record_hash") != target["record_hash"]:
+                problems.append(
+                    f"job_key {key} (id {copy.get('id')}): record_hash {copy.get('record_hash')!r} "
+                    f"!= {target['record_hash']!r}"
+                )
+    for key, copies in owned.items():
+        if key not in wanted:
+            ids = ", ".join(str(c.get("id")) for c in copies)
+            problems.append(f"stale in Xano (not approved): job_key {key} (ids {ids})")
+    return problems

@@ -1,0 +1,645 @@
+"""Mirrors a feed's approved jobs to a Xano table over HTTP, safely and with as few calls as possible.
+
+`XanoResource` holds the settings; `open_client()` yields a `XanoClient` (one httpx connection pool).
+With an empty `base_url` it first starts the embedded sandbox (feed_pipeline/sandbox) on 127.0.0.1 and
+talks to it through the very same client code: that is what `make run` mirrors into.
+
+How a sync works (`XanoClient.sync_feed`):
+1. List the whole table. Xano's generated `GET /job` has no filter inputs, so every feed's records are
+   read and filtered here by `feed_id`: a sync costs ceil(table size / page_size) list calls (one call
+   when the endpoint answers a bare array), whatever the size of the feed. Keep `page_size` large.
+2. `core.mirror.plan_mirror`: stale records and extra copies of a key to delete, missing jobs to POST,
+   changed ones to PATCH (only the changed fields). A rerun with nothing changed makes no writes.
+3. Safety valve (`core.mirror.check_delete_safety`): when the ingest was incomplete or the stale deletes
+   exceed `max_delete_share` of the feed's records, the stale deletes are skipped, adds and updates
+   (and removal of duplicate copies, which loses nothing) still run, and then `MirrorBlockedError`
+   (carrying the outcome) fails the run loudly. `allow_mass_delete=True` lets the deletes through.
+4. Writes run deletes first (a closed job should leave the board promptly), then updates, then adds.
+5. A POST whose answer was lost (timeout, dropped connection, 5xx) may have been stored anyway; after
+   such a retry the client lists once more and deletes the extra copies, so one run ends exact.
+
+Faults: 429 waits for Retry-After when given, else the plan's window, and retries (its own budget);
+5xx, timeouts and dropped connections retry with exponential backoff plus jitter (tenacity); 401/403
+raise `XanoAuthError` at once; 404 on DELETE counts as done, 404 on PATCH re-adds the record; another
+4xx (a 400 on one record) is reported for that record in `MirrorOutcome.record_errors` and the rest go
+on. When retries run out, `XanoUnavailableError` ends the sync; because every write is planned from a
+fresh listing, the next run converges from wherever this one stopped.
+Throttle: `requests_per_window` per `window_seconds` (free plan: 10 per 20 s) paces requests so that 429
+never happens; 0 (the default) means unthrottled, the paid plans.
+"""
+from __future__ import annotations
+
+import email.utils
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Self
+
+import dagster as dg
+import httpx
+import tenacity
+from pydantic import Field
+
+from feed_pipeline.core.mirror import (
+    DEFAULT_MAX_DELETE_SHARE,
+    MirrorPlan,
+    check_delete_safety,
+    plan_mirror,
+    verify_mirror,
+)
+from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, running_sandbox
+
+FREE_PLAN_REQUESTS = 10
+FREE_PLAN_WINDOW_S = 20.0
+MAX_REPORTED_ERRORS = 50
+
+
+# ---- errors ---------------------------------------------------------------------------------------
+class XanoError(Exception):
+    """Base of every error this client raises."""
+
+
+class XanoAuthError(XanoError):
+    """401/403: the token is missing, wrong, expired or lacks access. Retrying cannot help."""
+
+
+class XanoRequestError(XanoError):
+    """Xano refused one request with a 4xx (other than 401/403/429); the request itself is wrong."""
+
+    def __init__(self, method: str, url: str, status: int, code: str | None, message: str, payload: Any) -> None:
+        self.method, self.url, self.status = method, url, status
+        self.code, self.message, self.payload = code, message, payload
+        detail = f" payload={payload!r}" if payload not in (None, "", {}, []) else ""
+        super().__init__(f"{method} {url} -> {status} {code or ''}: {message}{detail}".replace("  ", " "))
+
+
+class XanoUnavailableError(XanoError):
+    """Retries ran out on 5xx, timeouts, dropped connections or 429s. The next run converges."""
+
+
+class XanoResponseError(XanoError):
+    """Xano answered 2xx with a body this client cannot read (wrong URL, a proxy page, a changed API)."""
+
+
+class MirrorBlockedError(XanoError):
+    """The safety valve skipped the stale deletes; adds and updates were made. `.outcome` has the counts."""
+
+    def __init__(self, feed_id: str, reason: str, outcome: MirrorOutcome) -> None:
+        self.feed_id, self.reason, self.outcome = feed_id, reason, outcome
+        super().__init__(f"Xano mirror of feed {feed_id!r}: {reason}")
+
+
+class _Retryable(Exception):
+    """Internal: this attempt failed in a way another attempt may fix."""
+
+    def __init__(self, description: str, *, rate_limited: bool = False, retry_after_s: float | None = None) -> None:
+        super().__init__(description)
+        self.rate_limited = rate_limited
+        self.retry_after_s = retry_after_s
+
+
+# ---- settings, throttle, outcome ------------------------------------------------------------------
+@dataclass(frozen=True)
+class XanoSettings:
+    """Everything a client needs; `XanoResource` builds one, tests may build one directly."""
+
+    base_url: str
+    table: str = "job"
+    token: str | None = None
+    page_size: int = 500  # 0: ask for a bare array (no paging inputs)
+    requests_per_window: int = 0  # 0: unthrottled (paid plans)
+    window_seconds: float = FREE_PLAN_WINDOW_S
+    timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    max_attempts: int = 6  # per request, for 5xx / timeouts / dropped connections
+    max_rate_limit_retries: int = 20  # per request, for 429s
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"Xano base_url must be an http(s) URL like https://x.xano.io/api:AbCd, got {self.base_url!r}"
+            )
+        if not self.table or "/" in self.table:
+            raise ValueError(f"Xano table must be a plain name like 'job', got {self.table!r}")
+        if self.page_size < 0 or self.requests_per_window < 0 or self.max_attempts < 1:
+            raise ValueError("page_size and requests_per_window must be >= 0 and max_attempts >= 1")
+        if self.window_seconds <= 0 or self.timeout_s <= 0:
+            raise ValueError("window_seconds and timeout_s must be > 0")
+
+
+class RequestThrottle:
+    """At most N requests in any window: waits before a request when the last N finished within it.
+
+    Counting from when an answer arrived (not when the request left) keeps a margin for latency, so the
+    server's own sliding window never sees N+1.
+    """
+
+    def __init__(self, requests: int, window_s: float, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.requests, self.window_s = requests, window_s
+        self._sleep, self._clock = sleep, clock
+        self._finished: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for a free slot; returns the seconds waited."""
+        if self.requests <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            while self._finished and now - self._finished[0] >= self.window_s:
+                self._finished.popleft()
+            if len(self._finished) < self.requests:
+                return 0.0
+            wait = self._finished[0] + self.window_s - now
+            self._sleep(wait)
+            self._finished.popleft()
+            return max(wait, 0.0)
+
+    def finished(self) -> None:
+        if self.requests > 0:
+            with self._lock:
+                self._finished.append(self._clock())
+                while len(self._finished) > self.requests:
+                    self._finished.popleft()
+
+
+@dataclass
+class MirrorOutcome:
+    """What one sync did. `deleted` includes duplicate copies removed (also counted in `duplicates_removed`)."""
+
+    feed_id: str
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    record_errors: list[str] = field(default_factory=list)
+    deletes_blocked: str | None = None
+    deletes_skipped: int = 0
+    duplicates_removed: int = 0
+    already_gone: int = 0  # deletes answered 404
+    existing_records: int = 0  # the feed's records in Xano before the sync
+    desired_records: int = 0
+    foreign_records: int = 0  # other feeds' and unkeyed records, left alone
+    calls: int = 0
+    list_calls: int = 0
+    write_calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers
+    rate_limit_wait_s: float = 0.0
+    backoff_wait_s: float = 0.0
+    elapsed_s: float = 0.0
+
+    def to_metadata(self) -> dict[str, Any]:
+        """JSON-safe counts for Dagster metadata and the execution report; errors capped."""
+        data = asdict(self)
+        data["record_errors"] = self.record_errors[:MAX_REPORTED_ERRORS]
+        data["record_error_count"] = len(self.record_errors)
+        data["rate_limit_wait_s"] = round(self.rate_limit_wait_s, 3)
+        data["backoff_wait_s"] = round(self.backoff_wait_s, 3)
+        data["elapsed_s"] = round(self.elapsed_s, 3)
+        return data
+
+
+@dataclass
+class _Counters:
+    calls: int = 0
+    list_calls: int = 0
+    write_calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_wait_s: float = 0.0
+    backoff_wait_s: float = 0.0
+    uncertain_posts: int = 0
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _error_fields(response: httpx.Response) -> tuple[str | None, str, Any]:
+    """Xano's `{code, message, payload}`, tolerating a body that is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.text[:300] or response.reason_phrase, None
+    if isinstance(body, dict):
+        return body.get("code"), str(body.get("message") or response.reason_phrase), body.get("payload")
+    return None, str(body)[:300], None
+
+
+# A request that never left the machine cannot have been stored; anything else might have been.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+# ---- the client -----------------------------------------------------------------------------------
+class XanoClient:
+    """CRUD on one Xano table with retries, throttling and call accounting, plus the feed sync."""
+
+    def __init__(self, settings: XanoSettings, *, http: httpx.Client | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        headers = {"Accept": "application/json"}
+        if settings.token:
+            headers["Authorization"] = f"Bearer {settings.token}"
+        self._owns_http = http is None
+        self._http = http or httpx.Client(
+            base_url=settings.base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
+        )
+        self._sleep = sleep
+        self._throttle = RequestThrottle(settings.requests_per_window, settings.window_seconds, sleep=sleep)
+        self._counters = _Counters()
+        self._backoff = tenacity.wait_exponential_jitter(
+            initial=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
+        )
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stats(self) -> dict[str, Any]:
+        """Totals since the client opened: calls, retries, waits."""
+        data = asdict(self._counters)
+        data["rate_limit_wait_s"] = round(data["rate_limit_wait_s"], 3)
+        data["backoff_wait_s"] = round(data["backoff_wait_s"], 3)
+        return data
+
+    # ---- one request, with retries ---------------------------------------------------------------
+    def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any] | None
+                 ) -> httpx.Response:
+        self._counters.rate_limit_wait_s += self._throttle.acquire()
+        self._counters.calls += 1
+        if method == "GET":
+            self._counters.list_calls += 1 if path == self.settings.table else 0
+        else:
+            self._counters.write_calls += 1
+        try:
+            response = self._http.request(method, path, json=body, params=params)
+        except httpx.TransportError as exc:
+            if method == "POST" and not isinstance(exc, _NOT_SENT):
+                self._counters.uncertain_posts += 1
+            raise _Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
+        finally:
+            self._throttle.finished()
+        status = response.status_code
+        if status == 429:
+            self._counters.rate_limited += 1
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            _, message, _ = _error_fields(response)
+            raise _Retryable(f"429 {message}", rate_limited=True, retry_after_s=retry_after)
+        if status >= 500:
+            if method == "POST":
+                self._counters.uncertain_posts += 1
+            code, message, _ = _error_fields(response)
+            raise _Retryable(f"{status} {code or ''} {message}".strip())
+        if status in (401, 403):
+            code, message, _ = _error_fields(response)
+            raise XanoAuthError(
+                f"Xano refused {method} {response.request.url} with {status} {code or ''}: {message}. "
+                "Check XANO_TOKEN (a token of this API group, not expired) and XANO_BASE_URL."
+            )
+        if status >= 400:
+            code, message, payload = _error_fields(response)
+            raise XanoRequestError(method, str(response.request.url), status, code, message, payload)
+        return response
+
+    def _wait_before_retry(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.rate_limited:
+            return exc.retry_after_s if exc.retry_after_s is not None else self.settings.window_seconds
+        return self._backoff(state)
+
+    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
+                 params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """One logical request: transient failures retried, others raised as XanoError subclasses."""
+        failures = {"transient": 0, "rate_limited": 0}
+
+        def give_up(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            kind = "rate_limited" if isinstance(exc, _Retryable) and exc.rate_limited else "transient"
+            failures[kind] += 1
+            if kind == "rate_limited":
+                return failures[kind] > self.settings.max_rate_limit_retries
+            return failures[kind] >= self.settings.max_attempts
+
+        def sleep(seconds: float) -> None:
+            self._counters.retries += 1
+            # The attempt that just failed tells which kind of wait this is.
+            if last_rate_limited[0]:
+                self._counters.rate_limit_wait_s += seconds
+            else:
+                self._counters.backoff_wait_s += seconds
+            self._sleep(seconds)
+
+        last_rate_limited = [False]
+
+        def note(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            last_rate_limited[0] = isinstance(exc, _Retryable) and exc.rate_limited
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            stop=give_up,
+            wait=self._wait_before_retry,
+            before_sleep=note,
+            sleep=sleep,
+            reraise=True,
+        )
+        url = f"{self.settings.base_url.rstrip('/')}/{path}"
+        try:
+            return retrying(self._attempt, method, path, body, params)
+        except _Retryable as exc:
+            raise XanoUnavailableError(
+                f"Xano did not answer {method} {url} after {failures['transient']} failure(s) and "
+                f"{failures['rate_limited']} rate limit(s); last: {exc}. The next run resumes the sync."
+            ) from exc
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise XanoResponseError(
+                f"{response.request.method} {response.request.url} answered {response.status_code} with a body "
+                f"that is not JSON ({response.text[:120]!r}); is XANO_BASE_URL the API group's base URL?"
+            ) from exc
+
+    def _record(self, response: httpx.Response) -> dict[str, Any]:
+        body = self._json(response)
+        if not isinstance(body, dict) or isinstance(body.get("id"), bool) or not isinstance(body.get("id"), int):
+            raise XanoResponseError(
+                f"{response.request.method} {response.request.url} answered {str(body)[:120]!r}, "
+                "expected a record with an integer id"
+            )
+        return body
+
+    # ---- CRUD ------------------------------------------------------------------------------------
+    def list_records(self) -> list[dict[str, Any]]:
+        """Every record of the table: follows `nextPage` in paged mode, takes a bare array as all of it."""
+        table = self.settings.table
+        per_page = self.settings.page_size
+        page = 1
+        records: list[dict[str, Any]] = []
+        while True:
+            params = {"page": page, "per_page": per_page} if per_page else None
+            body = self._json(self._request("GET", table, params=params))
+            if isinstance(body, list):  # bare array: the endpoint returns the whole table at once
+                items, next_page = body, None
+            elif isinstance(body, dict) and isinstance(body.get("items"), list):
+                items, next_page = body["items"], body.get("nextPage")
+                if not per_page and next_page is not None:
+                    # The endpoint pages on its own; keep its page size.
+                    per_page = int(body.get("perPage") or len(items) or 1)
+            else:
+                raise XanoResponseError(
+                    f"GET {self.settings.base_url}/{table} answered {str(body)[:120]!r}; expected a JSON array or "
+                    "a paging envelope with `items`"
+                )
+            for item in items:
+                if not isinstance(item, dict):
+                    raise XanoResponseError(f"GET {table} page {page} holds a non-record item {str(item)[:80]!r}")
+            records.extend(items)
+            if next_page is None:
+                return records
+            if not isinstance(next_page, int) or next_page <= page:
+                raise XanoResponseError(f"GET {table} page {page} points to nextPage={next_page!r}; paging cannot go on")
+            page = next_page
+
+    def get_record(self, record_id: int) -> dict[str, Any] | None:
+        try:
+            return self._record(self._request("GET", f"{self.settings.table}/{record_id}"))
+        except XanoRequestError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def create_record(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return self._record(self._request("POST", self.settings.table, body=fields))
+
+    def update_record(self, record_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH (partial edit); raises XanoRequestError with status 404 when the record is gone."""
+        return self._record(self._request("PATCH", f"{self.settings.table}/{record_id}", body=fields))
+
+    def delete_record(self, record_id: int) -> bool:
+        """True when deleted now, False when it was already gone (404 counts as done)."""
+        try:
+            self._request("DELETE", f"{self.settings.table}/{record_id}")
+        except XanoRequestError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    # ---- the mirror ------------------------------------------------------------------------------
+    def plan_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> MirrorPlan:
+        """List the table and diff it against the desired records (no writes)."""
+        return plan_mirror(self.list_records(), desired, feed_id)
+
+    def verify_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Lists the table afresh; [] when Xano holds exactly the desired records of the feed."""
+        return verify_mirror(self.list_records(), desired, feed_id)
+
+    def sync_feed(
+        self,
+        feed_id: str,
+        desired: list[dict[str, Any]],
+        *,
+        max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+        ingest_complete: bool = True,
+        allow_mass_delete: bool = False,
+        raise_on_block: bool = True,
+    ) -> MirrorOutcome:
+        """Make Xano's records of `feed_id` equal `desired` (outputs of `core.mirror.to_xano_record`).
+
+        Raises MirrorBlockedError after the other writes when the safety valve held back deletes
+        (unless `raise_on_block=False`), XanoAuthError on 401/403 and XanoUnavailableError when
+        retries run out; each carries the outcome so far as `.outcome`.
+        """
+        started = time.monotonic()
+        before = asdict(self._counters)
+        outcome = MirrorOutcome(feed_id=feed_id)
+        try:
+            plan = self.plan_feed(feed_id, desired)
+            outcome.existing_records = plan.existing_count
+            outcome.desired_records = plan.desired_count
+            outcome.foreign_records = plan.foreign_count
+            outcome.unchanged = plan.unchanged
+            blocked = check_delete_safety(
+                plan,
+                max_delete_share=max_delete_share,
+                ingest_complete=ingest_complete,
+                allow_mass_delete=allow_mass_delete,
+            )
+            outcome.deletes_blocked = blocked
+            if blocked:
+                outcome.deletes_skipped = len(plan.deletes)
+            self._apply(plan, outcome, feed_id, apply_deletes=blocked is None)
+            if self._counters.uncertain_posts > before["uncertain_posts"]:
+                self._remove_copies_of_uncertain_posts(feed_id, desired, outcome)
+        except XanoError as exc:
+            self._finish(outcome, before, started)
+            exc.outcome = outcome  # type: ignore[attr-defined]
+            raise
+        self._finish(outcome, before, started)
+        if outcome.deletes_blocked and raise_on_block:
+            raise MirrorBlockedError(feed_id, outcome.deletes_blocked, outcome)
+        return outcome
+
+    def _finish(self, outcome: MirrorOutcome, before: dict[str, Any], started: float) -> None:
+        now = asdict(self._counters)
+        for name in ("calls", "list_calls", "write_calls", "retries", "rate_limited"):
+            setattr(outcome, name, now[name] - before[name])
+        outcome.rate_limit_wait_s = now["rate_limit_wait_s"] - before["rate_limit_wait_s"]
+        outcome.backoff_wait_s = now["backoff_wait_s"] - before["backoff_wait_s"]
+        outcome.elapsed_s = time.monotonic() - started
+
+    def _record_error(self, outcome: MirrorOutcome, feed_id: str, job_key: object, exc: XanoRequestError) -> None:
+        outcome.record_errors.append(f"feed {feed_id}, job_key {job_key}: {exc}")
+
+    def _delete(self, record: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str) -> bool:
+        try:
+            gone_now = self.delete_record(record["id"])
+        except XanoRequestError as exc:
+            self._record_error(outcome, feed_id, record.get("job_key"), exc)
+            return False
+        outcome.deleted += 1
+        if not gone_now:
+            outcome.already_gone += 1
+        return True
+
+    def _add(self, record: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str) -> None:
+        try:
+            self.create_record(record)
+        except XanoRequestError as exc:
+            self._record_error(outcome, feed_id, record.get("job_key"), exc)
+            return
+        outcome.added += 1
+
+    def _apply(self, plan: MirrorPlan, outcome: MirrorOutcome, feed_id: str, *, apply_deletes: bool) -> None:
+        for record in plan.duplicates:
+            if self._delete(record, outcome, feed_id):
+                outcome.duplicates_removed += 1
+        if apply_deletes:
+            for record in plan.deletes:
+                self._delete(record, outcome, feed_id)
+        wanted = {r["job_key"]: r for r in plan.adds}
+        for record_id, patch in plan.updates:
+            try:
+                self.update_record(record_id, patch)
+            except XanoRequestError as exc:
+                if exc.status != 404:
+                    self._record_error(outcome, feed_id, patch.get("job_key", f"id {record_id}"), exc)
+                    continue
+                # Deleted behind our back since the listing: add the full record instead.
+                full = self._desired_by_key(plan, patch)
+                if full is not None:
+                    wanted.setdefault(full["job_key"], full)
+                continue
+            outcome.updated += 1
+        for record in wanted.values():
+            self._add(record, outcome, feed_id)
+
+    @staticmethod
+    def _desired_by_key(plan: MirrorPlan, patch: Mapping[str, Any]) -> dict[str, Any] | None:
+        key = patch.get("job_key")
+        return plan.desired.get(key) if isinstance(key, str) else None
+
+    def _remove_copies_of_uncertain_posts(self, feed_id: str, desired: list[dict[str, Any]],
+                                          outcome: MirrorOutcome) -> None:
+        """A retried POST may have been stored twice: list again and delete the extra copies."""
+        plan = self.plan_feed(feed_id, desired)
+        for record in plan.duplicates:
+            if self._delete(record, outcome, feed_id):
+                outcome.duplicates_removed += 1
+
+
+# ---- the Dagster resource -------------------------------------------------------------------------
+class XanoResource(dg.ConfigurableResource):
+    """Xano connection settings. An empty `base_url` mirrors into the embedded local sandbox."""
+
+    base_url: str = Field(default="", description="API group base URL (XANO_BASE_URL); empty = embedded sandbox")
+    table: str = Field(default="job", description="table path under the base (XANO_TABLE)")
+    token: str | None = Field(default=None, description="Bearer token (XANO_TOKEN); None = no auth header")
+    page_size: int = Field(default=500, description="records per list page; 0 = ask for a bare array")
+    requests_per_window: int = Field(
+        default=0, description="max requests per window (free plan: 10 per 20 s); 0 = unthrottled (paid plans)"
+    )
+    window_seconds: float = Field(default=FREE_PLAN_WINDOW_S, description="rate window; also the 429 wait")
+    timeout_s: float = Field(default=30.0, description="read/write timeout per request")
+    connect_timeout_s: float = Field(default=10.0)
+    max_attempts: int = Field(default=6, description="attempts per request on 5xx, timeouts, dropped connections")
+    max_rate_limit_retries: int = Field(default=20, description="429 retries per request")
+    backoff_initial_s: float = Field(default=0.5)
+    backoff_max_s: float = Field(default=30.0)
+    sandbox_db_path: str = Field(default=DEFAULT_SANDBOX_DB, description="SQLite file of the embedded sandbox")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> XanoResource:
+        """Settings from XANO_BASE_URL, XANO_TABLE and XANO_TOKEN (as an EnvVar, so it is never logged)."""
+        values: dict[str, Any] = {
+            "base_url": os.environ.get("XANO_BASE_URL", ""),
+            "table": os.environ.get("XANO_TABLE", "job") or "job",
+        }
+        if os.environ.get("XANO_TOKEN"):
+            values["token"] = dg.EnvVar("XANO_TOKEN")
+        values.update(overrides)
+        return cls(**values)
+
+    def settings(self, base_url: str | None = None) -> XanoSettings:
+        return XanoSettings(
+            base_url=base_url or self.base_url,
+            table=self.table,
+            token=self.token,
+            page_size=self.page_size,
+            requests_per_window=self.requests_per_window,
+            window_seconds=self.window_seconds,
+            timeout_s=self.timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+            max_attempts=self.max_attempts,
+            max_rate_limit_retries=self.max_rate_limit_retries,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+        )
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.base_url.strip()
+
+    @contextmanager
+    def open_client(self) -> Iterator[XanoClient]:
+        """A client for the configured Xano, or for an embedded sandbox started for this block."""
+        if self.uses_sandbox:
+            with (
+                running_sandbox(self.sandbox_db_path, token=self.token, table=self.table) as base_url,
+                XanoClient(self.settings(base_url)) as client,
+            ):
+                yield client
+        else:
+            with XanoClient(self.settings()) as client:
+                yield client
