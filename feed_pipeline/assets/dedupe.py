@@ -1,0 +1,75 @@
+"""`deduped_jobs`: pass 1 merge of one role posted in several places, block by block from the database."""
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+from feed_pipeline.assets.common import GROUP, stopwatch
+from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
+from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.store import stages
+from feed_pipeline.store.reports import get_report, previous_successful_report, report_stage
+
+DUPLICATE_RATE_JUMP_WARN = 0.20
+
+
+class DedupeRunConfig(dg.Config):
+    similarity_threshold: float | None = Field(
+        default=None, description="Description similarity (0-100) for a fuzzy merge; None = the default")
+
+
+@dg.asset(
+    partitions_def=feeds_partitions,
+    group_name=GROUP,
+    deps=["raw_jobs"],
+    kinds={"sql"},
+    description="One job per role: postings merged by normalized title/company/type, then fuzzy description match.",
+)
+def deduped_jobs(
+    context: dg.AssetExecutionContext, config: DedupeRunConfig, database: DatabaseResource
+) -> dg.MaterializeResult:
+    engine = database.engine
+    feed_id = context.partition_key
+    dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
+        similarity_threshold=config.similarity_threshold)
+    stats = DedupeStats()
+
+    def merge(block, previous):
+        merged = merge_block(block, dedupe_config, previous)
+        stats.add_block(block, merged)
+        return merged
+
+    with stopwatch() as elapsed:
+        for _ in stages.replace_deduped_blocks(engine, feed_id, context.run_id, stages.iter_raw_blocks(engine, feed_id),
+                                               merge):
+            pass
+        duration = elapsed()
+    metadata = stats.as_metadata()
+    report_stage(engine, context.run_id, feed_id, "deduped_jobs", duration_s=duration,
+                 counts={"deduped": stats.output_jobs}, stats=metadata)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset_check(asset=deduped_jobs, blocking=False,
+                description="Warns when the duplicate rate jumped by more than 20 points since the last good run.")
+def duplicate_rate_stable(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    feed_id = context.op_execution_context.partition_key
+    run_id = context.op_execution_context.run_id
+    previous = previous_successful_report(database.engine, feed_id, run_id)
+    current = _duplicate_rate(database.engine, feed_id, run_id)
+    if previous is None or current is None:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"note": "no earlier successful run to compare with"})
+    before = (previous["stages"].get("deduped_jobs") or {}).get("duplicate_rate")
+    if before is None:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"note": "the earlier run recorded no duplicate rate"})
+    jump = current - before
+    return dg.AssetCheckResult(passed=jump <= DUPLICATE_RATE_JUMP_WARN, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"duplicate_rate": current, "previous": before, "jump": round(jump, 4)})
+
+
+def _duplicate_rate(engine, feed_id: str, run_id: str) -> float | None:
+    report = get_report(engine, run_id)
+    return ((report or {}).get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate")

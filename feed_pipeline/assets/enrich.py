@@ -1,0 +1,300 @@
+"""`industry_enriched` (AI stage 1 + pass 2 merge) and `function_enriched` (AI stage 2, grouped by industry).
+
+Both stages look every job up in the enrichment cache first and write each AI batch (cache and table) the moment
+it arrives, so a rerun of an unchanged feed makes no calls and a run killed halfway resumes with only the rest.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, stopwatch
+from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
+from feed_pipeline.core.enrichment import (
+    AIUsage,
+    Classifier,
+    EnrichmentFailure,
+    FunctionInput,
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+)
+from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.prompts import (
+    function_input_hash,
+    function_result_from_json,
+    industry_input_hash,
+    industry_result_from_json,
+    result_to_json,
+)
+from feed_pipeline.core.routing import is_valid_confidence
+from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.routing import RoutingResource
+from feed_pipeline.store import stages
+from feed_pipeline.store.cache import get_cached, put_cached
+from feed_pipeline.store.reports import report_stage
+from feed_pipeline.store.schema import enrichments
+
+INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
+CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
+AI_RETRY = dg.RetryPolicy(max_retries=1, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
+
+
+class EnrichConfig(dg.Config):
+    similarity_threshold: float | None = None  # pass 2 description similarity; None = the dedupe default
+
+
+def industry_input(job: JobRecord) -> IndustryInput:
+    inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
+                        locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags))
+    return IndustryInput(**{**_fields(inp), "input_hash": industry_input_hash(inp)})
+
+
+def _fields(obj) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def _stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
+    row: dict[str, Any] = {
+        "feed_id": job.feed_id, "job_key": job.job_key, "merged_keys": [job.job_key], "locations": job.locations,
+        "is_multi_location": job.is_multi_location, "content_hash": job.content_hash, "model": model,
+    }
+    if isinstance(result, EnrichmentFailure):
+        return {**row, "status": "failed", "error": result.error, "ai_block_key": ""}
+    archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
+    return {
+        **row,
+        "status": "archived" if archived else "ok",
+        "function_status": "skipped" if archived else None,
+        "ai_block_key": ai_block_key(job, result.ai_title),
+        **_industry_columns(result),
+    }
+
+
+def _industry_columns(result: IndustryResult) -> dict[str, Any]:
+    return {
+        "industry": result.industry, "industry_confidence": result.confidence, "ai_title": result.ai_title,
+        "ai_description": result.ai_description, "skills": list(result.skills), "tech_stack": list(result.tech_stack),
+        "seniority": result.seniority, "remote_policy": result.remote_policy,
+        "application_deadline": result.application_deadline,
+    }
+
+
+def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, classify, from_json, on_batch) -> None:
+    """Answer `inputs` from the cache, send the rest to `classify`, and hand every batch to `on_batch` as it lands."""
+    with engine.connect() as conn:
+        cached = get_cached(conn, stage, clf.model_name, clf.prompt_version, [i.input_hash for i in inputs])
+    hits = [from_json(i.job_key, cached[i.input_hash]) for i in inputs if i.input_hash in cached]
+    clf.usage.cache_hits += len(hits)
+    if hits:
+        on_batch(hits, {})
+    misses = [i for i in inputs if i.input_hash not in cached]
+    if not misses:
+        return
+    hash_of = {i.job_key: i.input_hash for i in misses}
+    for batch in classify(misses):
+        fresh = {hash_of[r.job_key]: result_to_json(r) for r in batch if not isinstance(r, EnrichmentFailure)}
+        on_batch(batch, fresh)
+
+
+@dg.asset(
+    partitions_def=feeds_partitions,
+    group_name=GROUP,
+    deps=["deduped_jobs"],
+    kinds={"gemini", "sql"},
+    pool="gemini",
+    retry_policy=AI_RETRY,
+    description="AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
+    "merge on the standardized title. Industry confidence below the archive threshold skips stage 2.",
+)
+def industry_enriched(
+    context: dg.AssetExecutionContext, config: EnrichConfig, database: DatabaseResource, classifier: dg.ResourceParam[Any],
+    routing: RoutingResource,
+) -> dg.MaterializeResult:
+    engine = database.engine
+    feed_id = context.partition_key
+    taxonomy = load_taxonomy()
+    clf: Classifier = classifier.classifier(taxonomy)
+    archive_below = routing.thresholds().archive_below
+    with stopwatch() as elapsed:
+        with engine.begin() as conn:
+            stages.reset_enrichments(conn, feed_id)
+        for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
+            by_key = {job.job_key: job for job in chunk}
+
+            def save(batch, fresh, by_key=by_key):
+                with engine.begin() as conn:
+                    put_cached(conn, INDUSTRY_STAGE, clf.model_name, clf.prompt_version, fresh)
+                    stages.write_enrichments(
+                        conn, [_stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch]
+                    )
+
+            _classify_with_cache(engine, clf, INDUSTRY_STAGE, [industry_input(j) for j in chunk],
+                                 clf.classify_industries, industry_result_from_json, save)
+        stage1 = stages.enrichment_summary(engine, feed_id)
+        pass2 = _merge_on_ai_title(engine, feed_id, config, archive_below)
+        duration = elapsed()
+    usage = clf.usage
+    summary = stages.enrichment_summary(engine, feed_id)
+    statuses = _status_totals(summary)
+    report_stage(engine, context.run_id, feed_id, "industry_enriched", duration_s=duration,
+                 stats={"pass2_merged_jobs": pass2["merged_away"], "model": clf.model_name,
+                        "statuses": statuses}, ai_usage=usage.as_dict())
+    context.log.info(f"feed {feed_id}: stage 1 {statuses}; pass 2 merged {pass2['merged_away']} jobs")
+    return dg.MaterializeResult(
+        metadata={
+            "jobs": sum(statuses.values()),
+            "by_status": counts_table(statuses, "stage 1 status"),
+            "pass2_merged_away": pass2["merged_away"],
+            "pass2_groups": pass2["groups"],
+            "model": clf.model_name,
+            "prompt_version": clf.prompt_version,
+            **_usage_metadata(usage),
+            "before_pass2": dg.MetadataValue.json(stage1),
+        }
+    )
+
+
+def _status_totals(summary: dict[str, int]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for key, n in summary.items():
+        status = key.split("/", 1)[0]
+        totals[status] = totals.get(status, 0) + n
+    return totals
+
+
+def _usage_metadata(usage: AIUsage) -> dict[str, Any]:
+    return {f"ai_{k}": v for k, v in usage.as_dict().items()}
+
+
+def _merge_on_ai_title(engine, feed_id: str, config: EnrichConfig, archive_below: float) -> dict[str, int]:
+    """Pass 2: jobs whose standardized titles agree (same company and type, similar text) become one."""
+    dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
+        similarity_threshold=config.similarity_threshold)
+    merged_away = groups = 0
+    where = sa.and_(enrichments.c.status != "failed", enrichments.c.ai_block_key != "")
+    with engine.begin() as conn:
+        for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
+            if len(rows) < 2:
+                continue
+            jobs = stages.get_deduped(conn, feed_id, [r["job_key"] for r in rows])
+            items = [(jobs[r["job_key"]], _industry_result(r)) for r in rows if r["job_key"] in jobs]
+            for job, result, merged_keys in merge_enriched_block(items, dedupe_config):
+                if len(merged_keys) < 2:
+                    continue
+                groups += 1
+                losers = [k for k in merged_keys if k != job.job_key]
+                merged_away += len(losers)
+                stages.delete_enrichments(conn, feed_id, losers)
+                archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
+                stages.update_enrichments(conn, feed_id, [{
+                    "job_key": job.job_key, "merged_keys": sorted(merged_keys), "locations": job.locations,
+                    "is_multi_location": job.is_multi_location, "content_hash": job.content_hash,
+                    "status": "archived" if archived else "ok", "function_status": "skipped" if archived else None,
+                    **_industry_columns(result),
+                }])
+    return {"merged_away": merged_away, "groups": groups}
+
+
+def _industry_result(row) -> IndustryResult:
+    return IndustryResult(
+        job_key=row["job_key"], industry=row["industry"], confidence=row["industry_confidence"],
+        ai_title=row["ai_title"] or "", ai_description=row["ai_description"] or "",
+        skills=tuple(row["skills"] or ()), tech_stack=tuple(row["tech_stack"] or ()), seniority=row["seniority"],
+        remote_policy=row["remote_policy"], application_deadline=row["application_deadline"],
+    )
+
+
+@dg.asset_check(asset=industry_enriched, blocking=True, description="Stage 1 answers are within the rules: "
+                "confidences in [0, 1] and industries from the taxonomy.")
+def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    feed_id = context.op_execution_context.partition_key
+    taxonomy = load_taxonomy()
+    stmt = sa.select(enrichments.c.job_key, enrichments.c.industry, enrichments.c.industry_confidence).where(
+        enrichments.c.feed_id == feed_id, enrichments.c.status != "failed")
+    bad: list[tuple[str, str]] = []
+    checked = 0
+    with database.engine.connect() as conn:
+        for key, industry, confidence in conn.execute(stmt):
+            checked += 1
+            if not taxonomy.has_industry(industry):
+                bad.append((key, f"industry {industry!r} not in the taxonomy"))
+            elif not is_valid_confidence(confidence):
+                bad.append((key, f"confidence {confidence!r} outside [0, 1]"))
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={"checked": checked, "violations": len(bad),
+                  "sample": markdown_table(["job_key", "problem"], bad[:20])},
+    )
+
+
+@dg.asset(
+    partitions_def=feeds_partitions,
+    group_name=GROUP,
+    deps=[industry_enriched],
+    kinds={"gemini", "sql"},
+    pool="gemini",
+    retry_policy=AI_RETRY,
+    description="AI stage 2: the job function, chosen from the job's industry's list (one request group per industry).",
+)
+def function_enriched(
+    context: dg.AssetExecutionContext, database: DatabaseResource, classifier: dg.ResourceParam[Any]
+) -> dg.MaterializeResult:
+    engine = database.engine
+    feed_id = context.partition_key
+    taxonomy = load_taxonomy()
+    clf: Classifier = classifier.classifier(taxonomy)
+    per_industry: dict[str, int] = {}
+    with stopwatch() as elapsed:
+        where = enrichments.c.status == "ok"
+        for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
+            industry = rows[0]["industry"]
+            functions = taxonomy.functions_of(industry)
+            per_industry[industry] = per_industry.get(industry, 0) + len(rows)
+            inputs = []
+            for r in rows:
+                inp = FunctionInput(job_key=r["job_key"], ai_title=r["ai_title"] or "",
+                                    ai_description=r["ai_description"] or "", skills=tuple(r["skills"] or ()))
+                inputs.append(FunctionInput(**{**_fields(inp), "input_hash": function_input_hash(industry, inp)}))
+
+            def save(batch, fresh):
+                with engine.begin() as conn:
+                    put_cached(conn, FUNCTION_STAGE, clf.model_name, clf.prompt_version, fresh)
+                    stages.update_enrichments(conn, feed_id, [_stage2_update(r) for r in batch])
+
+            _classify_with_cache(
+                engine, clf, FUNCTION_STAGE, inputs,
+                lambda misses, industry=industry, functions=functions: clf.classify_functions(
+                    industry, functions, misses),
+                function_result_from_json, save,
+            )
+        duration = elapsed()
+    summary = stages.enrichment_summary(engine, feed_id)
+    function_status: dict[str, int] = {}
+    for key, n in summary.items():
+        fs = key.split("/", 1)[1]
+        function_status[fs] = function_status.get(fs, 0) + n
+    report_stage(engine, context.run_id, feed_id, "function_enriched", duration_s=duration,
+                 stats={"function_status": function_status}, ai_usage=clf.usage.as_dict())
+    return dg.MaterializeResult(
+        metadata={
+            "jobs_classified": sum(per_industry.values()),
+            "industries": len(per_industry),
+            "jobs_per_industry": counts_table(per_industry, "industry"),
+            "by_function_status": counts_table(function_status, "function status"),
+            **_usage_metadata(clf.usage),
+        }
+    )
+
+
+def _stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:
+    if isinstance(result, EnrichmentFailure):
+        return {"job_key": result.job_key, "function_status": "failed", "function_error": result.error,
+                "job_function": None, "function_confidence": None}
+    return {"job_key": result.job_key, "function_status": "ok", "function_error": None,
+            "job_function": result.job_function, "function_confidence": result.confidence}

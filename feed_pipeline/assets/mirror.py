@@ -1,0 +1,80 @@
+"""`xano_mirror`: make the feed's records in Xano an exact copy of its approved jobs (delete, add, patch)."""
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+from feed_pipeline.assets.common import GROUP, markdown_table, stopwatch
+from feed_pipeline.core.jobs import Route
+from feed_pipeline.core.mirror import to_xano_record, verify_mirror
+from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.xano import MirrorBlockedError, XanoResource
+from feed_pipeline.store import jobs as job_store
+from feed_pipeline.store import stages
+from feed_pipeline.store.reports import report_stage
+
+
+class MirrorConfig(dg.Config):
+    max_delete_share: float = Field(
+        default=0.5, description="Refuse to delete more than this share of the feed's Xano records in one run")
+    allow_mass_delete: bool = Field(
+        default=False, description="Delete even past max_delete_share or after an incomplete ingest")
+
+
+def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
+    return [to_xano_record(row) for row in job_store.iter_jobs(database.engine, feed_id, route=Route.APPROVED.value)]
+
+
+@dg.asset(
+    partitions_def=feeds_partitions,
+    group_name=GROUP,
+    deps=["routed_jobs"],
+    kinds={"xano"},
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL),
+    description="Xano's records for this feed, kept equal to the approved jobs (by job_key and content_hash).",
+)
+def xano_mirror(
+    context: dg.AssetExecutionContext, config: MirrorConfig, database: DatabaseResource, xano: XanoResource
+) -> dg.MaterializeResult:
+    engine = database.engine
+    feed_id = context.partition_key
+    desired = approved_records(database, feed_id)
+    complete = stages.last_ingest_complete(engine, feed_id)
+    with stopwatch() as elapsed, xano.open_client() as client:
+        try:
+            outcome = client.sync_feed(feed_id, desired, max_delete_share=config.max_delete_share,
+                                       ingest_complete=complete, allow_mass_delete=config.allow_mass_delete)
+        except MirrorBlockedError as blocked:
+            report_stage(engine, context.run_id, feed_id, "xano_mirror", duration_s=elapsed(),
+                         mirror=_mirror_counts(blocked.outcome), stats={"deletes_blocked": blocked.reason})
+            raise dg.Failure(description=str(blocked), metadata=blocked.outcome.to_metadata()) from blocked
+        duration = elapsed()
+    report_stage(engine, context.run_id, feed_id, "xano_mirror", duration_s=duration, mirror=_mirror_counts(outcome),
+                 stats={"calls": outcome.calls, "retries": outcome.retries, "errors": len(outcome.record_errors)})
+    for error in outcome.record_errors:
+        context.log.warning(f"xano: {error}")
+    return dg.MaterializeResult(metadata={
+        "approved_jobs": len(desired),
+        **outcome.to_metadata(),
+        "record_errors_sample": markdown_table(["error"], [(e,) for e in outcome.record_errors[:20]]),
+    })
+
+
+def _mirror_counts(outcome) -> dict[str, int]:
+    return {"added": outcome.added, "updated": outcome.updated, "deleted": outcome.deleted,
+            "unchanged": outcome.unchanged, "errors": len(outcome.record_errors)}
+
+
+@dg.asset_check(asset=xano_mirror, blocking=True,
+                description="After the sync, Xano's records for the feed equal the approved jobs (keys and hashes).")
+def xano_matches_approved(
+    context: dg.AssetCheckExecutionContext, database: DatabaseResource, xano: XanoResource
+) -> dg.AssetCheckResult:
+    feed_id = context.op_execution_context.partition_key
+    desired = approved_records(database, feed_id)
+    with xano.open_client() as client:
+        mismatches = verify_mirror(client.list_records(), desired, feed_id)
+    return dg.AssetCheckResult(passed=not mismatches, metadata={
+        "approved_jobs": len(desired), "mismatches": len(mismatches),
+        "sample": markdown_table(["mismatch"], [(m,) for m in mismatches[:20]])})

@@ -1,0 +1,15 @@
+"""`feed_job`: the six stages for one feed partition, in order. Runs come from the UI, CLI, API, sensors, schedule."""
+import dagster as dg
+
+from feed_pipeline.partitions import feeds_partitions
+
+FEED_JOB_NAME = "feed_job"
+STAGES = ("raw_jobs", "deduped_jobs", "industry_enriched", "function_enriched", "routed_jobs", "xano_mirror")
+
+feed_job = dg.define_asset_job(
+    FEED_JOB_NAME,
+    selection=dg.AssetSelection.assets(*STAGES),
+    partitions_def=feeds_partitions,
+    description="Ingest, dedupe, enrich, route and mirror one feed (partition key = feed id).",
+    tags={"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"},
+)

@@ -1,0 +1,202 @@
+"""`feed-pipeline`: manage feeds, run them through Dagster, review jobs, serve the API and the Xano sandbox.
+
+Results go to stdout as JSON; progress and logs go to stderr.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from feed_pipeline.resources.database import engine_for
+from feed_pipeline.store import feeds as feed_store
+from feed_pipeline.store import jobs as job_store
+
+SAMPLE_FEED_ID = "sample"
+SAMPLE_FEED_PATH = Path(__file__).parent / "data" / "sample_feed.xml"
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, default=str, sort_keys=False))
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--param")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Show Dagster's own logs on stderr.")
+def main(verbose: bool) -> None:
+    """feed_pipeline: job feeds -> dedupe -> AI classification -> routing -> Xano."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("dagster").setLevel(logging.ERROR)
+
+
+# --- feeds ----------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def feeds() -> None:
+    """Register, list and disable feeds."""
+
+
+@feeds.command("add")
+@click.argument("feed_id")
+@click.option("--url", help="http(s)://, file:// or a local path (gzip allowed); API kinds need none.")
+@click.option("--kind", type=click.Choice(feed_store.FEED_KINDS), default="xml", show_default=True)
+@click.option("--name", help="Display name (default: the feed id).")
+@click.option("--param", "params", multiple=True, help="KEY=VALUE (JSON values allowed); repeatable.")
+def feeds_add(feed_id: str, url: str | None, kind: str, name: str | None, params: tuple[str, ...]) -> None:
+    """Register FEED_ID (or update it) and make it active."""
+    if url and kind == "xml" and "://" not in url:
+        path = Path(url).expanduser()
+        if not path.exists():
+            raise click.UsageError(f"feed file {url} does not exist")
+        url = str(path.resolve())
+    try:
+        feed = feed_store.upsert_feed(engine_for(), feed_id, url=url, kind=kind, name=name,
+                                      params=_parse_params(params))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    _echo_json(feed.as_dict())
+
+
+@feeds.command("list")
+@click.option("--active", "active_only", is_flag=True, help="Only active feeds.")
+def feeds_list(active_only: bool) -> None:
+    """One JSON object per feed, with its health."""
+    for feed in feed_store.list_feeds(engine_for(), active_only=active_only):
+        _echo_json(feed.as_dict())
+
+
+@feeds.command("disable")
+@click.argument("feed_id")
+def feeds_disable(feed_id: str) -> None:
+    """Stop scheduling FEED_ID; its jobs stay in the database."""
+    try:
+        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, False).as_dict())
+    except feed_store.FeedNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@feeds.command("enable")
+@click.argument("feed_id")
+def feeds_enable(feed_id: str) -> None:
+    """Make FEED_ID active again."""
+    try:
+        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, True).as_dict())
+    except feed_store.FeedNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# --- runs -----------------------------------------------------------------------------------------------------
+
+
+def _run_feeds(feed_ids: list[str], *, force: bool, allow_mass_delete: bool) -> int:
+    from feed_pipeline.automation.runner import default_instance, run_feed
+    from feed_pipeline.definitions import build_definitions
+
+    defs = build_definitions()
+    instance = default_instance()
+    failed = 0
+    for feed_id in feed_ids:
+        click.echo(f"running feed {feed_id} ...", err=True)
+        try:
+            summary = run_feed(defs, instance, feed_id, force=force, allow_mass_delete=allow_mass_delete)
+        except feed_store.FeedNotFoundError as exc:
+            summary = {"feed_id": feed_id, "status": "failure", "error": str(exc)}
+        if summary["status"] != "success":
+            failed += 1
+            click.echo(f"feed {feed_id} failed: {summary.get('error')}", err=True)
+        _echo_json(summary)
+    return failed
+
+
+@main.command("run")
+@click.argument("feed_ids", nargs=-1)
+@click.option("--all", "all_feeds", is_flag=True, help="Every active feed.")
+@click.option("--force", is_flag=True, help="Re-parse feeds even when their version did not change.")
+@click.option("--allow-mass-delete", is_flag=True, help="Let the mirror delete past the safety valve.")
+def run(feed_ids: tuple[str, ...], all_feeds: bool, force: bool, allow_mass_delete: bool) -> None:
+    """Run feed_job for each FEED_ID through Dagster; one JSON summary per feed on stdout."""
+    ids = list(feed_ids)
+    if all_feeds:
+        ids += [f.id for f in feed_store.list_feeds(engine_for(), active_only=True) if f.id not in ids]
+    if not ids:
+        raise click.UsageError("name at least one FEED_ID, or use --all")
+    sys.exit(1 if _run_feeds(ids, force=force, allow_mass_delete=allow_mass_delete) else 0)
+
+
+@main.command()
+def demo() -> None:
+    """Register the bundled sample feed and run it on the embedded default (what `make run` does)."""
+    feed_store.upsert_feed(engine_for(), SAMPLE_FEED_ID, url=str(SAMPLE_FEED_PATH), kind="xml",
+                           name="Bundled sample feed")
+    failed = _run_feeds([SAMPLE_FEED_ID], force=False, allow_mass_delete=False)
+    click.echo("see the mirrored jobs with `.venv/bin/feed-pipeline xano-sandbox` and the UI with "
+               "`.venv/bin/dagster dev`", err=True)
+    sys.exit(1 if failed else 0)
+
+
+# --- review ---------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("job_key")
+@click.option("--approve", "decision", flag_value="approve", help="Publish the job.")
+@click.option("--reject", "decision", flag_value="reject", help="Keep the job out of Xano.")
+@click.option("--note", help="Why; kept with the decision.")
+def review(job_key: str, decision: str | None, note: str | None) -> None:
+    """Record a manual review decision; routing applies it on every run until the job's content changes."""
+    if decision is None:
+        raise click.UsageError("choose --approve or --reject")
+    try:
+        row = job_store.record_review(engine_for(), job_key, decision, note=note, decided_by="cli")
+    except job_store.JobNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _echo_json(row)
+
+
+# --- servers --------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def api(host: str, port: int) -> None:
+    """Serve the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from feed_pipeline.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@main.command("xano-sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+@click.option("--db", "db_path", default=None, help="SQLite file (default: the one `make run` mirrors into).")
+@click.option("--token", envvar="XANO_TOKEN", default=None, help="Require this Bearer token.")
+def xano_sandbox(host: str, port: int, db_path: str | None, token: str | None) -> None:
+    """Serve the local Xano stand-in over HTTP, showing what `make run` mirrored."""
+    from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, serve_forever
+
+    serve_forever(host=host, port=port, db_path=db_path or DEFAULT_SANDBOX_DB, token=token)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The single Definitions: six partitioned stage assets, their checks, resources, feed_job and the automation.
+
+Resources are chosen from the environment when the code location loads: Gemini when GEMINI_API_KEY is set,
+otherwise the offline classifier; Xano at XANO_BASE_URL, otherwise the embedded local sandbox.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from feed_pipeline.assets.dedupe import deduped_jobs, duplicate_rate_stable
+from feed_pipeline.assets.enrich import function_enriched, industry_answers_valid, industry_enriched
+from feed_pipeline.assets.ingest import feed_did_not_shrink, raw_jobs
+from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
+from feed_pipeline.assets.route import (
+    ai_failure_rate,
+    approved_jobs_have_taxonomy,
+    routed_jobs,
+    routes_obey_thresholds,
+)
+from feed_pipeline.automation.health import feed_health_sensors
+from feed_pipeline.automation.jobs import feed_job
+from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
+from feed_pipeline.resources.routing import RoutingResource
+from feed_pipeline.resources.xano import XanoResource
+
+ASSETS = [raw_jobs, deduped_jobs, industry_enriched, function_enriched, routed_jobs, xano_mirror]
+ASSET_CHECKS = [
+    feed_did_not_shrink,
+    duplicate_rate_stable,
+    industry_answers_valid,
+    routes_obey_thresholds,
+    approved_jobs_have_taxonomy,
+    ai_failure_rate,
+    xano_matches_approved,
+]
+
+
+def classifier_resource(env: Mapping[str, str]) -> dg.ConfigurableResource:
+    """Gemini when a key is configured, the deterministic offline classifier otherwise."""
+    if env.get("GEMINI_API_KEY"):
+        from feed_pipeline.resources.gemini import GeminiResource
+
+        return GeminiResource.from_env()
+    return OfflineClassifierResource()
+
+
+def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    return {
+        "database": DatabaseResource(url=env.get("FEED_PIPELINE_DATABASE_URL", "")),
+        "classifier": classifier_resource(env),
+        "routing": RoutingResource(
+            archive_below=float(env.get("FEED_PIPELINE_ARCHIVE_BELOW", "0.5")),
+            approve_at=float(env.get("FEED_PIPELINE_APPROVE_AT", "0.86")),
+        ),
+        "xano": XanoResource.from_env(),
+    }
+
+
+def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=ASSET_CHECKS,
+        jobs=[feed_job],
+        sensors=[*feed_health_sensors],
+        resources=dict(resources) if resources is not None else build_resources(),
+    )
+
+
+defs = build_definitions()

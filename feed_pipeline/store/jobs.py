@@ -1,0 +1,151 @@
+"""The source of truth: `jobs` with each job's current route, its route history, and review decisions."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from feed_pipeline.core.jobs import RejectionReason, Route
+from feed_pipeline.store.rows import upsert, utcnow
+from feed_pipeline.store.schema import job_route_history, jobs, review_decisions
+
+PRESERVED_ON_UPDATE = ("feed_id", "job_key", "first_seen_at")
+
+
+class JobNotFoundError(LookupError):
+    def __init__(self, job_key: str):
+        super().__init__(f"no job with key {job_key!r}; `feed-pipeline` prints job keys in the jobs table")
+
+
+def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, Any]]) -> int:
+    """Insert or update jobs (first_seen_at kept), appending to the route history where the route changed.
+
+    Returns how many jobs changed route (new jobs included).
+    """
+    if not rows:
+        return 0
+    now = utcnow()
+    feed_id = rows[0]["feed_id"]
+    keys = [r["job_key"] for r in rows]
+    previous = {
+        k: (route, reason)
+        for k, route, reason in conn.execute(
+            sa.select(jobs.c.job_key, jobs.c.route, jobs.c.reason).where(
+                jobs.c.feed_id == feed_id, jobs.c.job_key.in_(keys)
+            )
+        )
+    }
+    full = [dict(r, last_run_id=run_id, first_seen_at=now, last_seen_at=now, updated_at=now) for r in rows]
+    update_cols = [c for c in full[0] if c not in PRESERVED_ON_UPDATE]
+    conn.execute(upsert(jobs, conn.dialect.name, full, ("feed_id", "job_key"), update_cols))
+    history = [
+        {"feed_id": r["feed_id"], "job_key": r["job_key"], "run_id": run_id, "route": r["route"],
+         "reason": r.get("reason"), "routing_confidence": r.get("routing_confidence"), "changed_at": now}
+        for r in rows
+        if previous.get(r["job_key"]) != (r["route"], r.get("reason"))
+    ]
+    if history:
+        conn.execute(job_route_history.insert(), history)
+    return len(history)
+
+
+def mark_removed(conn: sa.Connection, feed_id: str, run_id: str) -> int:
+    """Jobs that were not part of this (complete) ingest left the feed: route them rejected/removed."""
+    now = utcnow()
+    stale = sa.and_(
+        jobs.c.feed_id == feed_id,
+        sa.or_(jobs.c.last_run_id.is_(None), jobs.c.last_run_id != run_id),
+        sa.not_(sa.and_(jobs.c.route == Route.REJECTED.value, jobs.c.reason == RejectionReason.REMOVED.value)),
+    )
+    keys = [k for (k,) in conn.execute(sa.select(jobs.c.job_key).where(stale))]
+    if not keys:
+        return 0
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        conn.execute(
+            jobs.update()
+            .where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(chunk))
+            .values(route=Route.REJECTED.value, reason=RejectionReason.REMOVED.value, updated_at=now)
+        )
+        conn.execute(job_route_history.insert(), [
+            {"feed_id": feed_id, "job_key": k, "run_id": run_id, "route": Route.REJECTED.value,
+             "reason": RejectionReason.REMOVED.value, "routing_confidence": None, "changed_at": now}
+            for k in chunk
+        ])
+    return len(keys)
+
+
+def route_counts(engine_or_conn, feed_id: str, run_id: str | None = None) -> dict[str, int]:
+    """Jobs of the feed by route; with `run_id`, only the jobs that run saw."""
+    stmt = sa.select(jobs.c.route, sa.func.count()).where(jobs.c.feed_id == feed_id).group_by(jobs.c.route)
+    if run_id:
+        stmt = stmt.where(jobs.c.last_run_id == run_id)
+    with _connect(engine_or_conn) as conn:
+        return {route: n for route, n in conn.execute(stmt)}
+
+
+def iter_jobs(engine: sa.Engine, feed_id: str, route: str | None = None, chunk: int = 1000) -> Iterator[dict]:
+    stmt = sa.select(jobs).where(jobs.c.feed_id == feed_id).order_by(jobs.c.job_key)
+    if route:
+        stmt = stmt.where(jobs.c.route == route)
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings():
+            yield dict(row)
+
+
+def get_job(engine: sa.Engine, job_key: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(jobs).where(jobs.c.job_key == job_key)).mappings().first()
+    if row is None:
+        raise JobNotFoundError(job_key)
+    return dict(row)
+
+
+def route_history(engine: sa.Engine, job_key: str) -> list[dict[str, Any]]:
+    stmt = sa.select(job_route_history).where(job_route_history.c.job_key == job_key).order_by(
+        job_route_history.c.id
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def record_review(
+    engine: sa.Engine, job_key: str, decision: str, note: str | None = None, decided_by: str | None = None
+) -> dict[str, Any]:
+    """Store an operator's decision on the job's current content; routing applies it until the content changes."""
+    if decision not in ("approve", "reject"):
+        raise ValueError("a review decision is 'approve' or 'reject'")
+    job = get_job(engine, job_key)
+    row = {"feed_id": job["feed_id"], "job_key": job_key, "decision": decision, "note": note,
+           "content_hash": job["content_hash"], "decided_by": decided_by, "decided_at": utcnow()}
+    with engine.begin() as conn:
+        conn.execute(upsert(review_decisions, conn.dialect.name, [row], ("feed_id", "job_key"),
+                            ["decision", "note", "content_hash", "decided_by", "decided_at"]))
+    return row
+
+
+def review_decisions_for(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """job_key -> (decision, content_hash the decision was made on)."""
+    stmt = sa.select(review_decisions.c.job_key, review_decisions.c.decision, review_decisions.c.content_hash).where(
+        review_decisions.c.feed_id == feed_id, review_decisions.c.job_key.in_(list(job_keys))
+    )
+    return {k: (d, h) for k, d, h in conn.execute(stmt)}
+
+
+class _connect:
+    """Use a Connection as is, or open one from an Engine."""
+
+    def __init__(self, engine_or_conn):
+        self._target = engine_or_conn
+        self._conn = None
+
+    def __enter__(self) -> sa.Connection:
+        if isinstance(self._target, sa.Connection):
+            return self._target
+        self._conn = self._target.connect()
+        return self._conn
+
+    def __exit__(self, *exc) -> None:
+        if self._conn is not None:
+            self._conn.close()

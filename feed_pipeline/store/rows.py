@@ -1,0 +1,95 @@
+"""Conversions between JobRecord and table rows, and the dialect-specific upsert both databases need."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feed_pipeline.core.jobs import JobRecord
+
+JOB_FIELDS = (
+    "feed_id", "job_key", "source", "source_id", "title", "company", "description", "description_html", "url",
+    "locations", "city", "state", "country", "postal_code", "employment_type", "salary_min", "salary_max",
+    "salary_currency", "salary_period", "is_remote", "posted_at", "expires_at", "requisition_id", "category",
+    "status", "tags", "extra", "content_hash", "block_key", "member_keys", "source_ids", "is_multi_location",
+    "dedupe_key",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every datetime leaving the store is aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def job_to_row(job: JobRecord) -> dict[str, Any]:
+    row = {name: getattr(job, name) for name in JOB_FIELDS}
+    row["extra"] = _json_safe(row["extra"])
+    return row
+
+
+def row_to_job(row: sa.RowMapping | dict) -> JobRecord:
+    data = {name: row[name] for name in JOB_FIELDS if name in row}
+    data["posted_at"] = as_utc(data.get("posted_at"))
+    data["expires_at"] = as_utc(data.get("expires_at"))
+    job = JobRecord.from_dict(data)
+    if "rejection_reason" in row:
+        job.rejection_reason = row["rejection_reason"]
+        job.rejection_detail = row["rejection_detail"]
+    return job
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def upsert(table: sa.Table, dialect_name: str, rows: Sequence[dict], keys: Sequence[str], update: Iterable[str]):
+    """INSERT ... ON CONFLICT (keys) DO UPDATE for the columns in `update`, on SQLite and PostgreSQL alike."""
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert
+    stmt = insert(table).values(list(rows))
+    columns = list(update)
+    if not columns:
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def stream_groups(
+    engine: sa.Engine, stmt: sa.Select, key: str, chunk_rows: int = 2000, max_group: int | None = None
+) -> Iterator[list[sa.RowMapping]]:
+    """Stream a query ordered by `key` and yield consecutive rows sharing it: flat memory at any size.
+
+    With `max_group`, a large group comes in pieces of at most that many rows (for work that can be split).
+    """
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt).mappings()
+        for _, rows in groupby(result, key=lambda r: r[key]):
+            if max_group is None:
+                yield list(rows)
+            else:
+                yield from batched(rows, max_group)

@@ -1,0 +1,249 @@
+"""Reads and writes of the per-stage tables. Each partition write replaces that feed's rows in one transaction."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert, utcnow
+from feed_pipeline.store.schema import deduped_jobs, enrichments, ingests, raw_jobs
+
+WRITE_BATCH = 1000
+
+
+# --- raw_jobs -------------------------------------------------------------------------------------------------
+
+
+def replace_raw_jobs(
+    engine: sa.Engine, feed_id: str, jobs: Iterable[JobRecord], on_batch: Callable[[list[JobRecord]], None] | None = None
+) -> int:
+    """Replace the feed's raw postings with `jobs`, streamed in batches; returns how many were written.
+
+    A posting id seen twice in one document keeps its last occurrence (feeds do repeat records).
+    """
+    now = utcnow()
+    written = 0
+    with engine.begin() as conn:
+        conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id))
+        for batch in batched(jobs, WRITE_BATCH):
+            rows = {}
+            for job in batch:
+                row = job_to_row(job)
+                row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail,
+                           ingested_at=now)
+                rows[job.job_key] = row
+            conn.execute(
+                upsert(raw_jobs, engine.dialect.name, list(rows.values()), ("feed_id", "job_key"),
+                       [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
+            )
+            written += len(rows)
+            if on_batch:
+                on_batch(batch)
+    return written
+
+
+def raw_counts(engine: sa.Engine, feed_id: str) -> dict[str, int]:
+    """Postings of the last ingest by rejection reason ("accepted" for the ones kept)."""
+    reason = sa.func.coalesce(raw_jobs.c.rejection_reason, "accepted")
+    stmt = sa.select(reason, sa.func.count()).where(raw_jobs.c.feed_id == feed_id).group_by(reason)
+    with engine.connect() as conn:
+        return {r: n for r, n in conn.execute(stmt)}
+
+
+def iter_raw_blocks(engine: sa.Engine, feed_id: str) -> Iterator[list[JobRecord]]:
+    """Accepted raw postings grouped by block key, one block at a time."""
+    stmt = (
+        sa.select(raw_jobs)
+        .where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.rejection_reason.is_(None))
+        .order_by(raw_jobs.c.block_key, raw_jobs.c.job_key)
+    )
+    for rows in stream_groups(engine, stmt, "block_key"):
+        yield [row_to_job(r) for r in rows]
+
+
+def iter_rejected_raw(engine: sa.Engine, feed_id: str) -> Iterator[JobRecord]:
+    stmt = (
+        sa.select(raw_jobs)
+        .where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.rejection_reason.is_not(None))
+        .order_by(raw_jobs.c.job_key)
+    )
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=WRITE_BATCH).execute(stmt).mappings():
+            yield row_to_job(row)
+
+
+# --- ingests --------------------------------------------------------------------------------------------------
+
+
+def record_ingest(
+    engine: sa.Engine, feed_id: str, run_id: str, *, started_at, complete: bool, unchanged: bool,
+    error: str | None, stats: Mapping[str, Any],
+) -> None:
+    row = {"feed_id": feed_id, "run_id": run_id, "started_at": started_at, "finished_at": utcnow(),
+           "complete": complete, "unchanged": unchanged, "error": error, "stats": dict(stats)}
+    with engine.begin() as conn:
+        conn.execute(upsert(ingests, engine.dialect.name, [row], ("feed_id", "run_id"),
+                            ["finished_at", "complete", "unchanged", "error", "stats"]))
+
+
+def latest_ingest(engine: sa.Engine, feed_id: str) -> dict[str, Any] | None:
+    """The newest ingest of the feed that actually read data (an unchanged fetch keeps the previous one's status)."""
+    stmt = (
+        sa.select(ingests)
+        .where(ingests.c.feed_id == feed_id, ingests.c.unchanged.is_(False))
+        .order_by(ingests.c.started_at.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def ingest_of_run(engine: sa.Engine, feed_id: str, run_id: str) -> dict[str, Any] | None:
+    stmt = sa.select(ingests).where(ingests.c.feed_id == feed_id, ingests.c.run_id == run_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def last_ingest_complete(engine: sa.Engine, feed_id: str) -> bool:
+    """Whether the data downstream stages see came from a complete document; no ingest yet counts as incomplete."""
+    row = latest_ingest(engine, feed_id)
+    return bool(row and row["complete"])
+
+
+# --- deduped_jobs ---------------------------------------------------------------------------------------------
+
+
+def previous_merged_keys(conn: sa.Connection, feed_id: str, block_keys: Iterable[str]) -> dict[str, str]:
+    """member raw key -> merged key, from the last pass 1 output of these blocks (keeps merged keys stable)."""
+    keys = list(block_keys)
+    if not keys:
+        return {}
+    stmt = sa.select(deduped_jobs.c.job_key, deduped_jobs.c.member_keys).where(
+        deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(keys)
+    )
+    mapping: dict[str, str] = {}
+    for merged_key, members in conn.execute(stmt):
+        for member in members or []:
+            mapping[member] = merged_key
+    return mapping
+
+
+def replace_deduped_blocks(
+    engine: sa.Engine, feed_id: str, run_id: str, blocks: Iterable[list[JobRecord]],
+    merge: Callable[[list[JobRecord], Mapping[str, str]], list[JobRecord]], chunk_jobs: int = 2000,
+) -> Iterator[list[JobRecord]]:
+    """Run `merge` over the blocks and replace the feed's pass 1 output, chunk by chunk, in one transaction.
+
+    Yields each chunk's merged jobs (for statistics). Rows of blocks that vanished are deleted at the end.
+    """
+    with engine.begin() as conn:
+        pending: list[list[JobRecord]] = []
+        pending_jobs = 0
+
+        def flush() -> list[JobRecord]:
+            block_keys = {b[0].block_key for b in pending}
+            previous = previous_merged_keys(conn, feed_id, block_keys)
+            merged: list[JobRecord] = []
+            for block in pending:
+                merged.extend(merge(block, previous))
+            conn.execute(deduped_jobs.delete().where(
+                deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(block_keys)))
+            for batch in batched(merged, WRITE_BATCH):
+                conn.execute(deduped_jobs.insert(), [dict(job_to_row(j), run_id=run_id) for j in batch])
+            return merged
+
+        for block in blocks:
+            pending.append(block)
+            pending_jobs += len(block)
+            if pending_jobs >= chunk_jobs:
+                yield flush()
+                pending, pending_jobs = [], 0
+        if pending:
+            yield flush()
+        conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.run_id != run_id))
+
+
+def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[JobRecord]]:
+    stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id).order_by(deduped_jobs.c.job_key)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings()
+        for rows in result.partitions(chunk):
+            yield [row_to_job(r) for r in rows]
+
+
+def count_deduped(engine: sa.Engine, feed_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id)
+        ).scalar_one()
+
+
+def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, JobRecord]:
+    stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(list(job_keys)))
+    return {r["job_key"]: row_to_job(r) for r in conn.execute(stmt).mappings()}
+
+
+# --- enrichments ----------------------------------------------------------------------------------------------
+
+ENRICHMENT_DEFAULTS = {"skills": [], "tech_stack": [], "merged_keys": [], "locations": []}
+
+
+def reset_enrichments(conn: sa.Connection, feed_id: str) -> None:
+    conn.execute(enrichments.delete().where(enrichments.c.feed_id == feed_id))
+
+
+def write_enrichments(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Upsert enrichment rows (all columns given); used as each AI batch arrives."""
+    if not rows:
+        return
+    now = utcnow()
+    full = [dict(ENRICHMENT_DEFAULTS, **row, updated_at=now) for row in rows]
+    columns = [c.name for c in enrichments.columns if c.name not in ("feed_id", "job_key")]
+    for row in full:
+        for c in columns:
+            row.setdefault(c, None)
+    conn.execute(upsert(enrichments, conn.dialect.name, full, ("feed_id", "job_key"), columns))
+
+
+def update_enrichments(conn: sa.Connection, feed_id: str, updates: list[dict[str, Any]]) -> None:
+    """Set some columns on existing rows, each dict naming its `job_key`."""
+    now = utcnow()
+    for update in updates:
+        values = {k: v for k, v in update.items() if k != "job_key"}
+        conn.execute(
+            enrichments.update()
+            .where(enrichments.c.feed_id == feed_id, enrichments.c.job_key == update["job_key"])
+            .values(**values, updated_at=now)
+        )
+
+
+def delete_enrichments(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> None:
+    keys = list(job_keys)
+    if keys:
+        conn.execute(enrichments.delete().where(enrichments.c.feed_id == feed_id, enrichments.c.job_key.in_(keys)))
+
+
+def iter_enrichment_groups(
+    engine: sa.Engine, feed_id: str, key: str, where=None, max_group: int | None = None
+) -> Iterator[list[sa.RowMapping]]:
+    """Enrichment rows grouped by `key` (e.g. ai_block_key, industry), one group at a time."""
+    column = enrichments.c[key]
+    stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    stmt = stmt.order_by(column, enrichments.c.job_key)
+    yield from stream_groups(engine, stmt, key, max_group=max_group)
+
+
+def enrichment_summary(engine: sa.Engine, feed_id: str) -> dict[str, Any]:
+    stmt = (
+        sa.select(enrichments.c.status, enrichments.c.function_status, sa.func.count())
+        .where(enrichments.c.feed_id == feed_id)
+        .group_by(enrichments.c.status, enrichments.c.function_status)
+    )
+    with engine.connect() as conn:
+        return {f"{s}/{fs or '-'}": n for s, fs, n in conn.execute(stmt)}
