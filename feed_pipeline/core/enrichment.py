@@ -5,6 +5,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The two AI stages, as the cache and the usage reports name them.
+STAGE_INDUSTRY = "industry"
+STAGE_FUNCTION = "function"
+
+# Closed vocabularies for stage 1 facts, shared by both classifiers (None when the text does not say).
+SENIORITY_LEVELS = ("intern", "entry", "mid", "senior", "lead", "manager", "director", "executive")
+REMOTE_POLICIES = ("remote", "hybrid", "onsite")
+
 
 @dataclass(slots=True, frozen=True)
 class IndustryInput:
@@ -91,7 +99,9 @@ class Classifier(Protocol):
     """
 
     model_name: str
-    prompt_version: str
+    prompt_version: str  # both stages' versions in one string, for reports
+    industry_prompt_version: str  # what the stage 1 cache entries are keyed on
+    function_prompt_version: str  # what the stage 2 cache entries are keyed on
     usage: AIUsage
 
     def classify_industries(
@@ -111,6 +121,13 @@ class Taxonomy:
     industry_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     function_keywords: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     version: str = "1"
+    # Vocabularies the offline classifier reports as `skills` / `tech_stack` when the text names them.
+    skills: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+
+    @property
+    def industry_names(self) -> tuple[str, ...]:
+        return tuple(self.industries)
 
     def functions_of(self, industry: str) -> tuple[str, ...]:
         return self.industries.get(industry, ())

@@ -1,0 +1,76 @@
+"""Finds vocabulary phrases in free job text, tolerating plurals, hyphenation and small typos (rapidfuzz).
+
+Text and phrases go through the same tokenizer, so "full-stack" matches "full stack", "Nurses" matches
+"nurse" and "Kubernetes" matches "kubernetes". Long phrases without digits also match a same-length run of
+words whose rapidfuzz `ratio` reaches `fuzzy_cutoff` ("kubernets", "counsellor"). Short phrases and phrases
+with digits match exactly only: a typo tolerance there turns "osha 10" into "osha 30" and "rn" into "on".
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9+#&.]*|\.net\b")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _stem(token: str) -> str:
+    """A light, symmetric plural fold: applied to text and phrases alike, so it only needs to be consistent."""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, plural-folded word tokens; '-' and '/' split words, '+', '#', '&' and inner '.' do not."""
+    tokens = []
+    for raw in _TOKEN.findall(html.unescape(_TAGS.sub(" ", text)).lower()):
+        token = raw.rstrip(".")
+        if token:
+            tokens.append(_stem(token))
+    return tokens
+
+
+class PhraseMatcher:
+    """Which of a fixed set of phrases occur in a text. Build once per vocabulary, call `find` per text."""
+
+    def __init__(self, phrases: Iterable[str], *, fuzzy_min_length: int = 8, fuzzy_cutoff: float = 90.0):
+        self.fuzzy_cutoff = fuzzy_cutoff
+        self._by_key: dict[str, list[str]] = {}
+        self._fuzzy_keys: dict[int, list[str]] = {}
+        for phrase in phrases:
+            tokens = tokenize(phrase)
+            if not tokens:
+                continue
+            key = " ".join(tokens)
+            originals = self._by_key.setdefault(key, [])
+            if phrase not in originals:
+                originals.append(phrase)
+            if len(originals) == 1 and len(key) >= fuzzy_min_length and not any(c.isdigit() for c in key):
+                self._fuzzy_keys.setdefault(len(tokens), []).append(key)
+        self._lengths = sorted({key.count(" ") + 1 for key in self._by_key})
+
+    def find(self, text: str) -> set[str]:
+        """The phrases (as given to the constructor) that occur in `text`."""
+        return self.find_in_tokens(tokenize(text))
+
+    def find_in_tokens(self, tokens: list[str]) -> set[str]:
+        found_keys: set[str] = set()
+        for n in self._lengths:
+            grams = {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+            if not grams:
+                continue
+            found_keys.update(key for key in grams if key in self._by_key)
+            candidates = [key for key in self._fuzzy_keys.get(n, ()) if key not in found_keys]
+            if candidates:
+                found_keys.update(self._fuzzy_hits(candidates, sorted(grams)))
+        return {phrase for key in found_keys for phrase in self._by_key[key]}
+
+    def _fuzzy_hits(self, keys: list[str], grams: list[str]) -> list[str]:
+        scores = process.cdist(keys, grams, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype="uint8")
+        return [key for key, row in zip(keys, scores, strict=True) if row.any()]

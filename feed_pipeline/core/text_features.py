@@ -1,0 +1,192 @@
+"""Facts read deterministically from a job's own words: a clean title, a short description, seniority,
+remote policy and a stated application deadline. The offline classifier answers with these; the Gemini
+path validates its answers against the same vocabularies (SENIORITY_LEVELS, REMOTE_POLICIES)."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from feed_pipeline.core.enrichment import REMOTE_POLICIES, SENIORITY_LEVELS
+
+SHORT_DESCRIPTION_MAX_CHARS = 280
+
+_TAGS = re.compile(r"<[^>]+>")
+_BLOCK_TAGS = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_SEGMENT_SPLIT = re.compile(r"\s+[-|–—:]\s+|\s*\|\s*")
+_PARENTHETICAL = re.compile(r"\s*[(\[]([^)\]]*)[)\]]")
+_MONEY_OR_NUMBER = re.compile(r"[$€£]|\b\d[\d,.]*\s*(k|/hr|/hour|/week|/yr|per)\b|#\s*\d|\b(req|job id|ref)\b", re.I)
+_LOCATION = re.compile(r"^[A-Z][A-Za-z .'-]+,\s*[A-Z]{2}(\s+\d{5})?$")
+_NOISE_WORDS = re.compile(
+    r"\b(urgent(ly)?|hiring|immediate(ly)?|apply|now|bonus|sign[- ]on|remote|hybrid|on[- ]?site|"
+    r"full[- ]?time|part[- ]?time|weekly pay|daily pay|nights?|days|weekends?|evenings?|new|asap|"
+    r"openings?|positions?|needed|wanted|start|shifts?|\d+(st|nd|rd|th)|overnight|temp)\b",
+    re.IGNORECASE,
+)
+_LEADING_NOISE = re.compile(
+    r"^(?:[\W_]*(?:now(?= hir)|urgent(?:ly)?|immediate(?:ly)?(?= (?:hir|start|open))|hiring|start|opening)\b)+[\W_]*",
+    re.I,
+)
+_ABBREVIATIONS = {
+    "sr": "Senior", "jr": "Junior", "mgr": "Manager", "asst": "Assistant", "coord": "Coordinator",
+    "rep": "Representative", "spec": "Specialist", "admin": "Administrative", "supv": "Supervisor",
+}
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
+_LONG_ACRONYMS = {"HVAC", "ICU", "SDET", "HRIS", "CDL", "LPN", "CNA", "CNC", "SEO", "AWS", "PLC"}
+_LABELS = re.compile(
+    r"^(job (description|summary)|position (summary|overview)|about (the|this) (role|job|position)|"
+    r"overview|summary|description|the role)\s*[:\-–]\s*",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+# First match wins; roman numerals are matched case-sensitively so "Class A" or "i" never count.
+_SENIORITY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("executive", re.compile(r"\b(chief|c[etofi]o|vice president|vp|svp|evp|president)\b", re.I)),
+    ("director", re.compile(r"\b(director|head of)\b", re.I)),
+    ("intern", re.compile(r"\b(intern|internship|co-?op)\b", re.I)),
+    ("manager", re.compile(r"\b(manager|mgr)\b", re.I)),
+    ("lead", re.compile(
+        r"\b(lead|principal|supervisor|superintendent|foreman)\b|"
+        r"\bstaff (?=((software|data|machine learning|security|platform) )?(engineer|scientist|developer|architect))",
+        re.I)),
+    ("senior", re.compile(r"(?i:\b(senior|sr\.?)(?=\W|$))|\b(III|IV)\b")),
+    ("entry", re.compile(r"(?i:\b(junior|jr\.?|entry[- ]level|trainee|apprentice|graduate)(?=\W|$))|\bI\b")),
+    ("mid", re.compile(r"(?i:\b(mid[- ]level|intermediate))\b|\bII\b")),
+)
+
+_NOT_REMOTE = re.compile(r"\b(not|no)\s+(a\s+)?remote\b|\bremote\s+work\s+is\s+not\b", re.I)
+_HYBRID = re.compile(r"\bhybrid\b", re.I)
+_REMOTE = re.compile(r"\b(fully remote|100% remote|remote[- ]first|work from home|wfh|remote)\b", re.I)
+_ONSITE = re.compile(r"\b(on[- ]?site|in[- ]office|in[- ]person)\b", re.I)
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_DEADLINE_CUE = re.compile(
+    r"\b(apply by|applications? (close|closes|are due|due)( on)?|application deadline|deadline( to apply)?|"
+    r"closing date|accepting applications (until|through))\b[\s:,-]*(?P<rest>.{0,40})",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"\b(?P<y>20\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
+_US_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>20\d\d)\b")
+_MONTH_FIRST = re.compile(r"\b(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(st|nd|rd|th)?,?\s+(?P<y>20\d\d)\b")
+_DAY_FIRST = re.compile(r"\b(?P<d>\d{1,2})(st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<y>20\d\d)\b")
+
+
+def plain_text(text: str) -> str:
+    """HTML or entity-laden text as one line of plain text."""
+    spaced = _BLOCK_TAGS.sub(" ", text or "")
+    return _SPACES.sub(" ", html.unescape(_TAGS.sub("", spaced))).strip()
+
+
+def clean_title(title: str) -> str:
+    """The title without pay, locations, urgency and schedule noise, abbreviations spelled out, shouting calmed.
+
+    "SR. SOFTWARE ENGINEER - $150K - Austin, TX (Remote)" -> "Senior Software Engineer".
+    Falls back to the trimmed original when cleaning would leave nothing.
+    """
+    original = plain_text(title)
+    text = _LEADING_NOISE.sub("", original)
+    text = _PARENTHETICAL.sub(lambda m: "" if _is_noise(m.group(1)) else m.group(0), text)
+    segments = [s.strip(" ,;*!") for s in _SEGMENT_SPLIT.split(text)]
+    kept = [s for s in segments if s and not _is_noise(s)]
+    if not kept:
+        kept = [s for s in segments if s and _LOCATION.match(s) is None and not _MONEY_OR_NUMBER.search(s)]
+    cleaned = " - ".join(kept) if kept else original
+    cleaned = re.sub(r"[*!]+", "", cleaned)
+    words = [_normalize_word(w, shouting=cleaned.upper() == cleaned) for w in cleaned.split()]
+    result = _SPACES.sub(" ", " ".join(w for w in words if w)).strip(" ,;-")
+    return result or original
+
+
+def _is_noise(segment: str) -> bool:
+    segment = segment.strip()
+    if not segment:
+        return True
+    if _LOCATION.match(segment) or _MONEY_OR_NUMBER.search(segment):
+        return True
+    words = re.findall(r"[A-Za-z]+", segment)
+    noisy = _NOISE_WORDS.findall(segment)
+    return bool(words) and len(noisy) >= max(1, len(words) - len(noisy))
+
+
+def _normalize_word(word: str, shouting: bool) -> str:
+    bare = word.strip(".,").lower()
+    if bare in _ABBREVIATIONS:
+        return _ABBREVIATIONS[bare]
+    if not shouting or not word.isupper():
+        return word
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if (len(letters) <= 3 and bare not in _SMALL_WORDS) or letters in _LONG_ACRONYMS:
+        return word
+    return word.lower() if bare in _SMALL_WORDS else word.capitalize()
+
+
+def short_description(description: str, max_chars: int = SHORT_DESCRIPTION_MAX_CHARS) -> str:
+    """The opening sentences of the description, up to `max_chars`, never cut mid-word."""
+    text = _LABELS.sub("", plain_text(description))
+    if len(text) <= max_chars:
+        return text
+    taken = ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{taken} {sentence}".strip()
+        if len(candidate) > max_chars:
+            break
+        taken = candidate
+    if taken:
+        return taken
+    cut = text[: max_chars - 3].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}..."
+
+
+def seniority_from_title(title: str) -> str | None:
+    """One of SENIORITY_LEVELS when the title states a level, else None."""
+    for level, pattern in _SENIORITY_RULES:
+        if pattern.search(title):
+            assert level in SENIORITY_LEVELS
+            return level
+    return None
+
+
+def remote_policy_from_text(*texts: str) -> str | None:
+    """One of REMOTE_POLICIES when the text says where the work happens, else None."""
+    joined = " ".join(t for t in texts if t)
+    if _NOT_REMOTE.search(joined):
+        policy = "onsite"
+    elif _HYBRID.search(joined):
+        policy = "hybrid"
+    elif _REMOTE.search(joined):
+        policy = "remote"
+    elif _ONSITE.search(joined):
+        policy = "onsite"
+    else:
+        return None
+    assert policy in REMOTE_POLICIES
+    return policy
+
+
+def deadline_from_text(text: str) -> str | None:
+    """The ISO date the text names as its application deadline ("Apply by March 15, 2027"), else None."""
+    for cue in _DEADLINE_CUE.finditer(plain_text(text)):
+        parsed = parse_loose_date(cue.group("rest"))
+        if parsed:
+            return parsed.isoformat()
+    return None
+
+
+def parse_loose_date(text: str) -> date | None:
+    """The first ISO, US (MM/DD/YYYY), "March 5, 2027" or "5 March 2027" date in `text`."""
+    for pattern in (_ISO_DATE, _US_DATE, _MONTH_FIRST, _DAY_FIRST):
+        match = pattern.search(text)
+        if not match:
+            continue
+        parts = match.groupdict()
+        month = int(parts["m"]) if "m" in parts and parts.get("m") else _MONTHS.get(parts["mon"][:3].lower())
+        if not month:
+            continue
+        try:
+            return date(int(parts["y"]), month, int(parts["d"]))
+        except ValueError:
+            continue
+    return None
