@@ -1,0 +1,958 @@
+"""Merge postings of one role (one per location, or one per source) into one job, block by block.
+
+Pass 1 runs on raw postings grouped by `block_key` (normalized title | company | employment type);
+pass 2 runs after AI stage 1 on deduped jobs grouped by `ai_block_key` (the standardized `ai_title`
+instead of the feed's title). Inside a block, postings are the same role when they share a
+requisition id (same source) or when their descriptions are near-identical: word-level similarity
+(rapidfuzz `process.cdist` with a score cutoff) at or above `DedupeConfig.similarity_threshold`,
+clustered by connected components. Two postings whose source gives them different requisition ids
+are never merged, not even through a third posting similar to both.
+
+Everything here is pure and order-independent: the same set of postings gives the same merged jobs
+with the same keys whatever order they arrive in. Merged keys are stable across runs: a cluster
+inherits the key its members had last run (`previous_keys`), and without history it takes the
+smallest member key, so a posting that stays alone keeps its own raw key.
+
+Title normalization decisions (documented because they decide what can merge):
+- kept: seniority and level words ("Senior Java Developer" and "Java Developer" are different roles,
+  paid and screened differently), and technology words (C++, C# and C stay distinct).
+- canonicalized: abbreviations (Sr., Jr., Mgr, ...), accents, case, punctuation, "&" -> "and".
+- dropped: gender marks ("(m/w/d)", "(H/F)", "Entwickler*in"), work-arrangement segments ("- Remote",
+  "(Hybrid)") and segments made only of the posting's own location ("Nurse - Boston, MA"), because
+  one role's postings differ in exactly these.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from feed_pipeline.core.enrichment import IndustryResult
+from feed_pipeline.core.identity import make_content_hash
+from feed_pipeline.core.jobs import JobRecord
+
+# --------------------------------------------------------------------------------------------------
+# Text normalization
+# --------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+")
+# German gender suffixes on the original text: "Entwickler*in", "Entwickler:innen", "Entwickler/-in",
+# "Entwickler(in)", and the capital-I form "EntwicklerIn" after a German agent ending (so "LinkedIn" stays).
+_GENDER_SUFFIX = re.compile(r"(?<=[^\W\d_])(?:[*:_/]-?|\()in(?:nen)?\)?(?![^\W\d_])", re.IGNORECASE)
+_GENDER_CAPITAL_IN = re.compile(r"(?<=[a-zäöüß](?:er|or|nt|ur|st|ar|at|ef))In(?:nen)?\b")
+_GENDER_LETTER = r"[mwfdhxv]"
+_GENDER_WORD = r"(?:div\.?|divers|diverse|gn|all genders|all|alle|mwd|mfd|wmd|fmd|hf|mwx)"
+# "(m/w/d)", "[H/F]", "(all genders)", "(gn)", and a bare "m/w/d"; a lone "(I)" or "(II)" is a level, kept.
+_GENDER_MARK = re.compile(
+    rf"[(\[]\s*(?:{_GENDER_LETTER}(?:\s*[/|,.\-]\s*(?:{_GENDER_LETTER}|{_GENDER_WORD}))+|{_GENDER_WORD})"
+    rf"\s*\*?\s*[)\]]"
+    rf"|(?<![\w/]){_GENDER_LETTER}(?:\s*/\s*{_GENDER_LETTER}){{1,3}}(?![\w/])",
+    re.IGNORECASE,
+)
+# Technology names whose punctuation is their meaning.
+_TECH_SYMBOLS = (
+    (re.compile(r"(?<=\w)\+\+"), "pp"),
+    (re.compile(r"(?<=\w)#"), "sharp"),
+    (re.compile(r"(?<![\w.])\.net\b"), "dotnet"),
+)
+# Title separators: " - ", " | ", " / ", ", ", " in ", " @ ", brackets.
+_TITLE_SEPARATOR = re.compile(r"\s+[-–—|/•·@]\s+|\s*[()\[\]{}]\s*|,\s*|;\s*|\s+in\s+|\s+[-–—]+$|^[-–—]+\s+")
+_TITLE_ABBREVIATIONS = {
+    "sr": "senior",
+    "snr": "senior",
+    "jr": "junior",
+    "jnr": "junior",
+    "mgr": "manager",
+    "asst": "assistant",
+    "assoc": "associate",
+    "admin": "administrator",
+    "vp": "vice president",
+}
+# A title segment made only of these words says how or where the role is worked, not what it is.
+_ARRANGEMENT_WORDS = frozenset(
+    {
+        "remote",
+        "hybrid",
+        "onsite",
+        "on",
+        "site",
+        "wfh",
+        "telecommute",
+        "telework",
+        "work",
+        "from",
+        "home",
+        "office",
+        "homeoffice",
+        "fully",
+        "partially",
+        "100",
+        "percent",
+        "first",
+        "friendly",
+        "possible",
+        "optional",
+        "ok",
+        "only",
+        "anywhere",
+        "worldwide",
+        "based",
+        "or",
+    }
+)
+_COMPANY_SUFFIXES = frozenset(
+    {
+        "inc",
+        "incorporated",
+        "llc",
+        "llp",
+        "lp",
+        "ltd",
+        "limited",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "plc",
+        "gmbh",
+        "mbh",
+        "ag",
+        "kg",
+        "kgaa",
+        "ug",
+        "se",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "oy",
+        "oyj",
+        "ab",
+        "as",
+        "asa",
+        "aps",
+        "pty",
+        "pvt",
+        "pte",
+        "kk",
+        "ltda",
+        "sl",
+        "sro",
+        "ohg",
+        "ev",
+        "holding",
+    }
+)
+
+
+def unaccent(text: str) -> str:
+    """Casefolded text without diacritics, so "Café" and "CAFE" compare equal."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def location_words(values: Iterable[str | None]) -> frozenset[str]:
+    """The normalized words of location strings ("Boston, MA" -> {"boston", "ma"})."""
+    found: set[str] = set()
+    for value in values:
+        if value:
+            found.update(_words(unaccent(value)))
+    return frozenset(found)
+
+
+def job_location_words(job: JobRecord) -> frozenset[str]:
+    """Every word naming where this job is: its locations, city, state, country and postal code."""
+    return location_words([*job.locations, job.city, job.state, job.country, job.postal_code])
+
+
+def _strip_gender_marks(title: str) -> str:
+    title = _GENDER_CAPITAL_IN.sub("", title)
+    title = _GENDER_SUFFIX.sub("", title)
+    return _GENDER_MARK.sub(" ", title)
+
+
+def _title_segments(title: str) -> list[list[str]]:
+    """The title cut at its separators, each segment as normalized words."""
+    text = unaccent(_strip_gender_marks(title))
+    for pattern, replacement in _TECH_SYMBOLS:
+        text = pattern.sub(replacement, text)
+    text = text.replace("&", " and ")
+    segments = []
+    for part in _TITLE_SEPARATOR.split(text):
+        words = _words(part)
+        if words:
+            segments.append(words)
+    return segments
+
+
+def normalize_title(title: str, location_terms: Iterable[str] = ()) -> str:
+    """The words that name the role: see the module docstring for what is kept and what is dropped.
+
+    `location_terms` are the normalized words of the posting's own locations (`job_location_words`):
+    a title segment made only of them (or of work-arrangement words) is dropped, unless it is all
+    there is.
+    """
+    if title is None or not str(title).strip():
+        raise ValueError("normalize_title: the title is empty; a posting without a title cannot be deduplicated")
+    noise = _ARRANGEMENT_WORDS | frozenset(location_terms)
+    segments = _title_segments(str(title))
+    kept = [words for words in segments if not all(word in noise for word in words)]
+    if not kept:
+        kept = segments[:1] or [_words(unaccent(str(title)))]
+    words: list[str] = []
+    for segment in kept:
+        for word in segment:
+            words.append(_TITLE_ABBREVIATIONS.get(word, word))
+    return " ".join(words)
+
+
+def normalize_company(company: str) -> str:
+    """The company name without legal form, punctuation or a leading "The": "ACME, Inc." -> "acme".
+
+    Runs of single letters are joined first, so "L.L.C." is "llc" and "A.B.C. Corp" is "abc". A name
+    that is nothing but a legal form keeps it rather than becoming empty.
+    """
+    if company is None:
+        return ""
+    words = _words(unaccent(str(company)).replace("&", " and ").replace("+", " and "))
+    joined: list[str] = []
+    in_letter_run = False
+    for word in words:
+        single_letter = len(word) == 1 and word.isalpha()
+        if single_letter and in_letter_run:
+            joined[-1] += word
+        else:
+            joined.append(word)
+        in_letter_run = single_letter
+    if len(joined) > 1 and joined[0] == "the":
+        joined = joined[1:]
+    while len(joined) > 1 and (joined[-1] in _COMPANY_SUFFIXES or joined[-1] == "and"):
+        joined.pop()
+    return " ".join(joined)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def block_key(job: JobRecord) -> str:
+    """Pass 1 block: hash of normalized title | normalized company | employment type.
+
+    Filled at ingest (`assign_dedupe_keys`); the dedupe stage streams raw jobs ordered by it.
+    """
+    title = normalize_title(job.title, job_location_words(job))
+    return _digest("block", title, normalize_company(job.company), job.employment_type or "")
+
+
+def dedupe_key(job: JobRecord) -> str:
+    """Cross-feed identity: hash of normalized title | normalized company, the same in every feed."""
+    title = normalize_title(job.title, job_location_words(job))
+    return _digest("dedupe", title, normalize_company(job.company))
+
+
+def ai_block_key(job: JobRecord, ai_title: str) -> str:
+    """Pass 2 block: hash of the normalized AI title | normalized company | employment type."""
+    title = normalize_title(ai_title, job_location_words(job))
+    return _digest("ai-block", title, normalize_company(job.company), job.employment_type or "")
+
+
+def assign_dedupe_keys(job: JobRecord) -> JobRecord:
+    """Fill `block_key` and `dedupe_key` in place and return the job (call at ingest)."""
+    job.block_key = block_key(job)
+    job.dedupe_key = dedupe_key(job)
+    return job
+
+
+# --------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    """How alike two descriptions must be, and how much comparing one block may cost.
+
+    - `similarity_threshold` (0-1): word-level similarity (2 * common words in order / total words,
+      rapidfuzz `fuzz.ratio` on word lists, after removing every location word of the block) at which
+      two postings of one block are the same role. 0.85 is the measured sweet spot on the labeled
+      benchmark (bench/bench_dedupe.py): one role's postings differ by a location sentence, a pay line
+      or a few edited words (similarity >= 0.9), while two roles sharing a title at one company share
+      only boilerplate and a template (similarity <= 0.8).
+    - `max_block_chunk`: the most distinct descriptions compared all-against-all. A larger block is
+      sorted (by its text, then by its reversed text) and each description is compared with its
+      `max_block_chunk // 2` neighbours in each order: cost n * max_block_chunk instead of n^2, with
+      memory for one chunk of scores at a time. 500 keeps one block under ~0.2 s and a 10,000-posting
+      block linear; such blocks are counted in `DedupeStats.windowed_blocks`.
+    - `snippet_min_words`, `snippet_length_ratio`: an aggregator that truncates descriptions (Adzuna
+      sends ~500 characters) is matched against the same-length start of a longer description of the
+      block when it has at least `snippet_min_words` words and under `snippet_length_ratio` of the
+      other's length. A snippet only joins a role when it matches exactly one; 0 words turns it off.
+    - `workers`: threads for rapidfuzz; 1 because several feed runs share the machine.
+    """
+
+    similarity_threshold: float = 0.85
+    max_block_chunk: int = 500
+    snippet_min_words: int = 25
+    snippet_length_ratio: float = 0.6
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.similarity_threshold <= 1.0:
+            raise ValueError(
+                f"DedupeConfig.similarity_threshold must be in (0, 1], got {self.similarity_threshold!r}; "
+                "0.85 is the benchmarked default"
+            )
+        if self.max_block_chunk < 2:
+            raise ValueError(f"DedupeConfig.max_block_chunk must be at least 2, got {self.max_block_chunk!r}")
+        if self.snippet_min_words < 0:
+            raise ValueError(f"DedupeConfig.snippet_min_words must be >= 0, got {self.snippet_min_words!r}")
+        if not 0.0 < self.snippet_length_ratio <= 1.0:
+            raise ValueError(f"DedupeConfig.snippet_length_ratio must be in (0, 1], got {self.snippet_length_ratio!r}")
+        if self.workers == 0 or self.workers < -1:
+            raise ValueError(
+                f"DedupeConfig.workers must be a positive thread count or -1 (all cores), got {self.workers!r}"
+            )
+
+    @property
+    def score_cutoff(self) -> float:
+        return self.similarity_threshold * 100.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Clustering inside one block
+# --------------------------------------------------------------------------------------------------
+
+
+def description_words(description: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The description as normalized words, minus `ignore` (the block's location words).
+
+    Removing the location words of every posting of the block from every description makes "Join us
+    in Boston" and "Join us in Denver" identical, and treats all postings alike whatever their city.
+    """
+    return [word for word in _words(unaccent(description or "")) if word not in ignore]
+
+
+class _Components:
+    """Union-find over postings that refuses to join two different requisitions of one source."""
+
+    def __init__(self, requisitions: Sequence[tuple[str, str] | None]) -> None:
+        self.parent = list(range(len(requisitions)))
+        self.requisitions: list[dict[str, str] | None] = [{req[0]: req[1]} if req else None for req in requisitions]
+
+    def find(self, item: int) -> int:
+        parent = self.parent
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    def union(self, a: int, b: int) -> bool:
+        """Join the components of a and b; False when their requisition ids conflict."""
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        reqs_a, reqs_b = self.requisitions[root_a], self.requisitions[root_b]
+        if reqs_a and reqs_b:
+            small, large = (reqs_a, reqs_b) if len(reqs_a) <= len(reqs_b) else (reqs_b, reqs_a)
+            if any(large.get(source, req) != req for source, req in small.items()):
+                return False
+        keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)
+        self.parent[drop] = keep
+        if reqs_a or reqs_b:
+            self.requisitions[keep] = {**(reqs_a or {}), **(reqs_b or {})}
+        self.requisitions[drop] = None
+        return True
+
+    def roots(self, items: Iterable[int]) -> list[int]:
+        return sorted({self.find(item) for item in items})
+
+    def union_groups(self, group_a: Sequence[int], group_b: Sequence[int]) -> None:
+        for root_a in self.roots(group_a):
+            for root_b in self.roots(group_b):
+                self.union(root_a, root_b)
+
+    def groups(self) -> list[list[int]]:
+        by_root: dict[int, list[int]] = defaultdict(list)
+        for item in range(len(self.parent)):
+            by_root[self.find(item)].append(item)
+        return sorted(by_root.values())
+
+
+def _requisition(job: JobRecord) -> tuple[str, str] | None:
+    req = (job.requisition_id or "").strip().casefold()
+    return (job.source or "", req) if req else None
+
+
+@dataclass(slots=True)
+class BlockClusters:
+    """Which postings of a block are one role, and what finding out cost."""
+
+    groups: list[list[int]]  # indices into the block's postings, each group sorted, groups sorted
+    comparisons: int = 0  # description pairs scored
+    windowed: bool = False  # the block had more than max_block_chunk distinct descriptions
+
+
+def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockClusters:
+    """Group the postings of one block into roles (see the module docstring for the rules).
+
+    Deterministic for a given order of `jobs`; callers sort by job key first to make it
+    order-independent (merge_block does).
+    """
+    count = len(jobs)
+    if count <= 1:
+        return BlockClusters(groups=[[0]] if count else [])
+    components = _Components([_requisition(job) for job in jobs])
+
+    by_requisition: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, job in enumerate(jobs):
+        req = _requisition(job)
+        if req:
+            by_requisition[req].append(index)
+    for members in by_requisition.values():
+        for member in members[1:]:
+            components.union(members[0], member)
+
+    ignore = frozenset().union(*(job_location_words(job) for job in jobs))
+    by_text: dict[str, list[int]] = defaultdict(list)
+    words_of: dict[str, list[str]] = {}
+    for index, job in enumerate(jobs):
+        words = description_words(job.description, ignore)
+        text = " ".join(words)
+        by_text[text].append(index)
+        words_of.setdefault(text, words)
+    texts = sorted(by_text)
+    rep_members = [by_text[text] for text in texts]
+    rep_words = [words_of[text] for text in texts]
+    for members in rep_members:
+        for member in members[1:]:
+            components.union(members[0], member)
+
+    reps = len(texts)
+    windowed = reps > config.max_block_chunk
+    comparisons = 0
+    orders = [list(range(reps))]
+    if windowed:
+        orders.append(sorted(range(reps), key=lambda rep: (rep_words[rep][::-1], rep)))
+    for order in orders:
+        for first, second, comparisons_done in _similar_pairs(rep_words, order, config):
+            comparisons += comparisons_done
+            if first >= 0:
+                components.union_groups(rep_members[first], rep_members[second])
+
+    if config.snippet_min_words and not windowed:
+        comparisons += _attach_snippets(rep_words, rep_members, components, config)
+    return BlockClusters(groups=components.groups(), comparisons=comparisons, windowed=windowed)
+
+
+def _similar_pairs(rep_words: list[list[str]], order: list[int], config: DedupeConfig):
+    """Yield (rep, rep, 0) for each similar pair, best first within a chunk, and (-1, -1, n) for the
+    n comparisons of each chunk. Rows go in chunks of max_block_chunk // 2, each compared with the
+    next max_block_chunk descriptions of `order` (all of them when the block is small)."""
+    total = len(order)
+    if total < 2:
+        return
+    cutoff = config.score_cutoff
+    if total == 2:
+        first, second = order
+        score = fuzz.ratio(rep_words[first], rep_words[second], score_cutoff=cutoff)
+        yield -1, -1, 1
+        if score >= cutoff:
+            yield min(first, second), max(first, second), 0
+        return
+    chunk_rows = max(1, config.max_block_chunk // 2)
+    sequences = [rep_words[rep] for rep in order]
+    for start in range(0, total - 1, chunk_rows):
+        row_end = min(total, start + chunk_rows)
+        col_end = min(total, start + config.max_block_chunk)
+        scores = process.cdist(
+            sequences[start:row_end],
+            sequences[start:col_end],
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            workers=config.workers,
+        )
+        yield -1, -1, (row_end - start) * (col_end - start)
+        rows, cols = np.nonzero(scores >= cutoff)
+        upper = cols > rows
+        rows, cols = rows[upper], cols[upper]
+        if not len(rows):
+            continue
+        values = scores[rows, cols]
+        for position in np.lexsort((cols, rows, -values)):
+            a, b = order[start + int(rows[position])], order[start + int(cols[position])]
+            yield min(a, b), max(a, b), 0
+
+
+def _attach_snippets(
+    rep_words: list[list[str]], rep_members: list[list[int]], components: _Components, config: DedupeConfig
+) -> int:
+    """Join a truncated description to the one role whose description starts the same way."""
+    cutoff = config.score_cutoff
+    lengths = [len(words) for words in rep_words]
+    comparisons = 0
+    for short, short_words in enumerate(rep_words):
+        size = lengths[short]
+        if size < config.snippet_min_words:
+            continue
+        matched_roots: set[int] = set()
+        for long, long_words in enumerate(rep_words):
+            if size >= config.snippet_length_ratio * lengths[long]:
+                continue
+            comparisons += 1
+            if fuzz.ratio(short_words, long_words[:size], score_cutoff=cutoff) >= cutoff:
+                matched_roots.update(components.roots(rep_members[long]))
+        if not matched_roots:
+            continue
+        own_roots = set(components.roots(rep_members[short]))
+        # Exactly one other role matches: attach. Several (or ours and another): ambiguous, leave it.
+        if len(matched_roots) == 1 and not matched_roots & own_roots:
+            components.union_groups(rep_members[short], sorted(matched_roots))
+    return comparisons
+
+
+# --------------------------------------------------------------------------------------------------
+# Stable merged keys
+# --------------------------------------------------------------------------------------------------
+
+
+def assign_merged_keys(
+    clusters: Sequence[Sequence[str]],
+    previous_keys: Mapping[str, str] | None = None,
+    claimed_keys: set[str] | None = None,
+) -> list[str]:
+    """One key per cluster of member keys, stable across runs and unique.
+
+    With history, a cluster inherits a key its members had last run: first a key that is one of its
+    own members, then the key most of its members had, then the smaller key. A key goes to one
+    cluster only. Without a usable history, the cluster takes its smallest member key that nobody has
+    claimed (so a posting alone keeps its raw key); if all are claimed, a digest of that key.
+
+    `claimed_keys`, when given, holds keys already used by earlier blocks of the same run and gets
+    this call's keys added: pass one set for all blocks of a feed, so a key cannot be given twice
+    even when last run's cluster now spans two blocks. Order-independent for a given set of clusters.
+    """
+    taken: set[str] = claimed_keys if claimed_keys is not None else set()
+    member_sets = [set(cluster) for cluster in clusters]
+    seen: set[str] = set()
+    for cluster, members in zip(clusters, member_sets, strict=True):
+        if not members:
+            raise ValueError("assign_merged_keys: a cluster has no members")
+        if len(members) != len(cluster) or members & seen:
+            repeated = sorted((members & seen) or {k for k in cluster if list(cluster).count(k) > 1})
+            raise ValueError(f"assign_merged_keys: member key(s) {repeated[:3]} appear in more than one place")
+        seen |= members
+    smallest = [min(members) for members in member_sets]
+    keys: list[str | None] = [None] * len(clusters)
+    if previous_keys:
+        candidates = []
+        for index, cluster in enumerate(clusters):
+            support = Counter(previous_keys[member] for member in cluster if member in previous_keys)
+            for key, count in support.items():
+                candidates.append((key not in member_sets[index], -count, key, smallest[index], index))
+        for _, _, key, _, index in sorted(candidates):
+            if keys[index] is None and key not in taken:
+                keys[index] = key
+                taken.add(key)
+    for index in sorted(range(len(clusters)), key=smallest.__getitem__):
+        if keys[index] is not None:
+            continue
+        key = next((member for member in sorted(member_sets[index]) if member not in taken), None)
+        if key is None:
+            key = _digest("merged", smallest[index])
+            while key in taken:
+                key = _digest("merged", key)
+        keys[index] = key
+        taken.add(key)
+    return keys  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------------
+# Merging one cluster into one job
+# --------------------------------------------------------------------------------------------------
+
+_COMPLETENESS_FIELDS = (
+    "url",
+    "description_html",
+    "employment_type",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "is_remote",
+    "posted_at",
+    "expires_at",
+    "requisition_id",
+    "category",
+    "tags",
+)
+_FILLED_FROM_OTHERS = ("url", "employment_type", "requisition_id", "category", "status", "source_id")
+_PLACE_FIELDS = ("city", "state", "country", "postal_code")
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def _completeness_rank(job: JobRecord) -> tuple:
+    """Longest description first, then most fields filled, then the smaller key: the primary member."""
+    filled = sum(1 for name in _COMPLETENESS_FIELDS if _filled(getattr(job, name)))
+    return (-len(job.description or ""), -filled, job.job_key)
+
+
+def posting_locations(job: JobRecord) -> list[str]:
+    """The job's locations, or "city, state, country" when the source gave only those fields."""
+    if job.locations:
+        return [location for location in job.locations if location and location.strip()]
+    parts = [part.strip() for part in (job.city, job.state, job.country) if part and part.strip()]
+    return [", ".join(parts)] if parts else []
+
+
+def union_locations(jobs: Iterable[JobRecord]) -> list[str]:
+    """Every location of the jobs once (case, accents and punctuation ignored), in a fixed order."""
+    by_key: dict[str, str] = {}
+    for job in jobs:
+        for location in posting_locations(job):
+            shown = " ".join(location.split())
+            key = " ".join(_words(unaccent(shown))) or shown
+            if key not in by_key or shown < by_key[key]:
+                by_key[key] = shown
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def title_without_locations(title: str, location_terms: frozenset[str]) -> str:
+    """The display title without leading/trailing segments that only name a place ("Nurse - Boston, MA")."""
+    parts = _TITLE_SEPARATOR_KEEP.split(title)
+    # parts alternate: text, separator, text, ...; drop location-only text parts from both ends.
+    texts, separators = parts[0::2], parts[1::2]
+
+    def is_place(text: str) -> bool:
+        words = _words(unaccent(text))
+        return all(word in location_terms for word in words)
+
+    start, end = 0, len(texts)
+    while end - start > 1 and is_place(texts[end - 1]):
+        end -= 1
+    while end - start > 1 and is_place(texts[start]):
+        start += 1
+    if not any(_words(text) for text in texts[start:end]):
+        return title.strip()
+    pieces = [texts[start]]
+    for index in range(start + 1, end):
+        pieces.append(separators[index - 1])
+        pieces.append(texts[index])
+    kept = "".join(pieces).strip()
+    # Keep closing brackets balanced when a trailing "(Boston)" went away but "(" stayed.
+    return kept.rstrip(" -–—|/•·@,;([{").strip() or title.strip()
+
+
+_TITLE_SEPARATOR_KEEP = re.compile(r"(\s+[-–—|/•·@]\s+|\s*[()\[\]{}]\s*|,\s*|;\s*|\s+in\s+)")
+
+
+def _merged_salary(ranked: Sequence[JobRecord]) -> tuple[float | None, float | None, str | None, str | None]:
+    """The range across members when they state pay in one currency and period, else the primary's."""
+    with_pay = [job for job in ranked if job.salary_min is not None or job.salary_max is not None]
+    if not with_pay:
+        return None, None, ranked[0].salary_currency, ranked[0].salary_period
+    units = {(job.salary_currency, job.salary_period) for job in with_pay}
+    if len(units) == 1:
+        lows = [job.salary_min for job in with_pay if job.salary_min is not None]
+        highs = [job.salary_max for job in with_pay if job.salary_max is not None]
+        currency, period = units.pop()
+        return (min(lows) if lows else None, max(highs) if highs else None, currency, period)
+    first = with_pay[0]
+    return first.salary_min, first.salary_max, first.salary_currency, first.salary_period
+
+
+def merge_records(jobs: Sequence[JobRecord], merged_key: str) -> JobRecord:
+    """One job from the postings of one role: the primary member's fields, gaps filled from others.
+
+    Primary = longest description, then most fields, then smallest key. Locations are the union;
+    city/state/country/postal code stay only when every member agrees; pay becomes the range across
+    members (same currency and period); posted_at is the earliest, expires_at the latest known;
+    remote if any member is. Inputs are not modified.
+    """
+    ranked = sorted(jobs, key=_completeness_rank)
+    primary = ranked[0]
+    locations = union_locations(ranked)
+    member_keys = sorted({key for job in ranked for key in (job.member_keys or [job.job_key])})
+    source_ids = sorted(
+        {sid for job in ranked for sid in (job.source_ids or ([job.source_id] if job.source_id else []))}
+    )
+    extra: dict[str, Any] = {}
+    for job in reversed(ranked):
+        extra.update(job.extra or {})
+    extra.update(primary.extra or {})
+    merged = dataclasses.replace(
+        primary,
+        locations=locations,
+        tags=sorted({tag for job in ranked for tag in job.tags}),
+        extra=extra,
+        member_keys=member_keys,
+        source_ids=source_ids,
+        is_multi_location=len(locations) > 1,
+        rejection_reason=None,
+        rejection_detail=None,
+    )
+    for name in _FILLED_FROM_OTHERS:
+        if not _filled(getattr(merged, name)):
+            setattr(merged, name, next((getattr(j, name) for j in ranked if _filled(getattr(j, name))), None))
+    for name in _PLACE_FIELDS:
+        values = {getattr(job, name) for job in ranked}
+        setattr(merged, name, values.pop() if len(values) == 1 else None)
+    merged.salary_min, merged.salary_max, merged.salary_currency, merged.salary_period = _merged_salary(ranked)
+    posted = [job.posted_at for job in ranked if job.posted_at is not None]
+    merged.posted_at = min(posted) if posted else None
+    expires = [job.expires_at for job in ranked if job.expires_at is not None]
+    merged.expires_at = max(expires) if expires else None
+    remote = {job.is_remote for job in ranked}
+    merged.is_remote = True if True in remote else (False if False in remote else None)
+    if len(locations) > 1:
+        merged.title = title_without_locations(primary.title, job_location_words(primary))
+    merged.dedupe_key = primary.dedupe_key or dedupe_key(primary)
+    merged.job_key = merged_key
+    merged.content_hash = make_content_hash(merged)
+    return merged
+
+
+# --------------------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------------------
+
+_LOCATION_BUCKETS = ((0, "0"), (1, "1"), (5, "2-5"), (20, "6-20"), (100, "21-100"))
+
+
+def _location_bucket(count: int) -> str:
+    for limit, label in _LOCATION_BUCKETS:
+        if count <= limit:
+            return label
+    return "101+"
+
+
+@dataclass(slots=True)
+class DedupeStats:
+    """Counts accumulated over the blocks of one run, for the asset's metadata."""
+
+    input_jobs: int = 0
+    output_jobs: int = 0
+    merged_groups: int = 0  # output jobs made of two or more inputs
+    largest_group: int = 0  # inputs in the biggest output job
+    blocks: int = 0
+    largest_block: int = 0  # postings in the biggest block
+    largest_block_key: str = ""
+    windowed_blocks: int = 0  # blocks compared by sorted windows instead of all pairs
+    comparisons: int = 0  # description pairs scored
+    multi_location_jobs: int = 0
+    total_locations: int = 0
+    location_counts: dict[str, int] = field(default_factory=dict)  # locations per job (bucket) -> jobs
+
+    @property
+    def duplicate_rate(self) -> float:
+        """Share of input postings that were folded into another: 1 - outputs / inputs."""
+        return 1.0 - self.output_jobs / self.input_jobs if self.input_jobs else 0.0
+
+    def add_block(
+        self,
+        inputs: Sequence[JobRecord],
+        outputs: Sequence[JobRecord],
+        *,
+        block: str | None = None,
+        comparisons: int = 0,
+        windowed: bool = False,
+    ) -> None:
+        """Record one block: its inputs (raw or deduped jobs) and the merged jobs made from them."""
+        self.blocks += 1
+        self.input_jobs += len(inputs)
+        self.output_jobs += len(outputs)
+        self.comparisons += comparisons
+        self.windowed_blocks += int(windowed)
+        if len(inputs) > self.largest_block:
+            self.largest_block = len(inputs)
+            self.largest_block_key = block if block is not None else (inputs[0].block_key if inputs else "")
+        owner = {key: index for index, job in enumerate(outputs) for key in (job.member_keys or [job.job_key])}
+        group_sizes = Counter(owner.get((job.member_keys or [job.job_key])[0]) for job in inputs)
+        for index, size in group_sizes.items():
+            if index is not None and size > 1:
+                self.merged_groups += 1
+            self.largest_group = max(self.largest_group, size)
+        for job in outputs:
+            count = len(job.locations)
+            self.total_locations += count
+            self.multi_location_jobs += int(count > 1)
+            bucket = _location_bucket(count)
+            self.location_counts[bucket] = self.location_counts.get(bucket, 0) + 1
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain JSON values for `MaterializeResult(metadata=...)`."""
+        return {
+            "input_jobs": self.input_jobs,
+            "output_jobs": self.output_jobs,
+            "duplicate_rate": round(self.duplicate_rate, 4),
+            "merged_groups": self.merged_groups,
+            "largest_group": self.largest_group,
+            "blocks": self.blocks,
+            "largest_block": self.largest_block,
+            "largest_block_key": self.largest_block_key,
+            "windowed_blocks": self.windowed_blocks,
+            "comparisons": self.comparisons,
+            "multi_location_jobs": self.multi_location_jobs,
+            "total_locations": self.total_locations,
+            "location_counts": {label: self.location_counts.get(label, 0) for _, label in _LOCATION_BUCKETS}
+            | {"101+": self.location_counts.get("101+", 0)},
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Pass 1 and pass 2
+# --------------------------------------------------------------------------------------------------
+
+
+def _checked_block(jobs: Sequence[JobRecord], what: str) -> list[JobRecord]:
+    """The block sorted by job key, after checking it is one feed's unrejected postings with unique keys."""
+    ordered = sorted(jobs, key=lambda job: job.job_key)
+    feed_id = ordered[0].feed_id
+    previous = None
+    for job in ordered:
+        if not isinstance(job, JobRecord):
+            raise TypeError(f"{what}: expected JobRecord items, got {type(job).__name__}")
+        if not job.job_key:
+            raise ValueError(
+                f"{what}: posting {job.source_id or job.url!r} of feed {job.feed_id!r} has no job_key; "
+                "call core.identity.assign_identity at ingest"
+            )
+        if job.job_key == previous:
+            raise ValueError(f"{what}: job_key {job.job_key!r} appears twice in one block of feed {feed_id!r}")
+        if job.feed_id != feed_id:
+            raise ValueError(
+                f"{what}: one block mixes feeds {feed_id!r} and {job.feed_id!r} (job {job.job_key!r}); "
+                "dedupe runs per feed"
+            )
+        if job.rejection_reason:
+            raise ValueError(
+                f"{what}: job {job.job_key!r} of feed {feed_id!r} is rejected ({job.rejection_reason}); "
+                "leave rejected postings out of dedupe"
+            )
+        previous = job.job_key
+    return ordered
+
+
+def merge_block(
+    jobs: Sequence[JobRecord],
+    config: DedupeConfig,
+    previous_keys: Mapping[str, str] | None = None,
+    *,
+    claimed_keys: set[str] | None = None,
+    stats: DedupeStats | None = None,
+) -> list[JobRecord]:
+    """Pass 1: merge the raw postings of one block (one `block_key`) into one job per role.
+
+    Returns the merged jobs sorted by key: `job_key` is the stable merged key (`assign_merged_keys`
+    with `previous_keys`, raw member key -> merged key of the last run), `member_keys` and
+    `source_ids` sorted, `locations` the union, `is_multi_location`, `dedupe_key`, and `content_hash`
+    recomputed. The same set of postings gives the same result in any order. `claimed_keys`: see
+    `assign_merged_keys`. `stats`, when given, records the block.
+    """
+    if not jobs:
+        return []
+    ordered = _checked_block(jobs, "merge_block")
+    keys = {job.block_key or block_key(job) for job in ordered}
+    if len(keys) > 1:
+        raise ValueError(
+            f"merge_block: the postings of feed {ordered[0].feed_id!r} span {len(keys)} block keys; "
+            "pass the postings of one block_key at a time (stream raw_jobs ordered by block_key)"
+        )
+    block = keys.pop()
+    ordered = [job if job.block_key else dataclasses.replace(job, block_key=block) for job in ordered]
+    clusters = cluster_postings(ordered, config)
+    member_groups = [[ordered[index] for index in group] for group in clusters.groups]
+    merged_keys = assign_merged_keys(
+        [[job.job_key for job in group] for group in member_groups], previous_keys, claimed_keys
+    )
+    merged = sorted(
+        (merge_records(group, key) for group, key in zip(member_groups, merged_keys, strict=True)),
+        key=lambda job: job.job_key,
+    )
+    if stats is not None:
+        stats.add_block(ordered, merged, block=block, comparisons=clusters.comparisons, windowed=clusters.windowed)
+    return merged
+
+
+def _best_result(members: Sequence[tuple[JobRecord, IndustryResult]]) -> IndustryResult:
+    """Highest confidence, then the job that merged the most postings, then the smaller key."""
+    _, result = min(members, key=lambda item: (-item[1].confidence, -len(item[0].member_keys or [1]), item[0].job_key))
+    return result
+
+
+def merge_enriched_block(
+    items: Sequence[tuple[JobRecord, IndustryResult]],
+    config: DedupeConfig,
+    previous_keys: Mapping[str, str] | None = None,
+    *,
+    claimed_keys: set[str] | None = None,
+    stats: DedupeStats | None = None,
+) -> list[tuple[JobRecord, IndustryResult, list[str]]]:
+    """Pass 2: merge deduped jobs of one `ai_block_key` whose descriptions match, as in pass 1.
+
+    Returns (merged job, the best-supported stage 1 result re-keyed to the merged job, the deduped
+    job keys merged into it), sorted by key. The merged key follows the pass 1 rule over the deduped
+    keys (`previous_keys`: deduped key -> the pass 2 key it had last run), so a job that merges with
+    nothing keeps its deduped key.
+    """
+    if not items:
+        return []
+    for position, item in enumerate(items):
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], IndustryResult)):
+            raise TypeError(f"merge_enriched_block: item {position} is not a (JobRecord, IndustryResult) pair")
+        job, result = item
+        if result.job_key != job.job_key:
+            raise ValueError(
+                f"merge_enriched_block: item {position} pairs job {job.job_key!r} with the stage 1 result "
+                f"of {result.job_key!r}"
+            )
+    result_of = {job.job_key: result for job, result in items}
+    ordered = _checked_block([job for job, _ in items], "merge_enriched_block")
+    blocks = {ai_block_key(job, result_of[job.job_key].ai_title) for job in ordered}
+    if len(blocks) > 1:
+        raise ValueError(
+            f"merge_enriched_block: the jobs of feed {ordered[0].feed_id!r} span {len(blocks)} ai_block_keys; "
+            "group them by ai_block_key(job, result.ai_title) first"
+        )
+    block = blocks.pop()
+    clusters = cluster_postings(ordered, config)
+    member_groups = [[ordered[index] for index in group] for group in clusters.groups]
+    merged_keys = assign_merged_keys(
+        [[job.job_key for job in group] for group in member_groups], previous_keys, claimed_keys
+    )
+    triples = []
+    for group, key in zip(member_groups, merged_keys, strict=True):
+        merged = merge_records(group, key)
+        best = _best_result([(job, result_of[job.job_key]) for job in group])
+        triples.append((merged, dataclasses.replace(best, job_key=key), [job.job_key for job in group]))
+    triples.sort(key=lambda triple: triple[0].job_key)
+    if stats is not None:
+        stats.add_block(
+            ordered,
+            [triple[0] for triple in triples],
+            block=block,
+            comparisons=clusters.comparisons,
+            windowed=clusters.windowed,
+        )
+    return triples
