@@ -180,8 +180,12 @@ def _same_version(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> bo
 
 
 def changed_fields(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
-    """The PATCH body: the published fields whose stored value differs (the hashes always go along)."""
+    """The PATCH body: the published fields whose stored value differs, plus job_key and both hashes.
+
+    job_key goes along so a PATCH names its job (errors, and re-adding a record deleted meanwhile).
+    """
     patch = {name: desired[name] for name in XANO_FIELDS if existing.get(name) != desired[name]}
+    patch["job_key"] = desired["job_key"]
     patch["content_hash"] = desired["content_hash"]
     patch["record_hash"] = desired["record_hash"]
     return patch

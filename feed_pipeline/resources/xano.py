@@ -377,7 +377,7 @@ class XanoClient:
         except _Retryable as exc:
             raise XanoUnavailableError(
                 f"Xano did not answer {method} {url} after {failures['transient']} failure(s) and "
-                f"{failures['rate_limited']} rate limit(s); last: {exc}. The next run resumes the sync."
+                f"{failures['rate_limited']} rate limit(s) (last: {exc}); the next run resumes the sync"
             ) from exc
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -40,6 +41,7 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # sleep, then answer normally (a slow server; clients time out)
     DROP = "drop"  # close the connection without an answer, before doing anything
     DROP_AFTER_WRITE = "drop_after_write"  # do the write, then close without an answer
+    ACTION = "action"  # run a callable first (someone else edits the table mid-sync), then answer normally
 
 
 @dataclass
@@ -52,6 +54,7 @@ class FaultRule:
     message: str | None = None
     retry_after: str | None = None
     delay_s: float = 0.0
+    action: Callable[[], None] | None = None
 
     def matches(self, method: str) -> bool:
         return self.remaining > 0 and (self.methods is None or method in self.methods)
@@ -139,6 +142,11 @@ class SandboxFaults:
         kind = FaultKind.DROP_AFTER_WRITE if after_write else FaultKind.DROP
         with self._lock:
             self._rules.append(FaultRule(kind, count, _methods(methods)))
+
+    def before_next(self, count: int, action: Callable[[], None], *, methods: str | list[str] | None = None) -> None:
+        """Run `action` before handling the next `count` matching requests (a concurrent edit)."""
+        with self._lock:
+            self._rules.append(FaultRule(FaultKind.ACTION, count, _methods(methods), action=action))
 
     def reject_job_key(
         self, job_key: str, *, status: int = 400, code: str = "ERROR_CODE_INPUT_ERROR", message: str | None = None

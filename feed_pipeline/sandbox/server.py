@@ -79,6 +79,8 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
             return
+        if self.sandbox.stopped:  # a slow (delayed) request outlived the sandbox; nobody is listening
+            return
         super().handle_error(request, client_address)
 
 
@@ -198,6 +200,7 @@ class XanoSandbox:
         self._counts: Counter[tuple[str, int | None]] = Counter()
         self._log_lock = threading.Lock()
         self._httpd: _SandboxHTTPServer | None = None
+        self.stopped = False
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -230,6 +233,7 @@ class XanoSandbox:
             self.store.close()
 
     def stop(self) -> None:
+        self.stopped = True
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -296,6 +300,8 @@ class XanoSandbox:
         if rule is not None:
             if rule.kind is FaultKind.DELAY:
                 time.sleep(rule.delay_s)
+            elif rule.kind is FaultKind.ACTION and rule.action is not None:
+                rule.action()
             elif rule.kind is FaultKind.DROP:
                 raise _Dropped()
             elif rule.kind is FaultKind.STATUS:

@@ -161,7 +161,15 @@ def test_changed_job_is_patched_with_only_the_changed_fields_and_hashes():
     new = to_xano_record(job_row(1, industry="Finance"))
     plan = plan_mirror([stored(old, 42)], [new], FEED)
     assert plan.updates == [
-        (42, {"industry": "Finance", "content_hash": new["content_hash"], "record_hash": new["record_hash"]})
+        (
+            42,
+            {
+                "industry": "Finance",
+                "job_key": "key-1",
+                "content_hash": new["content_hash"],
+                "record_hash": new["record_hash"],
+            },
+        )
     ]
     assert not plan.adds and not plan.deletes
 
