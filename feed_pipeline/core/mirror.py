@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -228,9 +228,9 @@ class MirrorPlan:
         return len(self.deletes) / self.existing_count if self.existing_count else 0.0
 
 
-def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[str, dict]:
+def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[str, Mapping[str, Any]]:
     """Desired records by job_key; a record of another feed or a repeated key is a caller bug."""
-    by_key: dict[str, dict] = {}
+    by_key: dict[str, Mapping[str, Any]] = {}
     for record in desired:
         key = record.get("job_key")
         if record.get("feed_id") != feed_id:
@@ -241,15 +241,28 @@ def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[st
         if not isinstance(key, str) or not key:
             raise ValueError(f"desired record of feed {feed_id!r} has no job_key: build it with to_xano_record")
         if "record_hash" not in record or "content_hash" not in record:
-            raise ValueError(f"desired record {key!r} of feed {feed_id!r} lacks its hashes: build it with to_xano_record")
+            raise ValueError(
+                f"desired record {key!r} of feed {feed_id!r} lacks its hashes: build it with to_xano_record"
+            )
         if key in by_key:
             raise ValueError(f"job_key {key!r} appears twice among feed {feed_id!r}'s desired records")
-        by_key[key] = dict(record)
+        by_key[key] = record  # not copied: the caller's records are only read
     return by_key
 
 
-def group_owned(existing: Iterable[Mapping[str, Any]], feed_id: str) -> tuple[dict[str, list[dict]], int]:
-    """This feed's Xano records grouped by job_key (copies in id order), and how many were someone else's."""
+_COMPACT_FIELDS = ("id", "job_key", "feed_id", "content_hash", "record_hash")
+
+
+def group_owned(
+    existing: Iterable[Mapping[str, Any]],
+    feed_id: str,
+    keep_whole: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> tuple[dict[str, list[dict]], int]:
+    """This feed's Xano records grouped by job_key (copies in id order), and how many were someone else's.
+
+    Only the identity and hash fields of a record are kept unless `keep_whole(record)` says otherwise,
+    so `existing` can stream a whole table (every feed's records) page by page in flat memory.
+    """
     owned: dict[str, list[dict]] = {}
     foreign = 0
     for record in existing:
@@ -257,20 +270,34 @@ def group_owned(existing: Iterable[Mapping[str, Any]], feed_id: str) -> tuple[di
         if key is None:
             foreign += 1
             continue
-        owned.setdefault(key, []).append(dict(record))
+        if keep_whole is not None and keep_whole(record):
+            kept = dict(record)
+        else:
+            kept = {name: record.get(name) for name in _COMPACT_FIELDS}
+        owned.setdefault(key, []).append(kept)
     for copies in owned.values():
         copies.sort(key=_record_id)
     return owned, foreign
 
 
-def plan_mirror(existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], feed_id: str) -> MirrorPlan:
+def plan_mirror(
+    existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], feed_id: str
+) -> MirrorPlan:
     """Diff Xano's records (all feeds) against this feed's desired records by job_key and hashes.
+
+    `existing` is read once and may be a generator over list pages; besides the desired records, only
+    the records that will be patched are held whole.
 
     Of several copies of one job the plan keeps an exact one when there is one, else the oldest, and
     deletes the rest; the kept copy is patched if it is out of date.
     """
     wanted = index_desired(desired, feed_id)
-    owned, foreign = group_owned(existing, feed_id)
+
+    def needs_patch(record: Mapping[str, Any]) -> bool:
+        target = wanted.get(record["job_key"])
+        return target is not None and not _same_version(record, target)
+
+    owned, foreign = group_owned(existing, feed_id, keep_whole=needs_patch)
     plan = MirrorPlan(
         existing_count=sum(len(c) for c in owned.values()),
         desired_count=len(wanted),

@@ -402,10 +402,13 @@ class XanoClient:
     # ---- CRUD ------------------------------------------------------------------------------------
     def list_records(self) -> list[dict[str, Any]]:
         """Every record of the table: follows `nextPage` in paged mode, takes a bare array as all of it."""
+        return list(self.iter_records())
+
+    def iter_records(self) -> Iterator[dict[str, Any]]:
+        """The table's records page by page, so a caller that keeps little needs little memory."""
         table = self.settings.table
         per_page = self.settings.page_size
         page = 1
-        records: list[dict[str, Any]] = []
         while True:
             params = {"page": page, "per_page": per_page} if per_page else None
             body = self._json(self._request("GET", table, params=params))
@@ -424,11 +427,13 @@ class XanoClient:
             for item in items:
                 if not isinstance(item, dict):
                     raise XanoResponseError(f"GET {table} page {page} holds a non-record item {str(item)[:80]!r}")
-            records.extend(items)
+            yield from items
             if next_page is None:
-                return records
+                return
             if not isinstance(next_page, int) or next_page <= page:
-                raise XanoResponseError(f"GET {table} page {page} points to nextPage={next_page!r}; paging cannot go on")
+                raise XanoResponseError(
+                    f"GET {table} page {page} points to nextPage={next_page!r}; paging cannot go on"
+                )
             page = next_page
 
     def get_record(self, record_id: int) -> dict[str, Any] | None:
@@ -459,11 +464,11 @@ class XanoClient:
     # ---- the mirror ------------------------------------------------------------------------------
     def plan_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> MirrorPlan:
         """List the table and diff it against the desired records (no writes)."""
-        return plan_mirror(self.list_records(), desired, feed_id)
+        return plan_mirror(self.iter_records(), desired, feed_id)
 
     def verify_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> list[str]:
         """Lists the table afresh; [] when Xano holds exactly the desired records of the feed."""
-        return verify_mirror(self.list_records(), desired, feed_id)
+        return verify_mirror(self.iter_records(), desired, feed_id)
 
     def sync_feed(
         self,

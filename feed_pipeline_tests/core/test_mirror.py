@@ -77,7 +77,7 @@ def stored_all(records: list[dict]) -> list[dict]:
 # ---- to_xano_record --------------------------------------------------------------------------------
 def test_record_has_exactly_the_published_fields_and_drops_internal_columns():
     record = to_xano_record(job_row(1))
-    assert tuple(record) == tuple(f for f in XANO_FIELDS if f != "record_hash") + ("record_hash",)
+    assert tuple(record) == (*(f for f in XANO_FIELDS if f != "record_hash"), "record_hash")
     assert "route" not in record and "routing_confidence" not in record
 
 
@@ -337,3 +337,18 @@ def test_applying_any_plan_gives_the_exact_copy_and_leaves_others_alone(desired_
     assert plan_mirror(after, desired, FEED).write_count == 0
     untouched = [r for r in existing if r.get("feed_id") != FEED or "job_key" not in r]
     assert all(r in after for r in untouched)
+
+
+def test_existing_may_be_a_one_pass_stream_of_pages():
+    desired = [to_xano_record(job_row(n)) for n in range(3)]
+    pages = iter([stored_all(desired[:2]), stored_all(desired[2:])])
+    plan = plan_mirror((record for page in pages for record in page), desired, FEED)
+    assert plan.unchanged == 3 and plan.write_count == 0
+
+
+def test_records_not_patched_are_kept_as_identity_and_hashes_only():
+    kept, gone = to_xano_record(job_row(1)), to_xano_record(job_row(2))
+    plan = plan_mirror([stored(kept, 1), stored(gone, 2)], [kept], FEED)
+    (deleted,) = plan.deletes
+    assert deleted == {"id": 2, "job_key": "key-2", "feed_id": FEED, "content_hash": "hash-2",
+                       "record_hash": gone["record_hash"]}

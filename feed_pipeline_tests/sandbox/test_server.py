@@ -48,7 +48,7 @@ def test_post_returns_the_record_with_integer_id_and_epoch_ms_created_at(http):
 
 
 def test_ids_are_never_reused_after_a_delete(http):
-    first, second = seed(http, 2)
+    _, second = seed(http, 2)
     http.delete(f"job/{second['id']}")
     assert http.post("job", json={}).json()["id"] == 3
 
