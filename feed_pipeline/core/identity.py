@@ -63,3 +63,9 @@ def assign_identity(job: JobRecord) -> JobRecord:
     job.job_key = make_job_key(job.feed_id, job.source_id, job.url)
     job.content_hash = make_content_hash(job)
     return job
+
+
+def make_fallback_job_key(feed_id: str, position: int, raw: bytes) -> str:
+    """A key for a record with neither id nor url (always rejected as invalid): its position in the feed and a
+    hash of its raw bytes, so the row can be stored and looked at; it is not stable across feed versions."""
+    return _digest(feed_id, "position", str(position), hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,607 @@
+"""Turn the messy strings job feeds carry into clean values: text, HTML, dates, employment type, salary, remote.
+
+Pure functions, no I/O. Every parser returns None (never raises) for text it cannot read, so one odd field
+never costs a record; the caller decides what a missing value means. Parsers whose inputs repeat a lot across
+a feed (dates, employment types, salaries) are memoized: a million-job feed has a few thousand distinct values.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+
+from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
+
+# --------------------------------------------------------------------------------------------------- text
+
+# C0 controls other than tab/newline/carriage return, plus the two XML non-characters.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_INLINE_SPACE = re.compile(r"[^\S\n]+")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def strip_control_chars(text: str) -> str:
+    """Remove characters XML and databases reject (NUL, C0 controls, U+FFFE/U+FFFF); keep tab and newlines."""
+    return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
+
+
+def clean_text(value: object) -> str | None:
+    """One-line text: HTML entities unescaped (feeds write `&amp;` inside CDATA), whitespace collapsed.
+
+    None for None or for text that is empty once trimmed.
+    """
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if "&" in text:
+        text = html.unescape(text)
+    text = " ".join(strip_control_chars(text).split())
+    return text or None
+
+
+def clean_url(value: object) -> str | None:
+    """A URL as published, unescaped (`&amp;` from CDATA) and without whitespace; None when empty."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    return text.replace(" ", "%20")
+
+
+# --------------------------------------------------------------------------------------------------- HTML
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer|blockquote|pre|hr|dt|dd)\b[^>]*>",
+    re.IGNORECASE,
+)
+_ANY_TAG = re.compile(r"<[^>]*>")
+_LOOKS_LIKE_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+def looks_like_html(text: str | None) -> bool:
+    """True when the text holds markup (raw, or escaped once as feeds often do outside CDATA)."""
+    if not text:
+        return False
+    if "<" in text and _LOOKS_LIKE_MARKUP.search(text):
+        return True
+    return "&lt;" in text and _LOOKS_LIKE_MARKUP.search(html.unescape(text)) is not None
+
+
+def html_to_text(markup: str | None) -> str:
+    """Readable plain text from an HTML description: block elements become line breaks, tags and scripts go,
+    entities are unescaped, spaces collapse; paragraphs stay separated by one blank line."""
+    if not markup:
+        return ""
+    text = markup
+    if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
+        text = html.unescape(text)
+    if "<" in text:
+        if "<!--" in text:
+            text = _HTML_COMMENT.sub("", text)
+        lowered = text.lower()
+        if "<script" in lowered or "<style" in lowered:
+            text = _SCRIPT_OR_STYLE.sub("", text)
+        text = _BLOCK_TAG.sub("\n", text)
+        text = _ANY_TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = strip_control_chars(text).replace("\r", "\n")
+    text = _INLINE_SPACE.sub(" ", text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _MANY_NEWLINES.sub("\n\n", text)
+    return text.strip()
+
+
+# --------------------------------------------------------------------------------------------------- dates
+
+DATE_ORDERS = ("dmy", "mdy")
+
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([aApP][mM])?)?"
+    r"\s*(?:(?:UTC|GMT|Z)|([+-]\d{2}:?\d{2}))?$"
+)
+_YEAR_FIRST_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+_ISO_START = re.compile(r"^\d{4}-?\d{2}-?\d{2}")
+_TRAILING_UTC = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
+_EPOCH = re.compile(r"^\d{9,13}$")
+_WORDY_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y")
+_MIN_YEAR, _MAX_YEAR = 1990, 2200
+
+
+def _as_utc(moment: datetime) -> datetime | None:
+    """Aware UTC; a naive time is taken to be UTC already (feeds that omit the zone mean the server's, unknown)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment if _MIN_YEAR <= moment.year <= _MAX_YEAR else None
+
+
+def _numeric_date(match: re.Match[str], order: str) -> datetime | None:
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    if order == "mdy":
+        day, month = second, first
+    else:
+        day, month = first, second
+    if month > 12 and day <= 12:  # unambiguous the other way round: 12/31/2024 in a dmy feed
+        day, month = month, day
+    hour = int(match[4] or 0)
+    minute = int(match[5] or 0)
+    second_of_minute = int(match[6] or 0)
+    meridiem = (match[7] or "").lower()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    try:
+        moment = datetime(year, month, day, hour, minute, second_of_minute)
+    except ValueError:
+        return None
+    if match[8]:
+        offset = match[8].replace(":", "")
+        try:
+            moment = datetime.strptime(f"{moment:%Y-%m-%dT%H:%M:%S}{offset}", "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            return None
+    return _as_utc(moment)
+
+
+@lru_cache(maxsize=8192)
+def parse_date(value: str | None, order: str = "dmy") -> datetime | None:
+    """A feed date as aware UTC, or None when unreadable.
+
+    Reads RFC-822 (`Thu, 31 Jul 2014 07:27:14 PDT`), ISO 8601 (`2024-05-01T09:00:00Z`, `2024-05-01`),
+    `DD/MM/YYYY`, `DD.MM.YYYY`, `DD-MM-YYYY` (or month first when `order="mdy"`, and either way when only one
+    reading is a real date), `YYYY/MM/DD`, `May 1, 2024`, and Unix epochs in seconds or milliseconds.
+    A date without a time is midnight UTC; a time without a zone is taken as UTC.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _ISO_START.match(text):
+        iso = _TRAILING_UTC.sub("+00:00", text) if not text.endswith("Z") else text
+        try:
+            return _as_utc(datetime.fromisoformat(iso))
+        except ValueError:
+            pass
+    match = _NUMERIC_DATE.match(text)
+    if match:
+        return _numeric_date(match, order)
+    match = _YEAR_FIRST_SLASH.match(text)
+    if match:
+        try:
+            return _as_utc(datetime(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return None
+    if _EPOCH.match(text):
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return _as_utc(datetime.fromtimestamp(seconds, UTC))
+    if "," in text or ":" in text:
+        try:
+            return _as_utc(parsedate_to_datetime(text))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    for fmt in _WORDY_FORMATS:
+        try:
+            return _as_utc(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
+
+
+# --------------------------------------------------------------------------------------------------- employment
+
+_EMPLOYMENT_WORDS: dict[str, EmploymentType] = {
+    "fulltime": EmploymentType.FULL_TIME,
+    "full": EmploymentType.FULL_TIME,
+    "ft": EmploymentType.FULL_TIME,
+    "permanent": EmploymentType.FULL_TIME,
+    "perm": EmploymentType.FULL_TIME,
+    "regular": EmploymentType.FULL_TIME,
+    "parttime": EmploymentType.PART_TIME,
+    "part": EmploymentType.PART_TIME,
+    "pt": EmploymentType.PART_TIME,
+    "contract": EmploymentType.CONTRACT,
+    "contractor": EmploymentType.CONTRACT,
+    "contracttohire": EmploymentType.CONTRACT,
+    "freelance": EmploymentType.CONTRACT,
+    "freelancer": EmploymentType.CONTRACT,
+    "fixedterm": EmploymentType.CONTRACT,
+    "temporary": EmploymentType.TEMPORARY,
+    "temp": EmploymentType.TEMPORARY,
+    "seasonal": EmploymentType.TEMPORARY,
+    "interim": EmploymentType.TEMPORARY,
+    "internship": EmploymentType.INTERNSHIP,
+    "intern": EmploymentType.INTERNSHIP,
+    "apprenticeship": EmploymentType.INTERNSHIP,
+    "apprentice": EmploymentType.INTERNSHIP,
+    "trainee": EmploymentType.INTERNSHIP,
+    "volunteer": EmploymentType.VOLUNTEER,
+    "volunteering": EmploymentType.VOLUNTEER,
+    "unpaid": EmploymentType.VOLUNTEER,
+}
+# Fragments recognised inside longer phrases ("Full-Time Permanent", "Contract-to-hire (6 months)").
+_EMPLOYMENT_FRAGMENTS = (
+    ("fulltime", EmploymentType.FULL_TIME),
+    ("parttime", EmploymentType.PART_TIME),
+    ("intern", EmploymentType.INTERNSHIP),
+    ("apprentic", EmploymentType.INTERNSHIP),
+    ("contract", EmploymentType.CONTRACT),
+    ("freelanc", EmploymentType.CONTRACT),
+    ("temporar", EmploymentType.TEMPORARY),
+    ("volunteer", EmploymentType.VOLUNTEER),
+    ("permanent", EmploymentType.FULL_TIME),
+)
+_LIST_SEPARATORS = re.compile(r"[,;/|]|\band\b|\bor\b", re.IGNORECASE)
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=4096)
+def parse_employment_type(value: str | None) -> str | None:
+    """One EmploymentType value for `fulltime`, `Full-time`, `FULL_TIME`, `permanent`, `contractor`, ...
+
+    A list ("fulltime, parttime") gives its first recognised entry; unknown non-empty text gives `other`.
+    """
+    if not value or not value.strip():
+        return None
+    for part in _LIST_SEPARATORS.split(value):
+        key = _NOT_LETTERS.sub("", part.lower())
+        if not key:
+            continue
+        if key in _EMPLOYMENT_WORDS:
+            return _EMPLOYMENT_WORDS[key].value
+        for fragment, kind in _EMPLOYMENT_FRAGMENTS:
+            if fragment in key:
+                return kind.value
+    return EmploymentType.OTHER.value
+
+
+# --------------------------------------------------------------------------------------------------- salary
+
+SALARY_PERIODS = ("year", "month", "week", "day", "hour")
+
+
+@dataclass(frozen=True, slots=True)
+class Salary:
+    minimum: float | None
+    maximum: float | None
+    currency: str | None
+    period: str | None  # one of SALARY_PERIODS
+
+
+_CURRENCY_SYMBOLS = (  # longest first: "CA$" before "$"
+    ("US$", "USD"), ("CA$", "CAD"), ("C$", "CAD"), ("AU$", "AUD"), ("A$", "AUD"), ("NZ$", "NZD"),
+    ("HK$", "HKD"), ("S$", "SGD"), ("R$", "BRL"), ("$", "USD"), ("£", "GBP"), ("€", "EUR"), ("¥", "JPY"),
+    ("₹", "INR"), ("₩", "KRW"), ("₽", "RUB"), ("₺", "TRY"), ("₪", "ILS"), ("₱", "PHP"), ("zł", "PLN"),
+)
+CURRENCY_CODES = frozenset(
+    "USD EUR GBP CAD AUD NZD CHF JPY CNY INR SGD HKD SEK NOK DKK PLN CZK HUF RON BGN ZAR BRL MXN ARS CLP COP "
+    "PEN AED SAR QAR ILS TRY RUB UAH KRW TWD THB MYR IDR PHP VND NGN KES EGP PKR BDT".split()
+)
+_CURRENCY_CODE = re.compile(r"\b(" + "|".join(sorted(CURRENCY_CODES)) + r")\b", re.IGNORECASE)
+_PERIOD_PATTERNS = (
+    ("hour", re.compile(r"\b(hour|hourly|hr|hrs|ph)\b|/\s*h\b|p/h", re.IGNORECASE)),
+    ("day", re.compile(r"\b(day|daily|diem|pd)\b|/\s*d\b", re.IGNORECASE)),
+    ("week", re.compile(r"\b(week|weekly|wk|pw)\b", re.IGNORECASE)),
+    ("month", re.compile(r"\b(month|monthly|mo|mth|pcm|pm)\b", re.IGNORECASE)),
+    ("year", re.compile(r"\b(year|yearly|annum|annual|annually|yr|pa|p\.a)\b|/\s*y\b", re.IGNORECASE)),
+)
+# A number: grouped thousands (`20,000`, `20.000`, `20 000`) or plain, optional decimals, optional `k`.
+_AMOUNT = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\2\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"\s*([kK])?(?![\w])"
+)
+_RANGE_JOINER = re.compile(r"^\s*(?:-|–|—|to|bis|à|a)\s*(?:[A-Za-z]{3}\s*)?[^\d\s]{0,3}\s*$", re.IGNORECASE)
+
+
+def _amount_value(number: str, thousands_sep: str | None, kilo: str | None) -> float:
+    if thousands_sep:
+        integer_part, decimals = number, ""
+        tail = number[-3:]
+        if len(number) > 3 and tail[0] in ".," and tail[0] != thousands_sep:
+            integer_part, decimals = number[:-3], "." + number[-2:]
+        elif len(number) > 2 and number[-2] in ".," and number[-2] != thousands_sep:
+            integer_part, decimals = number[:-2], "." + number[-1:]
+        value = float(integer_part.replace(thousands_sep, "") + decimals)
+    else:
+        value = float(number.replace(",", "."))
+    return value * 1000 if kilo else value
+
+
+def _currency_of(text: str) -> str | None:
+    for symbol, code in _CURRENCY_SYMBOLS:
+        if symbol in text:
+            return code
+    match = _CURRENCY_CODE.search(text)
+    return match[1].upper() if match else None
+
+
+def _period_of(text: str) -> str | None:
+    for period, pattern in _PERIOD_PATTERNS:
+        if pattern.search(text):
+            return period
+    return None
+
+
+@lru_cache(maxsize=8192)
+def parse_salary(value: str | None) -> Salary | None:
+    """Minimum, maximum, currency and period from salary text, or None when it names no amount.
+
+    `$50K per year` -> 50000/50000 USD year; `£20,000 - £25,000 per annum` -> 20000/25000 GBP year;
+    `€30-35k` -> 30000/35000 EUR; `$15.50/hr` -> hour; `Up to $60,000` -> max only; `From £25k` -> min only.
+    A `k` on the upper bound applies to a bare lower bound (`30-35k`). Period is None when the text states none.
+    """
+    if not value or not any(ch.isdigit() for ch in value):
+        return None
+    text = value.strip()
+    amounts = [(m.start(), m.end(), _amount_value(m[1], m[2], m[3]), bool(m[3])) for m in _AMOUNT.finditer(text)]
+    if not amounts:
+        return None
+    low = amounts[0]
+    high = None
+    if len(amounts) > 1 and _RANGE_JOINER.match(text[low[1]:amounts[1][0]]):
+        high = amounts[1]
+    minimum = low[2]
+    maximum = high[2] if high else low[2]
+    if high and high[3] and not low[3] and minimum < 1000 <= maximum:
+        minimum *= 1000
+    lowered = text.lower()
+    if high is None:
+        if re.search(r"\b(up to|max(imum)?|under|less than)\b", lowered):
+            minimum = None
+        elif re.search(r"\b(from|min(imum)?|starting|at least|over|\+)", lowered) or text.rstrip().endswith("+"):
+            maximum = None
+    if minimum is not None and maximum is not None and minimum > maximum:
+        minimum, maximum = maximum, minimum
+    if (minimum is not None and minimum <= 0) and (maximum is None or maximum <= 0):
+        return None
+    return Salary(minimum, maximum, _currency_of(text), _period_of(text))
+
+
+def parse_salary_period(value: str | None) -> str | None:
+    """One of SALARY_PERIODS for `annual`, `per hour`, `monthly`, `yearly`, ... (None when unknown)."""
+    if not value or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text in SALARY_PERIODS:
+        return text
+    return _period_of(text)
+
+
+def parse_amount(value: object) -> float | None:
+    """A single amount (`52000`, `52,000.00`, `52k`) as a float; None when there is none or it is not positive."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if value > 0 else None
+    match = _AMOUNT.search(str(value))
+    if not match:
+        return None
+    amount = _amount_value(match[1], match[2], match[3])
+    return amount if amount > 0 else None
+
+
+def parse_currency(value: object) -> str | None:
+    """An ISO 4217 code from a code or a symbol (`usd`, `£`, `CA$`); None when unknown."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.upper() in CURRENCY_CODES:
+        return text.upper()
+    return _currency_of(text) if text else None
+
+
+# --------------------------------------------------------------------------------------------------- remote
+
+_REMOTE_FALSE = re.compile(r"\b(no|false|0|none|on[- ]?site|in[- ]office|office[- ]based|not remote|hybrid)\b",
+                           re.IGNORECASE)
+_REMOTE_TRUE = re.compile(
+    r"\b(yes|true|1|remote|fully remote|100% remote|work from home|wfh|telecommute|telework|anywhere|"
+    r"temporarily remote|covid-19)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=2048)
+def parse_remote(value: str | None) -> bool | None:
+    """True for a fully remote flag (`Fully remote`, `yes`, `true`, `WFH`, Indeed's `COVID-19`), False for
+    on-site and hybrid (a hybrid job still needs an office; the raw text stays in the record's `extra`),
+    None when the text says nothing."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if _REMOTE_FALSE.search(text):
+        return False
+    if _REMOTE_TRUE.search(text):
+        return True
+    return None
+
+
+_REMOTE_LOCATION = re.compile(r"^\s*(remote|anywhere|work from home|wfh)\b", re.IGNORECASE)
+
+
+def location_says_remote(location: str | None) -> bool:
+    """True when a location is itself a remote marker (`Remote`, `Remote - US`, `Anywhere`)."""
+    return bool(location) and _REMOTE_LOCATION.match(location) is not None
+
+
+# --------------------------------------------------------------------------------------------------- status
+
+_NOT_LETTERS_ANY_CASE = re.compile(r"[\W_]+")
+
+
+def is_closed_status(value: str | None) -> bool:
+    """True for an ATS status of CLOSED in any case or spacing (`closed`, ` Closed `, `C L O S E D`)."""
+    if not value:
+        return False
+    return _NOT_LETTERS_ANY_CASE.sub("", value).lower() == "closed"
+
+
+# --------------------------------------------------------------------------------------------------- records
+
+# The names a source maps its own tags or keys onto; `job_from_fields` reads exactly these.
+FIELD_NAMES = (
+    "id", "title", "company", "description", "url", "location", "city", "state", "country", "postal_code",
+    "date", "expires", "employment_type", "contract_type", "contract_time", "salary", "salary_min",
+    "salary_max", "salary_currency", "salary_period", "remote", "requisition_id", "category", "status", "tags",
+)
+# Fields that are one short line; anything longer than SHORT_FIELD_MAX_CHARS there is not a real value.
+SHORT_FIELDS = frozenset(FIELD_NAMES) - {"description", "tags"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLimits:
+    """Size caps: a value above them makes the record `invalid` (it is not read, so it costs no time)."""
+
+    max_field_chars: int = 500_000
+    max_short_field_chars: int = 8_192
+
+
+DEFAULT_LIMITS = FieldLimits()
+
+
+def _oversized(fields: dict[str, object], limits: FieldLimits) -> list[str]:
+    problems = []
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        cap = limits.max_short_field_chars if name in SHORT_FIELDS else limits.max_field_chars
+        if len(value) > cap:
+            problems.append(f"field {name!r} is {len(value):,} characters (limit {cap:,})")
+    return problems
+
+
+def _employment(fields: dict[str, object]) -> str | None:
+    stated = parse_employment_type(clean_text(fields.get("employment_type")))
+    contract_type = parse_employment_type(clean_text(fields.get("contract_type")))
+    contract_time = parse_employment_type(clean_text(fields.get("contract_time")))
+    if stated and stated != EmploymentType.OTHER.value:
+        return stated
+    # Adzuna style: contract_type says permanent/contract, contract_time says full/part time.
+    if contract_type in (EmploymentType.CONTRACT.value, EmploymentType.TEMPORARY.value,
+                         EmploymentType.INTERNSHIP.value):
+        return contract_type
+    return contract_time or contract_type or stated
+
+
+def _locations(city: str | None, state: str | None, country: str | None, location: str | None) -> list[str]:
+    if city or state or country:
+        parts: list[str] = []
+        for part in (city, state, country):
+            if part and part not in parts:
+                parts.append(part)
+        return [", ".join(parts)]
+    return [location] if location else []
+
+
+def job_from_fields(
+    feed_id: str,
+    source: str,
+    fields: dict[str, object],
+    *,
+    now: datetime,
+    date_order: str = "dmy",
+    limits: FieldLimits = DEFAULT_LIMITS,
+    extra: dict[str, object] | None = None,
+) -> JobRecord:
+    """A normalized JobRecord from a source's values under the FIELD_NAMES keys, with its rejection decided.
+
+    Rejections, in this order: `invalid` for an oversized field; `closed` for a CLOSED status; `expired`
+    for an expiry before `now`; `invalid` for a missing title or neither id nor url. (A closure notice
+    often carries only an id and a status: it is still a closure.) Identity is the caller's job
+    (core.identity.assign_identity), since only the caller knows a fallback for records without one.
+    """
+    oversized = _oversized(fields, limits)
+    if oversized:
+        fields = {k: v for k, v in fields.items()
+                  if not (isinstance(v, str) and len(v) > (limits.max_short_field_chars if k in SHORT_FIELDS
+                                                           else limits.max_field_chars))}
+    raw_description = fields.get("description")
+    raw_description = raw_description if isinstance(raw_description, str) else clean_text(raw_description)
+    description_html = raw_description.strip() if raw_description and looks_like_html(raw_description) else None
+    city, state, country = (clean_text(fields.get(k)) for k in ("city", "state", "country"))
+    location = clean_text(fields.get("location"))
+    remote_text = clean_text(fields.get("remote"))
+    is_remote = parse_remote(remote_text)
+    if is_remote is None and (location_says_remote(location) or location_says_remote(city)):
+        is_remote = True
+
+    salary = parse_salary(clean_text(fields.get("salary")))
+    salary_min = parse_amount(fields.get("salary_min"))
+    salary_max = parse_amount(fields.get("salary_max"))
+    currency = parse_currency(fields.get("salary_currency"))
+    period = parse_salary_period(clean_text(fields.get("salary_period")))
+    if salary is not None:
+        salary_min = salary_min if salary_min is not None else salary.minimum
+        salary_max = salary_max if salary_max is not None else salary.maximum
+        currency = currency or salary.currency
+        period = period or salary.period
+
+    record_extra: dict[str, object] = dict(extra or {})
+    date_text = clean_text(fields.get("date"))
+    posted_at = parse_date(date_text, date_order)
+    if date_text and posted_at is None:
+        record_extra["unparsed_date"] = date_text
+    expires_text = clean_text(fields.get("expires"))
+    expires_at = parse_date(expires_text, date_order)
+    if expires_text and expires_at is None:
+        record_extra["unparsed_expiry"] = expires_text
+    if remote_text:
+        record_extra.setdefault("remote_type", remote_text)
+    tags_value = fields.get("tags")
+    if isinstance(tags_value, list | tuple):
+        tags = [t for t in (clean_text(v) for v in tags_value) if t]
+    else:
+        tags = [t for t in (clean_text(v) for v in str(tags_value or "").split(",")) if t]
+
+    job = JobRecord(
+        feed_id=feed_id,
+        source=source,
+        source_id=clean_text(fields.get("id")),
+        title=clean_text(fields.get("title")) or "",
+        company=clean_text(fields.get("company")) or "",
+        description=html_to_text(raw_description),
+        description_html=description_html,
+        url=clean_url(fields.get("url")),
+        locations=_locations(city, state, country, location),
+        city=city,
+        state=state,
+        country=country,
+        postal_code=clean_text(fields.get("postal_code")),
+        employment_type=_employment(fields),
+        salary_min=salary_min,
+        salary_max=salary_max,
+        salary_currency=currency,
+        salary_period=period,
+        is_remote=is_remote,
+        posted_at=posted_at,
+        expires_at=expires_at,
+        requisition_id=clean_text(fields.get("requisition_id")),
+        category=clean_text(fields.get("category")),
+        status=clean_text(fields.get("status")),
+        tags=tags,
+        extra=record_extra,
+    )
+    reason, detail = rejection_of(job, now)
+    if oversized:
+        reason, detail = RejectionReason.INVALID.value, "; ".join(oversized)
+    job.rejection_reason, job.rejection_detail = reason, detail
+    return job
+
+
+def rejection_of(job: JobRecord, now: datetime) -> tuple[str | None, str | None]:
+    """(reason, detail) for a record that must not be published, (None, None) for one that may."""
+    if is_closed_status(job.status):
+        return RejectionReason.CLOSED.value, f"status is {job.status!r}"
+    if job.expires_at is not None and job.expires_at < now:
+        return RejectionReason.EXPIRED.value, f"expired at {job.expires_at.isoformat()}"
+    if not job.title:
+        return RejectionReason.INVALID.value, "missing title"
+    if not job.source_id and not job.url:
+        return RejectionReason.INVALID.value, "no id and no url: the job cannot be identified"
+    return None, None

@@ -1,0 +1,217 @@
+"""A feed's body as a byte stream, from `http(s)://`, `file://` or a local path, fetched only when it changed.
+
+Conditional fetch: the stored ETag/Last-Modified go out as If-None-Match/If-Modified-Since; a 304, or the
+same ETag from a server that ignores conditionals, means unchanged. When the server gives no ETag but a
+content hash is stored, the body is spooled (to memory up to 8 MB, then a temp file) while hashing and
+only handed on if its hash differs: that costs streaming straight into the parser for such servers, which
+is the price of "never parse an unchanged feed". Local files get validators from size and mtime; a file
+whose mtime changed but whose bytes did not is recognised by its hash.
+
+`content_hash` is the SHA-256 of the body as delivered (after HTTP Content-Encoding, before a gzip file
+is unpacked), final once the stream has been read to its end.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from feed_pipeline.sources.base import FeedConfigError, FeedSpec, FeedUnavailableError
+from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, Probe, redact_url, same_etag
+
+FILE_CHUNK_BYTES = 256 * 1024
+SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+class FeedBody:
+    """An opened feed: `unchanged`, validators, and `chunks()` (single use) when there is something to read."""
+
+    def __init__(self, *, location: str, transport: str, unchanged: bool = False, etag: str | None = None,
+                 last_modified: str | None = None, content_hash: str | None = None):
+        self.location = location  # for messages; secrets redacted
+        self.transport = transport  # "http" | "file"
+        self.unchanged = unchanged
+        self.etag = etag
+        self.last_modified = last_modified
+        self._content_hash = content_hash
+        self.bytes_read = 0
+        self.restarts = 0
+        self.spooled = False
+
+    @property
+    def content_hash(self) -> str | None:
+        return self._content_hash
+
+    def chunks(self) -> Iterator[bytes]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+class _FileBody(FeedBody):
+    def __init__(self, path: Path, **kwargs):
+        super().__init__(**kwargs)
+        self._path = path
+        self._hasher = hashlib.sha256()
+
+    def chunks(self) -> Iterator[bytes]:
+        with self._path.open("rb") as handle:
+            while chunk := handle.read(FILE_CHUNK_BYTES):
+                self._hasher.update(chunk)
+                self.bytes_read += len(chunk)
+                yield chunk
+        self._content_hash = self._hasher.hexdigest()
+
+
+class _HttpBody(FeedBody):
+    def __init__(self, body, **kwargs):
+        super().__init__(**kwargs)
+        self._body = body
+
+    def chunks(self) -> Iterator[bytes]:
+        for chunk in self._body.iter_bytes():
+            self.bytes_read = self._body.raw_bytes_received
+            self.restarts = self._body.restarts
+            yield chunk
+        self.bytes_read = self._body.raw_bytes_received
+        self.restarts = self._body.restarts
+        self._content_hash = self._body.sha256
+
+    def close(self) -> None:
+        self._body.close()
+
+
+class _SpooledBody(FeedBody):
+    def __init__(self, spool, **kwargs):
+        super().__init__(**kwargs)
+        self._spool = spool
+        self.spooled = True
+
+    def chunks(self) -> Iterator[bytes]:
+        self._spool.seek(0)
+        while chunk := self._spool.read(FILE_CHUNK_BYTES):
+            yield chunk
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+@dataclass(frozen=True)
+class FeedLocation:
+    transport: str  # "http" | "file"
+    url: str
+    path: Path | None = None
+
+
+def locate(spec: FeedSpec) -> FeedLocation:
+    """Where the feed lives; FeedConfigError for a missing URL or a scheme no source reads."""
+    if not spec.url or not spec.url.strip():
+        raise FeedConfigError(f"feed {spec.id!r} of kind {spec.kind!r} has no url; set one "
+                              f"(http(s)://, file:// or a local path)")
+    url = spec.url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return FeedLocation("http", url)
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise FeedConfigError(f"feed {spec.id!r}: file URL {url!r} names a remote host; only local files are read")
+        return FeedLocation("file", url, Path(url2pathname(unquote(parts.path))))
+    if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
+        return FeedLocation("file", url, Path(url).expanduser())
+    raise FeedConfigError(f"feed {spec.id!r}: unsupported URL scheme {scheme!r} in {redact_url(url)!r}; "
+                          f"use http(s)://, file:// or a local path")
+
+
+def file_validators(path: Path) -> tuple[str, str]:
+    """(etag, last_modified) for a local file: size and mtime stand in for what an HTTP server would send."""
+    stat = path.stat()
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', formatdate(stat.st_mtime, usegmt=True)
+
+
+def _hash_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _open_file(spec: FeedSpec, location: FeedLocation, force: bool) -> FeedBody:
+    path = location.path
+    assert path is not None
+    if not path.is_file():
+        raise FeedUnavailableError(f"feed {spec.id!r}: {path} does not exist or is not a file; fix the feed's url")
+    etag, last_modified = file_validators(path)
+    common = {"location": str(path), "transport": "file", "etag": etag, "last_modified": last_modified}
+    if not force and spec.etag and spec.etag == etag:
+        return FeedBody(unchanged=True, content_hash=spec.content_hash, **common)
+    if not force and spec.content_hash:
+        digest = _hash_file(path)
+        if digest == spec.content_hash:
+            return FeedBody(unchanged=True, content_hash=digest, **common)
+    return _FileBody(path, **common)
+
+
+def _open_http(spec: FeedSpec, location: FeedLocation, force: bool, fetcher: HttpFetcher) -> FeedBody:
+    where = redact_url(location.url)
+    try:
+        body = fetcher.stream(location.url, etag=None if force else spec.etag,
+                              last_modified=None if force else spec.last_modified)
+    except FetchError as exc:
+        raise FeedUnavailableError(f"feed {spec.id!r}: {exc}") from exc
+    common = {"location": where, "transport": "http", "etag": body.etag or (spec.etag if body.not_modified else None),
+              "last_modified": body.last_modified or (spec.last_modified if body.not_modified else None)}
+    if body.not_modified or (not force and same_etag(spec.etag, body.etag)):
+        body.close()
+        return FeedBody(unchanged=True, content_hash=spec.content_hash, **common)
+    if force or not spec.content_hash or body.etag:
+        return _HttpBody(body, **common)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+    try:
+        for chunk in body.iter_bytes():
+            spool.write(chunk)
+    except Exception as exc:
+        spool.close()
+        raise FeedUnavailableError(f"feed {spec.id!r}: reading {where} failed: {exc}") from exc
+    finally:
+        body.close()
+    if body.sha256 == spec.content_hash:
+        spool.close()
+        return FeedBody(unchanged=True, content_hash=body.sha256, **common)
+    opened = _SpooledBody(spool, content_hash=body.sha256, **common)
+    opened.bytes_read = body.raw_bytes_received
+    opened.restarts = body.restarts
+    return opened
+
+
+def open_body(spec: FeedSpec, *, force: bool, fetcher: HttpFetcher) -> FeedBody:
+    """Open the feed's body, or learn it is unchanged. Raises FeedConfigError / FeedUnavailableError."""
+    location = locate(spec)
+    if location.transport == "file":
+        return _open_file(spec, location, force)
+    return _open_http(spec, location, force, fetcher)
+
+
+def probe_body(spec: FeedSpec, *, fetcher: HttpFetcher) -> Probe:
+    """Has the feed changed since its stored version? Cheap: a HEAD/conditional GET, or a stat for a file."""
+    location = locate(spec)
+    if location.transport == "file":
+        path = location.path
+        assert path is not None
+        if not path.is_file():
+            raise FeedUnavailableError(f"feed {spec.id!r}: {path} does not exist or is not a file")
+        etag, last_modified = file_validators(path)
+        changed = None if not spec.etag else spec.etag != etag
+        return Probe(True if changed is None else changed, 200, etag, last_modified, path.stat().st_size)
+    try:
+        return fetcher.probe(location.url, etag=spec.etag, last_modified=spec.last_modified)
+    except FetchError as exc:
+        raise FeedUnavailableError(f"feed {spec.id!r}: {exc}") from exc

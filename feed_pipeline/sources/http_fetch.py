@@ -1,0 +1,539 @@
+"""One HTTP client for every source and sensor: timeouts, retries with backoff, conditional GETs, streamed bodies.
+
+Retries (tenacity, exponential backoff with full jitter) cover connection errors, timeouts, 408/425/429/5xx,
+and a body that stops before its end; a `Retry-After` header is honoured (capped). Other 4xx are not
+retried: they will not get better by asking again.
+
+A body that drops mid-stream is fetched again from the start and the bytes already delivered are skipped,
+after checking that they are byte-for-byte the same (their SHA-256): the consumer sees one uninterrupted
+stream, never a record twice and never a silently shorter feed. If the resource changed in between, the
+read fails with `BodyChangedError` instead of splicing two versions together.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import tenacity
+from tenacity import retry_if_exception, stop_after_attempt, wait_random_exponential
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "feed_pipeline/0.1 (+job feed ingest; contact the feed's owner)"
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+CHUNK_BYTES = 64 * 1024
+# Query parameters whose values never go into logs or error messages.
+SECRET_PARAMS = frozenset({"app_key", "api_key", "apikey", "key", "token", "access_token", "secret", "password",
+                           "sig", "signature", "app_id"})
+
+
+# --------------------------------------------------------------------------------------------------- errors
+
+
+class FetchError(Exception):
+    """A request failed for good (after retries where they apply). `url` has its secrets redacted."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class HttpStatusError(FetchError):
+    """The server answered with a status that is an answer, not a hiccup (most 4xx)."""
+
+
+class RetryableStatusError(FetchError):
+    """429/5xx and friends; `retry_after` is the server's requested delay in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, url: str, status: int, retry_after: float | None):
+        super().__init__(message, url=url, status=status)
+        self.retry_after = retry_after
+
+
+class TruncatedBodyError(FetchError):
+    """The body ended before its declared end (a compressed stream that never finished)."""
+
+
+class BodyChangedError(FetchError):
+    """After a dropped connection the resource came back different: the two halves cannot be joined."""
+
+
+class BodyTooLargeError(FetchError):
+    """A fully-read response (JSON) is bigger than the caller allowed."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret-looking query values replaced by `***`, safe for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    if not parts.query:
+        return url
+    query = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="*"), parts.fragment))
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, RetryableStatusError | TruncatedBodyError):
+        return True
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError):
+        return False
+    return isinstance(exc, httpx.TransportError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for logs: the exception type and message (httpx messages can be empty)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How hard to try: attempts in all (first try included), backoff bounds in seconds."""
+
+    attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_retry_after: float = 120.0  # a server asking for longer than this gets this
+
+
+class _WaitBackoffOrRetryAfter(tenacity.wait.wait_base):
+    """Full-jitter exponential backoff, but never shorter than the server's Retry-After (up to a cap)."""
+
+    def __init__(self, settings: RetrySettings):
+        self._backoff = wait_random_exponential(multiplier=settings.initial_wait, max=settings.max_wait)
+        self._cap = settings.max_retry_after
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        wait = self._backoff(retry_state)
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            wait = max(wait, min(float(retry_after), self._cap))
+        return wait
+
+
+# --------------------------------------------------------------------------------------------------- decoding
+
+
+class _Decompressor:
+    """Streaming gzip/deflate decoding with bounded output per step (a compression bomb cannot balloon memory).
+
+    Handles concatenated gzip members, zlib-wrapped and raw deflate.
+    """
+
+    def __init__(self, encoding: str, chunk_bytes: int = CHUNK_BYTES):
+        self._encoding = encoding
+        self._chunk = chunk_bytes
+        self._started = False
+        self._d = self._new()
+
+    def _new(self, raw_deflate: bool = False):
+        if raw_deflate:
+            return zlib.decompressobj(-zlib.MAX_WBITS)
+        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # auto-detect gzip or zlib header
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._d.eof:
+                data = self._d.unused_data + data if self._d.unused_data else data
+                if not data.strip(b"\x00"):
+                    return  # trailing padding after the last member
+                self._d = self._new()
+            try:
+                out = self._d.decompress(data, self._chunk)
+            except zlib.error:
+                if self._started or self._encoding != "deflate":
+                    raise
+                self._d = self._new(raw_deflate=True)  # "deflate" sent without the zlib wrapper
+                out = self._d.decompress(data, self._chunk)
+            self._started = True
+            if out:
+                yield out
+            data = self._d.unconsumed_tail
+            while data and not self._d.eof:
+                out = self._d.decompress(data, self._chunk)
+                if out:
+                    yield out
+                data = self._d.unconsumed_tail
+            if self._d.eof and self._d.unused_data:
+                data = self._d.unused_data
+                self._d = self._new()
+                if not data.strip(b"\x00"):
+                    return
+
+    @property
+    def finished(self) -> bool:
+        return self._d.eof or not self._started
+
+
+def decompress_stream(chunks: Iterable[bytes], encoding: str = "gzip", *, source: str = "stream") -> Iterator[bytes]:
+    """Decode a gzip/deflate byte stream chunk by chunk; a stream cut short raises TruncatedBodyError."""
+    decoder = _Decompressor(encoding)
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    if not decoder.finished:
+        raise TruncatedBodyError(f"{source}: the {encoding} stream ended before its end marker", url=source)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+# --------------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a cheap check learned. `changed` is None when the server gives no way to tell without the body."""
+
+    changed: bool | None
+    status: int
+    etag: str | None
+    last_modified: str | None
+    content_length: int | None
+
+
+def same_etag(a: str | None, b: str | None) -> bool:
+    """Weak comparison (RFC 9110 8.8.3.2): equal opaque tags, W/ prefixes ignored."""
+    if not a or not b:
+        return False
+    return a.removeprefix("W/").strip() == b.removeprefix("W/").strip()
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class HttpBody:
+    """An open GET: status and validators known, body not read yet. Use as a context manager.
+
+    `iter_bytes()` yields the decoded body (Content-Encoding undone) and survives dropped connections as the
+    module docstring says. After a full read, `sha256` is the hex digest of the decoded body.
+    """
+
+    def __init__(self, fetcher: HttpFetcher, url: str, request_headers: dict[str, str], response: httpx.Response):
+        self._fetcher = fetcher
+        self.url = url
+        self._request_headers = {k: v for k, v in request_headers.items()
+                                 if k not in ("If-None-Match", "If-Modified-Since")}
+        self._response: httpx.Response | None = response
+        self.status = response.status_code
+        self.headers = response.headers
+        self.etag = response.headers.get("etag")
+        self.last_modified = response.headers.get("last-modified")
+        self.raw_bytes_received = 0
+        self.bytes_delivered = 0
+        self.restarts = 0
+        self._hasher = hashlib.sha256()
+        self._done = False
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def sha256(self) -> str | None:
+        return self._hasher.hexdigest() if self._done else None
+
+    def _decoded(self, response: httpx.Response) -> Iterator[bytes]:
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        raw = self._count_raw(response.iter_raw(self._fetcher.chunk_bytes))
+        if encoding in ("", "identity"):
+            return raw
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return decompress_stream(raw, "deflate" if encoding == "deflate" else "gzip", source=redact_url(self.url))
+        raise FetchError(f"GET {redact_url(self.url)}: unsupported Content-Encoding {encoding!r}", url=self.url)
+
+    def _count_raw(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.raw_bytes_received += len(chunk)
+            yield chunk
+
+    def _reopen(self) -> httpx.Response:
+        """A fresh GET of the same resource after a drop, refused if its validators say it changed."""
+        response = self._fetcher._send(self.url, self._request_headers)  # retried by the caller's attempt loop
+        etag = response.headers.get("etag")
+        last_modified = response.headers.get("last-modified")
+        if (self.etag and etag and not same_etag(self.etag, etag)) or (
+            self.last_modified and last_modified and self.last_modified != last_modified
+        ):
+            response.close()
+            raise BodyChangedError(
+                f"GET {redact_url(self.url)}: the resource changed (ETag/Last-Modified) while it was being read; "
+                f"run the ingest again", url=self.url)
+        return response
+
+    def _skip_prefix(self, chunks: Iterator[bytes], length: int, digest: str) -> Iterator[bytes]:
+        """Drop the first `length` bytes after checking they hash to `digest`; yield the rest."""
+        prefix = hashlib.sha256()
+        remaining = length
+        for chunk in chunks:
+            if remaining > 0:
+                head, chunk = chunk[:remaining], chunk[remaining:]
+                prefix.update(head)
+                remaining -= len(head)
+                if remaining == 0 and prefix.hexdigest() != digest:
+                    raise BodyChangedError(
+                        f"GET {redact_url(self.url)}: after a dropped connection the first {length:,} bytes came back "
+                        f"different; the feed changed mid-read, run the ingest again", url=self.url)
+                if not chunk:
+                    continue
+            yield chunk
+        if remaining > 0:
+            raise BodyChangedError(
+                f"GET {redact_url(self.url)}: after a dropped connection the body is now shorter than the "
+                f"{length:,} bytes already read; the feed changed mid-read, run the ingest again", url=self.url)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        if self.not_modified:
+            return
+        for attempt in self._fetcher.retrying(f"GET {redact_url(self.url)} (body)"):
+            try:
+                if self._response is None:
+                    self.restarts += 1
+                    self._response = self._reopen()
+                    chunks = self._skip_prefix(self._decoded(self._response), self.bytes_delivered,
+                                               self._hasher.copy().hexdigest())
+                else:
+                    chunks = self._decoded(self._response)
+                for chunk in chunks:
+                    self._hasher.update(chunk)
+                    self.bytes_delivered += len(chunk)
+                    yield chunk
+            except Exception as exc:
+                if self._response is not None:
+                    self._response.close()
+                    self._response = None
+                attempt.retry_state.set_exception((type(exc), exc, exc.__traceback__))
+            else:
+                attempt.retry_state.set_result(None)
+        self._done = True
+        self.close()
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+            self._response = None
+
+    def __enter__(self) -> HttpBody:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------------- fetcher
+
+
+class HttpFetcher:
+    """A context manager owning one httpx.Client, shared by every request of an ingest or a sensor tick.
+
+    `stream()` for feeds (conditional, streamed, resumable), `probe()` for "changed or not?" without the body,
+    `get_json()` / `request()` for APIs. All share the same timeouts and retry policy.
+    """
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        retry: RetrySettings | None = None,
+        user_agent: str = USER_AGENT,
+        headers: Mapping[str, str] | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
+        sleep: Callable[[float], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.retry = retry or RetrySettings()
+        self.chunk_bytes = chunk_bytes
+        self._sleep = sleep
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate", **(headers or {})},
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    # -- plumbing
+
+    def retrying(self, what: str) -> tenacity.Retrying:
+        """The shared retry policy as a tenacity.Retrying; `what` names the operation in the logs."""
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning("%s failed (%s); attempt %d of %d, retrying in %.2fs",
+                        what, describe_error(exc) if exc else "?", state.attempt_number, self.retry.attempts, wait)
+
+        kwargs: dict[str, Any] = {}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        return tenacity.Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=_WaitBackoffOrRetryAfter(self.retry),
+            retry=retry_if_exception(_is_retryable),
+            before_sleep=log_retry,
+            reraise=True,
+            **kwargs,
+        )
+
+    def _send(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
+        """One streamed request; raises RetryableStatusError / HttpStatusError for statuses that are not answers."""
+        request = self._client.build_request(method, url, headers=headers, **kwargs)
+        response = self._client.send(request, stream=True)
+        status = response.status_code
+        if status < 400 or status == 304:
+            return response
+        try:
+            snippet = response.read()[:300].decode("utf-8", "replace").strip()
+        except httpx.HTTPError:
+            snippet = ""
+        finally:
+            response.close()
+        where = f"{method} {redact_url(url)}"
+        if status in RETRYABLE_STATUS:
+            raise RetryableStatusError(f"{where} answered {status}: {snippet}", url=url, status=status,
+                                       retry_after=parse_retry_after(response.headers.get("retry-after")))
+        raise HttpStatusError(f"{where} answered {status}: {snippet}", url=url, status=status)
+
+    def _send_retried(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
+        where = f"{method} {redact_url(url)}"
+        try:
+            for attempt in self.retrying(where):
+                with attempt:
+                    response = self._send(url, headers, method, **kwargs)
+        except (RetryableStatusError, TruncatedBodyError) as exc:
+            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {exc}", url=url,
+                             status=exc.status) from exc
+        except FetchError:
+            raise
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {describe_error(exc)}",
+                             url=url) from exc
+        return response
+
+    # -- public API
+
+    def stream(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+               headers: Mapping[str, str] | None = None) -> HttpBody:
+        """Open a GET (conditional when validators are given); check `.not_modified` before `iter_bytes()`."""
+        request_headers = {**(headers or {}), **_conditional_headers(etag, last_modified)}
+        response = self._send_retried(url, request_headers)
+        return HttpBody(self, url, request_headers, response)
+
+    def probe(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Probe:
+        """Has the resource changed since (etag, last_modified)? A HEAD, or a conditional GET closed unread when
+        HEAD is refused. `changed=None` means the server gives nothing to compare: fetch to know."""
+        conditional = _conditional_headers(etag, last_modified)
+        try:
+            response = self._send_retried(url, conditional, method="HEAD")
+        except HttpStatusError as exc:
+            if exc.status not in (405, 501):
+                raise
+            response = self._send_retried(url, conditional)
+        response.close()
+        new_etag = response.headers.get("etag")
+        new_last_modified = response.headers.get("last-modified")
+        length = response.headers.get("content-length")
+        if response.status_code == 304:
+            changed: bool | None = False
+        elif etag and new_etag:
+            changed = not same_etag(etag, new_etag)
+        elif last_modified and new_last_modified:
+            changed = last_modified != new_last_modified
+        elif new_etag or new_last_modified:
+            changed = True  # validators now, none stored: never fetched with them
+        else:
+            changed = None
+        return Probe(changed, response.status_code, new_etag, new_last_modified,
+                     int(length) if length and length.isdigit() else None)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None, json_body: Any = None,
+                max_bytes: int = 50 * 1024 * 1024) -> httpx.Response:
+        """A request with retries, body read (at most `max_bytes`); 4xx other than 408/425/429 raise HttpStatusError."""
+        kwargs: dict[str, Any] = {}
+        if params is not None:
+            kwargs["params"] = params
+        if json_body is not None:
+            kwargs["json"] = json_body
+        where = f"{method} {redact_url(url)}"
+        try:
+            for attempt in self.retrying(where):
+                with attempt:
+                    response = self._send(url, headers or {}, method, **kwargs)
+                    try:
+                        body = bytearray()
+                        for chunk in response.iter_bytes(self.chunk_bytes):
+                            body += chunk
+                            if len(body) > max_bytes:
+                                raise BodyTooLargeError(f"{where}: response is over {max_bytes:,} bytes",
+                                                        url=url, status=response.status_code)
+                    finally:
+                        response.close()
+                    response._content = bytes(body)
+        except (RetryableStatusError, TruncatedBodyError) as exc:
+            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {exc}", url=url,
+                             status=exc.status) from exc
+        except FetchError:
+            raise
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {describe_error(exc)}",
+                             url=url) from exc
+        return response
+
+    def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None, max_bytes: int = 50 * 1024 * 1024) -> Any:
+        """GET and parse JSON, with the shared retry policy; a body that is not JSON raises FetchError."""
+        response = self.request("GET", url, params=params, headers={"Accept": "application/json", **(headers or {})},
+                                max_bytes=max_bytes)
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            snippet = response.content[:200].decode("utf-8", "replace")
+            raise FetchError(f"GET {redact_url(url)} returned a body that is not JSON ({exc}): {snippet!r}",
+                             url=url, status=response.status_code) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,43 @@
+"""Feed kind -> source: the one place that knows which reader handles which `feeds.kind`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from feed_pipeline.sources.base import FeedConfigError, FeedReader, FeedSpec
+from feed_pipeline.sources.feed_bytes import probe_body
+from feed_pipeline.sources.http_fetch import HttpFetcher, Probe
+from feed_pipeline.sources.xml_feed import XmlFeedReader
+
+# kind -> factory(spec, *, force, fetcher) -> FeedReader. A new source registers itself with one line here.
+SOURCES: dict[str, Callable[..., FeedReader]] = {
+    "xml": XmlFeedReader,
+}
+# Kinds whose version can be checked cheaply (HEAD / stat) by the feed-update sensor.
+PROBEABLE_KINDS = frozenset({"xml"})
+
+
+def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None) -> FeedReader:
+    """A reader for the feed. Nothing is fetched until iteration starts; `force` parses an unchanged feed too.
+
+    A given `fetcher` is shared and left open; without one the reader makes its own and closes it in close().
+    Raises FeedConfigError for a kind no source handles or params the source cannot use.
+    """
+    factory = SOURCES.get(spec.kind)
+    if factory is None:
+        raise FeedConfigError(f"feed {spec.id!r} has kind {spec.kind!r}, which no source reads; "
+                              f"known kinds: {', '.join(sorted(SOURCES))}")
+    return factory(spec, force=force, fetcher=fetcher)
+
+
+def probe_feed(spec: FeedSpec, *, fetcher: HttpFetcher | None = None) -> Probe | None:
+    """Cheap "has this feed changed?" for sensors: a HEAD or conditional GET for URLs, a stat for files.
+
+    None for kinds that cannot tell without a full read (job APIs): treat those as changed.
+    `Probe.changed` is None when the server offers no validators. Raises FeedError when unreachable.
+    """
+    if spec.kind not in PROBEABLE_KINDS:
+        return None
+    if fetcher is not None:
+        return probe_body(spec, fetcher=fetcher)
+    with HttpFetcher() as own:
+        return probe_body(spec, fetcher=own)

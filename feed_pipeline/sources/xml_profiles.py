@@ -1,0 +1,278 @@
+"""How each XML feed family names its fields: the built-in profiles, per-feed mappings, and profile detection.
+
+A profile maps the pipeline's field names (core.normalize.FIELD_NAMES) onto a feed's keys. A key is a child
+tag of the record (`title`), a nested path (`location/city`), a record attribute (`@id`), or a child's
+attribute (`salary/@currency`). Several candidate keys per field are tried in order; the first non-empty
+one wins. Keys the profile does not map are kept in the record's `extra`.
+
+A feed picks its profile in its params:
+    {"profile": "adzuna"}                                   a built-in one
+    {"record_tag": "vacancy", "fields": {"title": "jobTitle", "id": "@ref", "city": "address/city"},
+     "date_order": "mdy", "case_sensitive": false}          a mapping of its own (over the Indeed profile,
+                                                            or over the one named by "profile")
+With neither, the profile is detected from the first record (Indeed when nothing stands out).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from feed_pipeline.core.normalize import DATE_ORDERS, FIELD_NAMES
+
+_KEY_PATTERN = re.compile(r"^(?:@[\w.:-]+|[\w.:-]+(?:/[\w.:-]+)*(?:/@[\w.:-]+)?)$")
+_TAG_PATTERN = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+@dataclass(frozen=True)
+class XmlProfile:
+    """One feed family's layout. `fields` maps each pipeline field to its candidate keys, best first."""
+
+    name: str
+    fields: Mapping[str, tuple[str, ...]]
+    record_tag: str = "job"
+    date_order: str = "dmy"
+    case_insensitive: bool = True
+    signature: frozenset[str] = field(default_factory=frozenset)  # keys that identify this family
+    roots: tuple[str, ...] = ("source",)
+
+    def key_index(self) -> dict[str, tuple[str, int]]:
+        """key -> (field, rank): the inverse mapping, for one pass over a record's keys."""
+        index: dict[str, tuple[str, int]] = {}
+        for name, keys in self.fields.items():
+            for rank, key in enumerate(keys):
+                key = key.lower() if self.case_insensitive else key
+                if key not in index or index[key][1] > rank:
+                    index[key] = (name, rank)
+        return index
+
+
+def _profile(name: str, fields: dict[str, tuple[str, ...]], **kwargs) -> XmlProfile:
+    return XmlProfile(name=name, fields=MappingProxyType(fields), **kwargs)
+
+
+_INDEED_FIELDS = {
+    "id": ("referencenumber", "reference", "jobid", "job_id", "id", "@id"),
+    "title": ("title", "jobtitle"),
+    "company": ("company", "companyname", "employer"),
+    "description": ("description", "body"),
+    "url": ("url", "link", "applyurl"),
+    "location": ("location",),
+    "city": ("city",),
+    "state": ("state", "region"),
+    "country": ("country",),
+    "postal_code": ("postalcode", "postal_code", "zip", "zipcode"),
+    "date": ("date", "dateposted", "pubdate"),
+    "expires": ("expirationdate", "expiration_date", "expirydate"),
+    "employment_type": ("jobtype", "employmenttype", "type"),
+    "salary": ("salary",),
+    "remote": ("remotetype", "remote"),
+    "requisition_id": ("requisitionid",),
+    "category": ("category",),
+    "status": ("status",),
+}
+
+INDEED = _profile(
+    "indeed", _INDEED_FIELDS,
+    signature=frozenset({"referencenumber", "requisitionid", "jobtype", "expirationdate", "remotetype", "sourcename"}),
+)
+TALENT = _profile(
+    "talent",
+    {**_INDEED_FIELDS, "date": ("dateposted", "date", "pubdate"),
+     "expires": ("expiration_date", "expirationdate", "expirydate")},
+    signature=frozenset({"dateposted", "expiration_date"}),
+)
+ZIPRECRUITER = _profile(
+    "ziprecruiter",
+    {**_INDEED_FIELDS, "date": ("date", "posted_date", "dateposted"),
+     "salary": ("salary", "compensation")},
+    signature=frozenset({"posted_date", "compensation"}),
+)
+ADZUNA = _profile(
+    "adzuna",
+    {
+        "id": ("id", "@id"),
+        "title": ("title",),
+        "company": ("company",),
+        "description": ("description",),
+        "url": ("url",),
+        "location": ("location",),
+        "country": ("country",),
+        "date": ("date", "created"),
+        "expires": ("expiry_date", "expires"),
+        "contract_type": ("contract_type",),
+        "contract_time": ("contract_time",),
+        "salary": ("salary",),
+        "salary_min": ("salary_min",),
+        "salary_max": ("salary_max",),
+        "salary_currency": ("salary_currency",),
+        "salary_period": ("salary_frequency",),
+        "category": ("category",),
+        "status": ("status",),
+    },
+    signature=frozenset({"contract_time", "contract_type", "salary_min", "salary_max", "salary_currency",
+                         "salary_frequency"}),
+    roots=("jobs",),
+)
+CAREERJET = _profile(
+    "careerjet",
+    {
+        "id": ("id", "reference", "@id"),
+        "title": ("title",),
+        "company": ("company",),
+        "description": ("description",),
+        "url": ("url", "apply_url"),
+        "location": ("location",),
+        "city": ("location/city", "city"),
+        "state": ("location/region", "location/state", "region"),
+        "country": ("location/country", "country"),
+        "postal_code": ("location/postcode", "location/postalcode"),
+        "date": ("date", "pubdate"),
+        "expires": ("expirydate", "expiration_date"),
+        "employment_type": ("contract_period", "jobtype"),
+        "contract_type": ("contract_type",),
+        "salary": ("salary",),
+        "category": ("category",),
+        "status": ("status",),
+    },
+    signature=frozenset({"location/city", "location/region", "location/country", "apply_url", "contract_period"}),
+    roots=("jobs", "source"),
+)
+JOBRAPIDO = _profile(
+    "jobrapido",
+    {
+        "id": ("reference_id", "id", "@id"),
+        "title": ("title",),
+        "company": ("company",),
+        "description": ("description",),
+        "url": ("url", "link"),
+        "location": ("location",),
+        "city": ("city",),
+        "state": ("region", "state"),
+        "country": ("country",),
+        "postal_code": ("zipcode", "postalcode"),
+        "date": ("publishdate", "date"),
+        "expires": ("expirydate",),
+        "employment_type": ("jobtype", "contract"),
+        "salary": ("salary",),
+        "category": ("category",),
+        "status": ("status",),
+    },
+    signature=frozenset({"reference_id", "publishdate", "expirydate"}),
+    roots=("jobs", "source"),
+)
+JOOBLE = _profile(
+    "jooble",
+    {
+        "id": ("@id", "id"),
+        "title": ("name", "title"),
+        "company": ("company",),
+        "description": ("description",),
+        "url": ("link", "url"),
+        "location": ("region", "location"),
+        "date": ("pubdate", "updated"),
+        "expires": ("expire",),
+        "employment_type": ("jobtype",),
+        "salary": ("salary",),
+        "category": ("category",),
+        "status": ("status",),
+    },
+    signature=frozenset({"@id", "pubdate", "link", "name", "region", "expire", "updated"}),
+    roots=("jobs",),
+)
+
+# Detection order: on a tie the earlier profile wins, so Indeed is the default.
+BUILTIN_PROFILES: Mapping[str, XmlProfile] = MappingProxyType(
+    {p.name: p for p in (INDEED, TALENT, ZIPRECRUITER, ADZUNA, CAREERJET, JOBRAPIDO, JOOBLE)}
+)
+AUTO = "auto"
+
+
+def detect_profile(root_tag: str | None, record_keys: set[str]) -> XmlProfile:
+    """The built-in profile whose signature keys the first record shares most (root tag breaking near-ties)."""
+    best, best_score = INDEED, 0.0
+    root = (root_tag or "").lower()
+    for profile in BUILTIN_PROFILES.values():
+        score = float(len(profile.signature & record_keys))
+        if score and root in profile.roots:
+            score += 0.5
+        if score > best_score:
+            best, best_score = profile, score
+    return best
+
+
+def _as_keys(feed_field: str, value: object) -> tuple[str, ...]:
+    keys = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list | tuple) else None
+    if not keys or not all(isinstance(k, str) and _KEY_PATTERN.match(k) for k in keys):
+        raise ValueError(
+            f"params.fields.{feed_field} must be a key or a list of keys like 'title', 'location/city', '@id', "
+            f"'salary/@currency'; got {value!r}")
+    return keys
+
+
+def profile_from_params(params: Mapping[str, object]) -> XmlProfile | None:
+    """The profile a feed's params ask for; None means "detect from the first record".
+
+    Raises ValueError naming the offending param and the accepted values.
+    """
+    name = params.get("profile")
+    if name is not None and (not isinstance(name, str) or (name.lower() not in BUILTIN_PROFILES and name != AUTO)):
+        raise ValueError(f"params.profile {name!r} is not a known profile; use one of "
+                         f"{', '.join([*BUILTIN_PROFILES, AUTO])} or give params.record_tag and params.fields")
+    record_tag = params.get("record_tag")
+    mapping = params.get("fields")
+    date_order = params.get("date_order")
+    case_sensitive = params.get("case_sensitive")
+    if record_tag is not None and (not isinstance(record_tag, str) or not _TAG_PATTERN.match(record_tag)):
+        raise ValueError(f"params.record_tag must be an XML element name like 'job'; got {record_tag!r}")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ValueError(f"params.fields must be an object of field -> key(s); got {type(mapping).__name__}")
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise ValueError(f"params.date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}")
+    if case_sensitive is not None and not isinstance(case_sensitive, bool):
+        raise ValueError(f"params.case_sensitive must be true or false; got {case_sensitive!r}")
+    custom = record_tag is not None or mapping is not None or date_order is not None or case_sensitive is not None
+    if not custom:
+        return None if name in (None, AUTO) else BUILTIN_PROFILES[name.lower()]
+    base = BUILTIN_PROFILES[name.lower()] if name not in (None, AUTO) else INDEED
+    fields = dict(base.fields)
+    for feed_field, value in (mapping or {}).items():
+        if feed_field not in FIELD_NAMES:
+            raise ValueError(f"params.fields has unknown field {feed_field!r}; the fields are {', '.join(FIELD_NAMES)}")
+        fields[feed_field] = _as_keys(feed_field, value)
+    return XmlProfile(
+        name=f"custom({base.name})" if mapping or record_tag else base.name,
+        fields=MappingProxyType(fields),
+        record_tag=record_tag or base.record_tag,
+        date_order=date_order or base.date_order,
+        case_insensitive=not case_sensitive if case_sensitive is not None else base.case_insensitive,
+        signature=base.signature,
+        roots=base.roots,
+    )
+
+
+class FieldMapper:
+    """Applies a profile to a record's flattened keys: (pipeline fields, extra) in one pass."""
+
+    def __init__(self, profile: XmlProfile):
+        self.profile = profile
+        self._index = profile.key_index()
+
+    def map(self, flat: Mapping[str, str | None]) -> tuple[dict[str, object], dict[str, object]]:
+        fields: dict[str, object] = {}
+        ranks: dict[str, int] = {}
+        extra: dict[str, object] = {}
+        index = self._index
+        for key, value in flat.items():
+            if not value or value.isspace():
+                continue
+            hit = index.get(key)
+            if hit is None:
+                extra[key] = value
+                continue
+            name, rank = hit
+            if name not in ranks or rank < ranks[name]:
+                fields[name] = value
+                ranks[name] = rank
+        return fields, extra
