@@ -1,5 +1,4 @@
 """What every stage asset shares: the partition's feed, timing into the run report, metadata tables."""
-from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence

@@ -1,5 +1,4 @@
 """`deduped_jobs`: pass 1 merge of one role posted in several places, block by block from the database."""
-from __future__ import annotations
 
 import dagster as dg
 from pydantic import Field
@@ -34,11 +33,10 @@ def deduped_jobs(
     dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
         similarity_threshold=config.similarity_threshold)
     stats = DedupeStats()
+    claimed: set[str] = set()  # merged keys handed out this run, so no key goes to two jobs
 
     def merge(block, previous):
-        merged = merge_block(block, dedupe_config, previous)
-        stats.add_block(block, merged)
-        return merged
+        return merge_block(block, dedupe_config, previous, claimed_keys=claimed, stats=stats)
 
     with stopwatch() as elapsed:
         for _ in stages.replace_deduped_blocks(engine, feed_id, context.run_id, stages.iter_raw_blocks(engine, feed_id),

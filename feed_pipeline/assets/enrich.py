@@ -3,7 +3,6 @@
 Both stages look every job up in the enrichment cache first and write each AI batch (cache and table) the moment
 it arrives, so a rerun of an unchanged feed makes no calls and a run killed halfway resumes with only the rest.
 """
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
@@ -177,26 +176,30 @@ def _merge_on_ai_title(engine, feed_id: str, config: EnrichConfig, archive_below
     dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
         similarity_threshold=config.similarity_threshold)
     merged_away = groups = 0
+    claimed: set[str] = set()
     where = sa.and_(enrichments.c.status != "failed", enrichments.c.ai_block_key != "")
     with engine.begin() as conn:
         for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
             if len(rows) < 2:
+                claimed.update(r["job_key"] for r in rows)
                 continue
-            jobs = stages.get_deduped(conn, feed_id, [r["job_key"] for r in rows])
-            items = [(jobs[r["job_key"]], _industry_result(r)) for r in rows if r["job_key"] in jobs]
-            for job, result, merged_keys in merge_enriched_block(items, dedupe_config):
+            row_of = {r["job_key"]: r for r in rows}
+            jobs = stages.get_deduped(conn, feed_id, row_of)
+            items = [(jobs[k], _industry_result(r)) for k, r in row_of.items() if k in jobs]
+            for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
                 if len(merged_keys) < 2:
                     continue
                 groups += 1
-                losers = [k for k in merged_keys if k != job.job_key]
-                merged_away += len(losers)
-                stages.delete_enrichments(conn, feed_id, losers)
+                merged_away += len(merged_keys) - 1
+                stages.delete_enrichments(conn, feed_id, merged_keys)
                 archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
-                stages.update_enrichments(conn, feed_id, [{
-                    "job_key": job.job_key, "merged_keys": sorted(merged_keys), "locations": job.locations,
+                base = row_of[min(merged_keys)]
+                stages.write_enrichments(conn, [{
+                    "feed_id": feed_id, "job_key": job.job_key, "merged_keys": sorted(merged_keys),
+                    "ai_block_key": base["ai_block_key"], "locations": job.locations,
                     "is_multi_location": job.is_multi_location, "content_hash": job.content_hash,
-                    "status": "archived" if archived else "ok", "function_status": "skipped" if archived else None,
-                    **_industry_columns(result),
+                    "model": base["model"], "status": "archived" if archived else "ok",
+                    "function_status": "skipped" if archived else None, **_industry_columns(result),
                 }])
     return {"merged_away": merged_away, "groups": groups}
 

@@ -1,5 +1,4 @@
 """`raw_jobs`: stream the feed into the raw_jobs table; rejected postings (closed, expired, invalid) kept with a reason."""
-from __future__ import annotations
 
 from itertools import chain
 
@@ -7,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, counts_table, stopwatch
-from feed_pipeline.core.dedupe import block_key
+from feed_pipeline.core.dedupe import assign_dedupe_keys
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.base import FeedSpec
@@ -30,7 +29,7 @@ def feed_spec(feed: feed_store.Feed) -> FeedSpec:
 def _with_block_keys(jobs):
     for job in jobs:
         if job.rejection_reason is None:
-            job.block_key = block_key(job)
+            assign_dedupe_keys(job)
         yield job
 
 

@@ -1,5 +1,4 @@
 """`xano_mirror`: make the feed's records in Xano an exact copy of its approved jobs (delete, add, patch)."""
-from __future__ import annotations
 
 import dagster as dg
 from pydantic import Field

@@ -2,7 +2,6 @@
 
 Blocking checks beside it keep a bad routing from ever reaching the mirror; warning checks flag AI failures.
 """
-from __future__ import annotations
 
 import math
 from typing import Any
@@ -28,8 +27,10 @@ ROUTE_CHUNK = 500
 AI_FAILURE_WARN_RATE = 0.10
 
 
-def _merged_job(base: JobRecord, members: list[JobRecord], enrichment: dict[str, Any]) -> JobRecord:
-    """The job as published: pass 1 fields of the winning member, with pass 2's locations and members."""
+def _merged_job(members: list[JobRecord], enrichment: dict[str, Any]) -> JobRecord:
+    """The job as published: pass 1 fields of its first member, with pass 2's key, locations and members."""
+    base = members[0]
+    base.job_key = enrichment["job_key"]
     if len(members) > 1:
         base.member_keys = sorted({k for m in members for k in m.member_keys})
         base.source_ids = sorted({s for m in members for s in m.source_ids})
@@ -84,7 +85,7 @@ def routed_jobs(
                 decided = job_store.review_decisions_for(conn, feed_id, [e["job_key"] for e in chunk])
                 rows = []
                 for e in chunk:
-                    job = _merged_job(members[e["job_key"]], [members[k] for k in e["merged_keys"] if k in members], e)
+                    job = _merged_job([members[k] for k in sorted(e["merged_keys"]) if k in members], e)
                     decision, content_hash = decided.get(job.job_key, (None, None))
                     route = route_enriched_job(
                         enrichment_status=e["status"], enrichment_error=e["error"],

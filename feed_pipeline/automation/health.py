@@ -1,5 +1,4 @@
 """Run status sensors: every finished feed run (success, failure, crash, cancel) lands in the feed's health."""
-from __future__ import annotations
 
 from datetime import UTC, datetime
 
