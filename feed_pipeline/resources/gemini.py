@@ -1,0 +1,449 @@
+"""Gemini (google-genai) as a Classifier: batched, rate-limited, retried, with results streamed per batch.
+
+The assets are synchronous, the SDK's concurrency is asyncio: each classify call runs an event loop in a worker
+thread that sends up to `max_concurrency` requests at once through a client-side limiter, and hands every
+finished batch back through a queue, so the caller can save it before the next one lands.
+
+Per batch: one request for the whole batch; items that come back invalid or missing are asked again alone,
+`item_retries` times; what still has no valid answer becomes an EnrichmentFailure carrying the last error.
+Per request: 429 (honouring RetryInfo.retryDelay), 5xx and timeouts are retried with exponential backoff and
+jitter (tenacity); a daily-quota 429, a rejected key or an unknown model stop all calls for the run.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import queue
+import random
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+from pydantic import Field
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from feed_pipeline.core.enrichment import (
+    STAGE_FUNCTION,
+    STAGE_INDUSTRY,
+    AIUsage,
+    EnrichmentFailure,
+    FunctionInput,
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+    Taxonomy,
+)
+from feed_pipeline.core.prompts import (
+    FUNCTION_PROMPT_VERSION,
+    INDUSTRY_PROMPT_VERSION,
+    AnswerFormatError,
+    Prompt,
+    Verdict,
+    build_function_prompt,
+    build_industry_prompt,
+    function_item_model,
+    function_item_to_result,
+    function_response_model,
+    industry_item_model,
+    industry_item_to_result,
+    industry_response_model,
+    judge_answer,
+    parse_answer_text,
+)
+from feed_pipeline.resources.gemini_errors import (
+    GeminiCallError,
+    RunStoppingError,
+    TransientCallError,
+    classify_api_error,
+    is_transport_error,
+)
+from feed_pipeline.resources.rate_limit import MinuteRateLimiter
+
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+GEMINI_API_VERSION = "v1beta"
+# USD per 1M tokens (input, output), from Google's price list; unknown models are costed at 0.
+DEFAULT_PRICES_PER_MILLION: dict[str, list[float]] = {
+    "gemini-2.5-flash": [0.30, 2.50],
+    "gemini-2.5-flash-lite": [0.10, 0.40],
+    "gemini-2.5-pro": [1.25, 10.0],
+}
+PROMPT_VERSION_MAX_CHARS = 32  # enrichment_cache.prompt_version is a String(32)
+
+Result = IndustryResult | FunctionResult | EnrichmentFailure
+
+
+@dataclass(frozen=True, slots=True)
+class GeminiSettings:
+    """Everything a GeminiClassifier needs, detached from Dagster's resource machinery."""
+
+    api_key: str
+    model: str = DEFAULT_GEMINI_MODEL
+    base_url: str | None = None
+    api_version: str = GEMINI_API_VERSION
+    batch_size: int = 20
+    function_batch_size: int = 40
+    max_concurrency: int = 4
+    requests_per_minute: int | None = 150
+    tokens_per_minute: int | None = 1_000_000
+    timeout_s: float = 60.0
+    max_attempts: int = 6
+    item_retries: int = 2
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    max_retry_delay_s: float = 300.0
+    output_tokens_per_job: int = 400
+    function_output_tokens_per_job: int = 60
+    prices_per_million: Mapping[str, Sequence[float]] = field(default_factory=lambda: DEFAULT_PRICES_PER_MILLION)
+    rate_window_s: float = 60.0  # the quota window; only benchmarks and tests shorten it
+
+
+class GeminiResource(dg.ConfigurableResource):
+    """Gemini through google-genai. `classifier()` gives a fresh GeminiClassifier with fresh usage per stage run."""
+
+    api_key: str = Field(description="Gemini API key; pass EnvVar('GEMINI_API_KEY').")
+    model: str = Field(default=DEFAULT_GEMINI_MODEL, description="Model name (env GEMINI_MODEL).")
+    base_url: str | None = Field(default=None, description="API base URL (env GEMINI_BASE_URL); None = Google's.")
+    api_version: str = Field(default=GEMINI_API_VERSION, description="Pinned API version (the SDK's default moves).")
+    batch_size: int = Field(default=20, ge=1, le=200, description="Jobs per stage 1 request.")
+    function_batch_size: int = Field(default=40, ge=1, le=400, description="Jobs per stage 2 request.")
+    max_concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight at once.")
+    requests_per_minute: int | None = Field(default=150, ge=1, description="Client-side cap; None = none.")
+    tokens_per_minute: int | None = Field(default=1_000_000, ge=1, description="Input tokens per minute cap.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout; a timeout is retried.")
+    max_attempts: int = Field(default=6, ge=1, description="Attempts per request on 429/5xx/timeouts.")
+    item_retries: int = Field(default=2, ge=0, description="Times an invalid or missing item is asked again alone.")
+    backoff_initial_s: float = Field(default=1.0, ge=0)
+    backoff_max_s: float = Field(default=60.0, ge=0)
+    max_retry_delay_s: float = Field(default=300.0, ge=0, description="Longest server-advised wait honoured.")
+    output_tokens_per_job: int = Field(default=400, ge=50, description="Stage 1 output budget per job.")
+    function_output_tokens_per_job: int = Field(default=60, ge=20, description="Stage 2 output budget per job.")
+    prices_per_million: dict[str, list[float]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES_PER_MILLION),
+        description="model -> [input, output] USD per 1M tokens, for usage.estimated_cost_usd.",
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GeminiResource:
+        """The resource as DESIGN.md's environment describes it; the key stays an EnvVar (not shown in the UI)."""
+        env = os.environ if env is None else env
+        settings: dict[str, Any] = {
+            "api_key": dg.EnvVar("GEMINI_API_KEY"),
+            "model": env.get("GEMINI_MODEL") or DEFAULT_GEMINI_MODEL,
+            "base_url": env.get("GEMINI_BASE_URL") or None,
+        }
+        for name, var in (("requests_per_minute", "GEMINI_RPM"), ("tokens_per_minute", "GEMINI_TPM"),
+                          ("batch_size", "GEMINI_BATCH_SIZE"), ("max_concurrency", "GEMINI_MAX_CONCURRENCY")):
+            if env.get(var):
+                settings[name] = int(env[var])
+        return cls(**{**settings, **overrides})
+
+    def settings(self) -> GeminiSettings:
+        return GeminiSettings(**{name: getattr(self, name) for name in GeminiSettings.__dataclass_fields__
+                                 if name in type(self).model_fields})
+
+    def classifier(self, taxonomy: Taxonomy) -> GeminiClassifier:
+        return GeminiClassifier(self.settings(), taxonomy)
+
+    def count_tokens(self, text: str) -> int:
+        """Gemini's own token count for `text` (countTokens), to check the limiter's estimate against."""
+        with make_client(self.settings()) as client:
+            return int(client.models.count_tokens(model=self.model, contents=text).total_tokens or 0)
+
+
+def make_client(settings: GeminiSettings) -> genai.Client:
+    """A client with the API version pinned, our timeout, and the SDK's own retries off (ours honour retryDelay)."""
+    if not settings.api_key:
+        raise ValueError("Gemini needs an API key: set GEMINI_API_KEY, or leave it unset to use the offline classifier")
+    options = types.HttpOptions(
+        base_url=settings.base_url, api_version=settings.api_version, timeout=int(settings.timeout_s * 1000),
+        retry_options=types.HttpRetryOptions(attempts=1),
+    )
+    return genai.Client(api_key=settings.api_key, http_options=options)
+
+
+def price_per_million(prices: Mapping[str, Sequence[float]], model: str) -> tuple[float, float]:
+    """(input, output) USD per 1M tokens for `model`; (0, 0) for a model the table does not know."""
+    price = prices.get(model)
+    if price is None:
+        return 0.0, 0.0
+    if len(price) != 2 or any(p < 0 for p in price):
+        raise ValueError(f"prices_per_million[{model!r}] must be [input, output] USD per 1M tokens, got {price!r}")
+    return float(price[0]), float(price[1])
+
+
+def prompt_version_for(taxonomy: Taxonomy) -> str:
+    """Both prompts' versions and the taxonomy's, fitting the cache's 32-character column."""
+    version = f"{INDUSTRY_PROMPT_VERSION}+{FUNCTION_PROMPT_VERSION}+t{taxonomy.version}"
+    if len(version) <= PROMPT_VERSION_MAX_CHARS:
+        return version
+    digest = hashlib.sha256(taxonomy.version.encode()).hexdigest()[:8]
+    return f"{INDUSTRY_PROMPT_VERSION}+{FUNCTION_PROMPT_VERSION}+t{digest}"
+
+
+@dataclass(slots=True)
+class _Stage:
+    """How one stage builds its request and reads its answer."""
+
+    name: str
+    build: Callable[[Sequence[Any]], Prompt]
+    answer_model: type
+    item_model: type
+    to_result: Callable[[str, Any], Any]
+    output_tokens_per_job: int
+
+
+@dataclass(slots=True)
+class _BatchState:
+    results: dict[str, Any] = field(default_factory=dict)  # job_key -> valid result
+    errors: dict[str, str] = field(default_factory=dict)  # job_key -> why it has no result (yet)
+    final: set[str] = field(default_factory=set)  # job_keys that asking again cannot help
+
+
+@dataclass(slots=True)
+class _Run:
+    """State shared by the requests of one classify call (one event loop)."""
+
+    client: genai.Client
+    limiter: MinuteRateLimiter
+    slots: asyncio.Semaphore
+    stop_reason: str | None = None
+
+
+class GeminiClassifier:
+    """The Classifier protocol over Gemini. One instance per stage run: `usage` accumulates across its calls."""
+
+    def __init__(self, settings: GeminiSettings, taxonomy: Taxonomy):
+        self.settings = settings
+        self.taxonomy = taxonomy
+        self.model_name = settings.model
+        self.industry_prompt_version = INDUSTRY_PROMPT_VERSION
+        self.function_prompt_version = FUNCTION_PROMPT_VERSION
+        self.prompt_version = prompt_version_for(taxonomy)
+        self.usage = AIUsage()
+        self._random = random.Random()
+
+    # -- Classifier protocol ------------------------------------------------------------------------------
+    def classify_industries(self, jobs: Sequence[IndustryInput]) -> Iterator[list[Result]]:
+        industries = self.taxonomy.industry_names
+        stage = _Stage(
+            STAGE_INDUSTRY, lambda batch: build_industry_prompt(batch, industries),
+            industry_response_model(industries), industry_item_model(industries), industry_item_to_result,
+            self.settings.output_tokens_per_job,
+        )
+        yield from self._stream(stage, jobs, self.settings.batch_size)
+
+    def classify_functions(
+        self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
+    ) -> Iterator[list[Result]]:
+        if not functions:
+            raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
+        names = tuple(functions)
+        stage = _Stage(
+            STAGE_FUNCTION, lambda batch: build_function_prompt(industry, names, batch),
+            function_response_model(names), function_item_model(names), function_item_to_result,
+            self.settings.function_output_tokens_per_job,
+        )
+        yield from self._stream(stage, jobs, self.settings.function_batch_size)
+
+    # -- sync <-> async bridge ----------------------------------------------------------------------------
+    def _stream(self, stage: _Stage, jobs: Sequence[Any], batch_size: int) -> Iterator[list[Result]]:
+        """Run the batches on an event loop in a worker thread; yield each finished batch as it lands."""
+        if not jobs:
+            return
+        keys = [job.job_key for job in jobs]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{stage.name} stage got duplicate job_keys; each job must appear once")
+        batches = [list(jobs[i : i + batch_size]) for i in range(0, len(jobs), batch_size)]
+        finished: queue.Queue = queue.Queue()
+        cancelled = threading.Event()
+        done = object()
+
+        def work() -> None:
+            try:
+                asyncio.run(self._run_batches(stage, batches, finished, cancelled))
+            except BaseException as exc:  # handed to the caller's thread and raised there
+                finished.put(exc)
+            finally:
+                finished.put(done)
+
+        worker = threading.Thread(target=work, name=f"gemini-{stage.name}", daemon=True)
+        worker.start()
+        try:
+            while (item := finished.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancelled.set()
+            worker.join()
+
+    async def _run_batches(self, stage: _Stage, batches: list[list[Any]], finished: queue.Queue,
+                           cancelled: threading.Event) -> None:
+        s = self.settings
+        client = make_client(s)
+        run = _Run(client, MinuteRateLimiter(s.requests_per_minute, s.tokens_per_minute, window_s=s.rate_window_s),
+                   asyncio.Semaphore(s.max_concurrency))
+        tasks = [asyncio.create_task(self._batch(run, stage, batch)) for batch in batches]
+        watcher = asyncio.create_task(self._cancel_when(cancelled, tasks))
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                finished.put(await next_done)
+        finally:
+            watcher.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, watcher, return_exceptions=True)
+            await client.aio.aclose()
+
+    @staticmethod
+    async def _cancel_when(cancelled: threading.Event, tasks: list[asyncio.Task]) -> None:
+        while not cancelled.is_set():
+            await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+
+    # -- one batch ------------------------------------------------------------------------------------------
+    async def _batch(self, run: _Run, stage: _Stage, jobs: list[Any]) -> list[Result]:
+        """Every job of the batch, in order, as a validated result or a failure with its reason."""
+        state = _BatchState()
+        await self._ask_into(run, stage, jobs, state)
+        for _ in range(self.settings.item_retries):
+            pending = [job for job in jobs if job.job_key not in state.results and job.job_key not in state.final]
+            if not pending or run.stop_reason:
+                break
+            self.usage.retries += len(pending)
+            await asyncio.gather(*(self._ask_into(run, stage, [job], state) for job in pending))
+        if run.stop_reason:
+            for job in jobs:
+                state.errors.setdefault(job.job_key, run.stop_reason)
+        return [
+            state.results[job.job_key] if job.job_key in state.results
+            else EnrichmentFailure(job.job_key, state.errors.get(job.job_key, "no answer"))
+            for job in jobs
+        ]
+
+    async def _ask_into(self, run: _Run, stage: _Stage, jobs: list[Any], state: _BatchState) -> None:
+        """Ask about `jobs` once (transport retries included) and record results and per-job errors in `state`."""
+        try:
+            verdict = await self._ask(run, stage, jobs)
+        except AnswerFormatError as exc:  # the whole answer is unusable: each job may still be asked alone
+            state.errors.update({job.job_key: str(exc) for job in jobs})
+            return
+        except GeminiCallError as exc:  # retries exhausted, request rejected or run stopped: don't ask again
+            state.errors.update({job.job_key: str(exc) for job in jobs})
+            state.final.update(job.job_key for job in jobs)
+            return
+        state.results.update(verdict.results)
+        for key, error in verdict.errors.items():
+            if key not in state.results:
+                state.errors[key] = error
+
+    async def _ask(self, run: _Run, stage: _Stage, jobs: list[Any]) -> Verdict:
+        prompt = stage.build(jobs)
+        config = types.GenerateContentConfig(
+            system_instruction=prompt.system,
+            temperature=0,
+            response_mime_type="application/json",
+            response_schema=stage.answer_model,
+            thinking_config=types.ThinkingConfig(thinking_budget=0),
+            max_output_tokens=stage.output_tokens_per_job * len(jobs) + 100,
+        )
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._backoff,
+            retry=retry_if_exception_type(TransientCallError),
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        response = await retrying(self._send, run, prompt, config)
+        return self._judge(response, prompt, stage)
+
+    async def _send(self, run: _Run, prompt: Prompt, config: types.GenerateContentConfig):
+        """One HTTP request, paced by the limiter; errors come back as GeminiCallError subclasses."""
+        if run.stop_reason:
+            raise RunStoppingError(run.stop_reason)
+        async with run.slots:
+            reservation = await run.limiter.acquire(prompt.estimated_tokens)
+            if run.stop_reason:
+                raise RunStoppingError(run.stop_reason)
+            self.usage.calls += 1
+            try:
+                response = await run.client.aio.models.generate_content(
+                    model=self.settings.model, contents=prompt.user, config=config)
+            except genai_errors.APIError as exc:
+                outcome = classify_api_error(exc, self.settings.model)
+                self._after_error(run, outcome, reservation)
+                raise outcome from exc
+            except Exception as exc:
+                if not is_transport_error(exc):
+                    raise
+                raise TransientCallError(
+                    f"Gemini call failed in transport ({type(exc).__name__}: {exc or 'timed out'}) "
+                    f"after at most {self.settings.timeout_s:g}s") from exc
+        self._account(response, reservation)
+        return response
+
+    def _after_error(self, run: _Run, outcome: GeminiCallError, reservation) -> None:
+        if isinstance(outcome, RunStoppingError):
+            run.stop_reason = run.stop_reason or str(outcome)
+            self.usage.quota_exhausted = self.usage.quota_exhausted or outcome.quota_exhausted
+        if isinstance(outcome, TransientCallError) and outcome.rate_limited:
+            reservation.settle(0)  # a refused request used no tokens
+            if outcome.retry_delay_s:
+                run.limiter.pause(min(outcome.retry_delay_s, self.settings.max_retry_delay_s))
+
+    def _account(self, response: types.GenerateContentResponse, reservation) -> None:
+        meta = response.usage_metadata
+        prompt_tokens = int(getattr(meta, "prompt_token_count", 0) or 0)
+        output_tokens = int(getattr(meta, "candidates_token_count", 0) or 0)
+        output_tokens += int(getattr(meta, "thoughts_token_count", 0) or 0)
+        reservation.settle(prompt_tokens or reservation.tokens)
+        self.usage.input_tokens += prompt_tokens
+        self.usage.output_tokens += output_tokens
+        price_in, price_out = price_per_million(self.settings.prices_per_million, self.settings.model)
+        self.usage.estimated_cost_usd += (prompt_tokens * price_in + output_tokens * price_out) / 1_000_000
+
+    def _judge(self, response: types.GenerateContentResponse, prompt: Prompt, stage: _Stage) -> Verdict:
+        """Validate every item; `parsed` is used when the SDK managed to build it, the raw text otherwise."""
+        candidates = response.candidates or []
+        if not candidates:
+            feedback = getattr(response, "prompt_feedback", None)
+            reason = getattr(feedback, "block_reason", None)
+            raise AnswerFormatError(f"the answer has no candidates (prompt blocked: {reason or 'no reason given'})")
+        finish = candidates[0].finish_reason
+        if response.parsed is not None:
+            payload = response.parsed.model_dump()
+        else:
+            try:
+                payload = parse_answer_text(_text_of(response))
+            except AnswerFormatError as exc:
+                if finish == types.FinishReason.MAX_TOKENS:
+                    raise AnswerFormatError(
+                        f"the answer was cut off at max_output_tokens (finish_reason MAX_TOKENS): {exc}") from exc
+                raise
+        return judge_answer(payload, prompt, stage.item_model, stage.to_result)
+
+    # -- tenacity hooks -------------------------------------------------------------------------------------
+    def _backoff(self, state: RetryCallState) -> float:
+        """The server's retryDelay when it gave one; otherwise exponential backoff with (equal) jitter."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientCallError) and exc.retry_delay_s is not None:
+            delay = min(exc.retry_delay_s, self.settings.max_retry_delay_s)
+            return delay + self._random.uniform(0, min(1.0, delay * 0.1))
+        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_initial_s * 2 ** (state.attempt_number - 1))
+        return ceiling / 2 + self._random.uniform(0, ceiling / 2)
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.usage.retries += 1
+
+
+def _text_of(response: types.GenerateContentResponse) -> str | None:
+    parts = response.candidates[0].content.parts if response.candidates and response.candidates[0].content else None
+    texts = [p.text for p in parts or () if getattr(p, "text", None) and not getattr(p, "thought", False)]
+    return "".join(texts) if texts else None
