@@ -38,8 +38,10 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Show Dagster's own logs on stderr.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """feed_pipeline: job feeds -> dedupe -> AI classification -> routing -> Xano."""
+    ctx.obj = {"log_level": "DEBUG" if verbose else "INFO"}
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:
@@ -107,6 +109,7 @@ def feeds_enable(feed_id: str) -> None:
 
 
 def _run_feeds(feed_ids: list[str], *, force: bool, allow_mass_delete: bool) -> int:
+    log_level = (click.get_current_context().obj or {}).get("log_level", "INFO")
     from feed_pipeline.automation.runner import default_instance, run_feed
     from feed_pipeline.definitions import build_definitions
 
@@ -116,7 +119,8 @@ def _run_feeds(feed_ids: list[str], *, force: bool, allow_mass_delete: bool) -> 
     for feed_id in feed_ids:
         click.echo(f"running feed {feed_id} ...", err=True)
         try:
-            summary = run_feed(defs, instance, feed_id, force=force, allow_mass_delete=allow_mass_delete)
+            summary = run_feed(defs, instance, feed_id, force=force, allow_mass_delete=allow_mass_delete,
+                               log_level=log_level)
         except feed_store.FeedNotFoundError as exc:
             summary = {"feed_id": feed_id, "status": "failure", "error": str(exc)}
         if summary["status"] != "success":

@@ -34,18 +34,21 @@ def ensure_partition(instance: dg.DagsterInstance, feed_id: str) -> None:
         instance.add_dynamic_partitions(feeds_partitions.name, [feed_id])
 
 
-def run_config_for(*, force: bool = False, allow_mass_delete: bool = False) -> dict[str, Any]:
+def run_config_for(*, force: bool = False, allow_mass_delete: bool = False, log_level: str = "INFO") -> dict[str, Any]:
     ops: dict[str, Any] = {}
     if force:
         ops["raw_jobs"] = {"config": {"force": True}}
     if allow_mass_delete:
         ops["xano_mirror"] = {"config": {"allow_mass_delete": True}}
-    return {"ops": ops} if ops else {}
+    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if ops:
+        config["ops"] = ops
+    return config
 
 
 def run_feed(
     defs: dg.Definitions, instance: dg.DagsterInstance, feed_id: str, *, database_url: str | None = None,
-    force: bool = False, allow_mass_delete: bool = False, run_id: str | None = None,
+    force: bool = False, allow_mass_delete: bool = False, run_id: str | None = None, log_level: str = "INFO",
 ) -> dict[str, Any]:
     """Execute feed_job for the feed's partition in this process and return the run summary."""
     engine = engine_for(database_url)
@@ -55,7 +58,8 @@ def run_feed(
     start = time.perf_counter()
     result = defs.resolve_job_def(FEED_JOB_NAME).execute_in_process(
         instance=instance, partition_key=feed_id, run_config=run_config_for(
-            force=force, allow_mass_delete=allow_mass_delete), raise_on_error=False, run_id=run_id,
+            force=force, allow_mass_delete=allow_mass_delete, log_level=log_level),
+        raise_on_error=False, run_id=run_id,
     )
     status = reports.SUCCESS if result.success else reports.FAILURE
     error = None
