@@ -1,0 +1,62 @@
+"""What routes get injected: the settings, a migrated engine, the run launcher, and the write-token check."""
+from __future__ import annotations
+
+import hmac
+import threading
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from feed_pipeline.api.errors import ApiError, database_unavailable
+from feed_pipeline.api.launchers import GraphQLRunLauncher, RunLauncher, WorkerRunLauncher
+from feed_pipeline.api.settings import TOKEN_ENV, ApiSettings
+from feed_pipeline.resources.database import engine_for
+
+_lock = threading.Lock()
+bearer = HTTPBearer(auto_error=False, description=f"The token set in {TOKEN_ENV} on the API server.")
+
+
+def get_settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> sa.Engine:
+    """The migrated engine, created on first use so the API starts (and /api/health answers) with the DB down."""
+    state = request.app.state
+    if state.engine is None:
+        with _lock:
+            if state.engine is None:
+                try:
+                    state.engine = engine_for(state.settings.database_url)
+                except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+                    raise database_unavailable(exc) from exc
+    return state.engine
+
+
+def get_launcher(request: Request) -> RunLauncher:
+    state = request.app.state
+    if state.launcher is None:
+        with _lock:
+            if state.launcher is None:
+                settings: ApiSettings = state.settings
+                if settings.dagster_graphql_url:
+                    state.launcher = GraphQLRunLauncher(settings.dagster_graphql_url, settings.database_url)
+                else:
+                    state.launcher = WorkerRunLauncher(settings.database_url, max_workers=settings.run_workers)
+    return state.launcher
+
+
+def require_write_token(
+    settings: ApiSettings = Depends(get_settings),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> None:
+    """Writes need `Authorization: Bearer <FEED_PIPELINE_API_TOKEN>`; with no token configured they are off (403)."""
+    if not settings.api_token:
+        raise ApiError(403, "writes_disabled",
+                       f"write endpoints are off on this server: set {TOKEN_ENV} where the API runs, then send "
+                       f"it as 'Authorization: Bearer <token>'")
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), settings.api_token.encode()):
+        raise ApiError(401, "unauthorized",
+                       f"send 'Authorization: Bearer <token>' with the token set in {TOKEN_ENV} on the API server",
+                       headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,285 @@
+"""Request and response bodies: the OpenAPI schema at /openapi.json is built from these and is the contract."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from feed_pipeline.store.rows import as_utc
+
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
+"""Every datetime leaves the API timezone-aware UTC (SQLite hands back naive ones)."""
+
+
+def no_nul(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; a clear 422 instead of a driver error."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+SafeText = Annotated[str, AfterValidator(no_nul)]
+"""Text that comes in from clients and may reach the database."""
+
+
+class Salary(BaseModel):
+    min: float | None
+    max: float | None
+    currency: str | None
+    period: str | None = Field(description="year, month, week, day or hour")
+
+
+class Location(BaseModel):
+    city: str | None
+    state: str | None
+    country: str | None
+    postal_code: str | None
+
+
+class Enrichment(BaseModel):
+    """What the two AI stages said about the job and how sure routing was."""
+
+    industry: str | None
+    industry_confidence: float | None
+    job_function: str | None
+    function_confidence: float | None
+    routing_confidence: float | None
+    ai_title: str | None
+    ai_description: str | None
+    skills: list[str]
+    tech_stack: list[str]
+    seniority: str | None
+    remote_policy: str | None
+
+
+class Job(BaseModel):
+    job_key: str
+    feed_id: str
+    source: str
+    source_id: str | None
+    dedupe_key: str = Field(description="cross-feed identity; `distinct=true` collapses jobs sharing it")
+    title: str
+    company: str
+    description: str
+    url: str | None
+    locations: list[str]
+    location: Location
+    is_multi_location: bool
+    is_remote: bool | None
+    employment_type: str | None
+    salary: Salary | None = Field(description="null when the posting names no salary")
+    posted_at: UtcDateTime | None
+    expires_at: UtcDateTime | None
+    requisition_id: str | None
+    category: str | None
+    status: str | None = Field(description="the feed's own status text, as given")
+    tags: list[str]
+    enrichment: Enrichment
+    route: str = Field(description="approved, manual_review, archived, rejected or failed")
+    reason: str | None = Field(description="why the job has its route (rejection reason, AI error, review)")
+    first_seen_at: UtcDateTime
+    last_seen_at: UtcDateTime
+    updated_at: UtcDateTime
+    relevance: float | None = Field(None, description="with sort=relevance: higher is a better match")
+    duplicate_count: int | None = Field(
+        None, description="with distinct=true: how many matching jobs share this job's dedupe_key")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        has_salary = any(row.get(k) is not None for k in ("salary_min", "salary_max"))
+        return cls(
+            **{name: row.get(name) for name in (
+                "job_key", "feed_id", "source", "source_id", "dedupe_key", "title", "company", "description",
+                "url", "is_remote", "employment_type", "posted_at", "expires_at", "requisition_id", "category",
+                "status", "route", "reason", "first_seen_at", "last_seen_at", "updated_at", "relevance",
+                "duplicate_count")},
+            locations=list(row.get("locations") or []),
+            location=Location(city=row.get("city"), state=row.get("state"), country=row.get("country"),
+                              postal_code=row.get("postal_code")),
+            is_multi_location=bool(row.get("is_multi_location")),
+            salary=Salary(min=row.get("salary_min"), max=row.get("salary_max"), currency=row.get("salary_currency"),
+                          period=row.get("salary_period")) if has_salary else None,
+            tags=list(row.get("tags") or []),
+            enrichment=Enrichment(
+                **{name: row.get(name) for name in (
+                    "industry", "industry_confidence", "job_function", "function_confidence", "routing_confidence",
+                    "ai_title", "ai_description", "seniority", "remote_policy")},
+                skills=list(row.get("skills") or []), tech_stack=list(row.get("tech_stack") or []),
+            ),
+        )
+
+
+class JobList(BaseModel):
+    total: int = Field(description="how many jobs match in all (duplicates counted once with distinct=true)")
+    limit: int
+    offset: int
+    jobs: list[Job]
+
+
+class RouteChange(BaseModel):
+    run_id: str | None
+    route: str
+    reason: str | None
+    routing_confidence: float | None
+    changed_at: UtcDateTime
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "reject"]
+    note: SafeText | None = Field(None, max_length=2000)
+    decided_by: SafeText | None = Field(None, max_length=200, description="who decided; default 'api'")
+
+
+class ReviewDecision(BaseModel):
+    feed_id: str
+    job_key: str
+    decision: Literal["approve", "reject"]
+    note: str | None
+    content_hash: str = Field(description="the content the decision holds for; a content change voids it")
+    decided_by: str | None
+    decided_at: UtcDateTime
+
+
+class JobDetail(Job):
+    description_html: str | None
+    content_hash: str
+    member_keys: list[str] = Field(description="the raw postings merged into this job")
+    source_ids: list[str]
+    extra: dict[str, Any] = Field(description="source-specific fields kept as given")
+    route_history: list[RouteChange]
+    review: ReviewDecision | None = Field(description="the operator's decision, if any")
+
+    @classmethod
+    def from_parts(cls, row: dict[str, Any], history: list[dict[str, Any]],
+                   review: dict[str, Any] | None) -> JobDetail:
+        base = Job.from_row(row).model_dump()
+        return cls(
+            **base, description_html=row.get("description_html"), content_hash=row["content_hash"],
+            member_keys=list(row.get("member_keys") or []), source_ids=list(row.get("source_ids") or []),
+            extra=dict(row.get("extra") or {}), route_history=[RouteChange(**h) for h in history],
+            review=ReviewDecision(**review) if review else None,
+        )
+
+
+class FeedHealth(BaseModel):
+    status: Literal["never_run", "ok", "failing"] = Field(
+        description="never_run, ok (the last run succeeded) or failing (it did not; see consecutive_failure_count)")
+    last_run_at: UtcDateTime | None
+    last_run_status: str | None
+    run_count: int
+    consecutive_failure_count: int
+    avg_processing_time_s: float | None
+
+
+class Feed(BaseModel):
+    id: str
+    name: str
+    kind: str
+    url: str | None
+    params: dict[str, Any]
+    active: bool
+    health: FeedHealth
+
+
+class FeedDetail(Feed):
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    jobs_by_route: dict[str, int] = Field(description="the feed's jobs in the source of truth, by route")
+    last_report: Report | None = Field(description="the newest execution report")
+
+
+class Report(BaseModel):
+    """One run's execution report, as the stages and the run status sensors wrote it."""
+
+    run_id: str
+    feed_id: str
+    status: str = Field(description="started, success, failure or canceled")
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
+    duration_s: float | None
+    stages: dict[str, Any] = Field(description="stage -> {duration_s, counts...}")
+    counts: dict[str, Any]
+    ai_usage: dict[str, Any]
+    mirror: dict[str, Any]
+    error: str | None
+
+
+class ReportList(BaseModel):
+    feed_id: str
+    limit: int
+    offset: int
+    reports: list[Report]
+
+
+class RunIn(BaseModel):
+    force: bool = Field(False, description="re-parse the feed even when its version did not change")
+    allow_mass_delete: bool = Field(False, description="let the Xano mirror delete past its safety valve")
+
+
+class RunLaunched(BaseModel):
+    run_id: str
+    feed_id: str
+    status: str
+    launched_via: Literal["graphql", "worker"]
+    status_url: str
+
+
+class RunCounts(BaseModel):
+    raw: int
+    closed: int
+    invalid: int
+    deduped: int
+    approved: int
+    manual_review: int
+    archived: int
+    failed: int
+
+
+class RunAI(BaseModel):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_hits: int
+
+
+class RunMirror(BaseModel):
+    added: int
+    updated: int
+    deleted: int
+    unchanged: int
+
+
+class RunSummary(BaseModel):
+    """The object `feed-pipeline run` prints for a finished run (DESIGN.md)."""
+
+    feed_id: str
+    status: str
+    run_id: str
+    duration_s: float
+    counts: RunCounts
+    ai: RunAI
+    mirror: RunMirror
+    error: str | None = None
+
+
+class RunStatus(BaseModel):
+    run_id: str
+    feed_id: str | None
+    status: str = Field(description="queued, starting, started, success, failure, canceling or canceled")
+    finished: bool
+    dagster_status: str | None = Field(description="the Dagster run status, when Dagster knows the run")
+    summary: RunSummary | None = Field(description="set once the run has finished")
+    error: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str = Field(description="the SQL dialect answering: sqlite or postgresql")
+    schema_revision: str | None
+    writes_enabled: bool
+    run_launcher: Literal["graphql", "worker"]
+
+
+FeedDetail.model_rebuild()

@@ -1,0 +1,38 @@
+"""The API's configuration, read from the environment once when the app is created."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TOKEN_ENV = "FEED_PIPELINE_API_TOKEN"
+GRAPHQL_URL_ENV = "DAGSTER_GRAPHQL_URL"
+RUN_WORKERS_ENV = "FEED_PIPELINE_API_RUN_WORKERS"
+DEFAULT_RUN_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """`database_url` None means FEED_PIPELINE_DATABASE_URL or the local SQLite file (store.db).
+
+    `api_token` None turns the write endpoints off. `dagster_graphql_url` set means runs are launched through
+    that Dagster webserver; otherwise they run in this process on a pool of `run_workers` threads.
+    """
+
+    database_url: str | None = None
+    api_token: str | None = None
+    dagster_graphql_url: str | None = None
+    run_workers: int = DEFAULT_RUN_WORKERS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if env is None else env
+        workers = env.get(RUN_WORKERS_ENV, "").strip()
+        if workers and (not workers.isdigit() or int(workers) < 1):
+            raise ValueError(f"{RUN_WORKERS_ENV} must be a whole number of at least 1, got {workers!r}")
+        return cls(
+            database_url=env.get("FEED_PIPELINE_DATABASE_URL") or None,
+            api_token=env.get(TOKEN_ENV) or None,
+            dagster_graphql_url=env.get(GRAPHQL_URL_ENV) or None,
+            run_workers=int(workers) if workers else DEFAULT_RUN_WORKERS,
+        )
