@@ -19,9 +19,6 @@ from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
 
 # C0 controls other than tab/newline/carriage return, plus the two XML non-characters.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_INLINE_SPACE = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
 def strip_control_chars(text: str) -> str:
@@ -55,10 +52,10 @@ def clean_url(value: object) -> str | None:
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer|blockquote|pre|hr|dt|dd)\b[^>]*>",
-    re.IGNORECASE,
-)
+# Elements that end a paragraph (blank line after) and elements that only end a line.
+_PARAGRAPH_TAG = re.compile(
+    r"<\s*/?\s*(?:p|div|ul|ol|h[1-6]|table|section|article|header|footer|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE)
+_LINE_TAG = re.compile(r"<\s*(?:br|li|tr|dt|dd)\b[^>]*>", re.IGNORECASE)  # opening tags only
 _ANY_TAG = re.compile(r"<[^>]*>")
 _LOOKS_LIKE_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 
@@ -72,9 +69,25 @@ def looks_like_html(text: str | None) -> bool:
     return "&lt;" in text and _LOOKS_LIKE_MARKUP.search(html.unescape(text)) is not None
 
 
+def _tidy_lines(text: str) -> str:
+    """Spaces collapsed within lines, lines trimmed, runs of blank lines reduced to one."""
+    out: list[str] = []
+    blank = False
+    for line in text.split("\n"):
+        line = " ".join(line.split())
+        if line:
+            if blank and out:
+                out.append("")
+            out.append(line)
+            blank = False
+        else:
+            blank = True
+    return "\n".join(out)
+
+
 def html_to_text(markup: str | None) -> str:
-    """Readable plain text from an HTML description: block elements become line breaks, tags and scripts go,
-    entities are unescaped, spaces collapse; paragraphs stay separated by one blank line."""
+    """Readable plain text from an HTML description: paragraphs separated by a blank line, list items and
+    `<br>` on their own lines, tags, comments and scripts gone, entities unescaped, spaces collapsed."""
     if not markup:
         return ""
     text = markup
@@ -86,15 +99,12 @@ def html_to_text(markup: str | None) -> str:
         lowered = text.lower()
         if "<script" in lowered or "<style" in lowered:
             text = _SCRIPT_OR_STYLE.sub("", text)
-        text = _BLOCK_TAG.sub("\n", text)
+        text = _PARAGRAPH_TAG.sub("\n\n", text)
+        text = _LINE_TAG.sub("\n", text)
         text = _ANY_TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    text = strip_control_chars(text).replace("\r", "\n")
-    text = _INLINE_SPACE.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
-    return text.strip()
+    return _tidy_lines(strip_control_chars(text))
 
 
 # --------------------------------------------------------------------------------------------------- dates

@@ -68,6 +68,9 @@ class RecordFramer:
             rb"<(?:(!--)|(!\[CDATA\[)|(!DOCTYPE)|(\?)|(" + prefix + name + rb")(?=[\s/>]))", flags)
         self._inside = re.compile(
             rb"<(?:(!\[CDATA\[)|(!--)|(/" + prefix + name + rb"\s*>)|(" + prefix + name + rb")(?=[\s/>]))", flags)
+        self._flags = flags
+        self._end_tags: dict[bytes, re.Pattern[bytes]] = {}  # exact start-tag name -> its end tag
+        self._nested_start = re.compile(rb"<" + prefix + name + rb"[\s/>]", flags)
         self._start_tag_end = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
         self.max_record_bytes = max_record_bytes
         self.salvage_bytes = salvage_bytes
@@ -79,6 +82,9 @@ class RecordFramer:
         self._awaiting_start_tag_end = False
         self._depth = 0
         self._record_start = 0  # index in self._buf (valid while the record is buffered)
+        self._body_start = 0  # index just after the record's start tag
+        self._record_name = b""
+        self._careful = False  # scanning this record construct by construct (comments, nesting, overflow)
         self._record_offset = 0  # absolute
         self._salvage: bytes | None = None  # set once a record overflowed
         self._section_end: re.Pattern[bytes] | None = None  # inside CDATA/comment/PI/DOCTYPE: its terminator
@@ -104,6 +110,7 @@ class RecordFramer:
         else:
             frames.append(RecordFrame(self._buf[self._record_start:end], self.records, self._record_offset, size))
         self._in_record = False
+        self._careful = False
         self._salvage = None
         self._depth = 0
         self._pos = self._doc_from = end
@@ -137,9 +144,33 @@ class RecordFramer:
                 if match is None:
                     return
                 self._awaiting_start_tag_end = False
-                self._pos = match.end()
+                self._pos = self._body_start = match.end()
                 if buf[match.end() - 2:match.end() - 1] == b"/":  # <job ... /> : an empty record
                     self._finish_record(frames, match.end())
+                continue
+            if self._in_record and not self._careful:
+                # Fast path: jump to the next end tag, then check with C-speed finds that it is not inside a
+                # CDATA section; records holding comments or nested record tags get the careful scan.
+                end_tag = self._end_tags.get(self._record_name)
+                if end_tag is None:
+                    end_tag = re.compile(rb"</" + re.escape(self._record_name) + rb"\s*>", self._flags)
+                    self._end_tags[self._record_name] = end_tag
+                match = end_tag.search(buf, self._pos)
+                if match is None:
+                    self._pos = max(self._pos, len(buf) - _TAIL_KEEP)
+                    return
+                stop = match.start()
+                opener = buf.rfind(b"<![CDATA[", self._body_start, stop)
+                if opener != -1 and buf.find(b"]]>", opener, stop) == -1:
+                    self._enter_section(_CDATA_END, opener)
+                    self._pos = opener + 9
+                    continue
+                if buf.find(b"<!--", self._body_start, stop) != -1 or \
+                        self._nested_start.search(buf, self._body_start, stop) is not None:
+                    self._careful = True
+                    self._pos = self._body_start
+                    continue
+                self._finish_record(frames, match.end())
                 continue
             if self._in_record:
                 match = self._inside.search(buf, self._pos)
@@ -178,6 +209,7 @@ class RecordFramer:
                 self._depth = 1
                 self._record_start = match.start()
                 self._record_offset = self._base + match.start()
+                self._record_name = match.group(5)
                 self._awaiting_start_tag_end = True
                 self._pos = match.end()
                 continue
@@ -191,10 +223,20 @@ class RecordFramer:
                 self._enter_section(_DOCTYPE_END, match.start())
             self._pos = match.end()
 
-    def _compact(self) -> None:
+    def _compact(self, frames: list[Frame]) -> None:
         """Drop bytes already emitted; while an oversized record streams past, keep only its salvage prefix."""
         if self._in_record:
             size = len(self._buf) - self._record_start
+            if self._salvage is None and size > self.max_record_bytes and not self._careful:
+                # Before dropping bytes, rescan the record construct by construct: once its start is gone,
+                # only the careful scan knows whether an end tag ahead sits inside a CDATA section.
+                self._careful = True
+                self._section_end = None
+                self._depth = 1
+                self._pos = self._body_start
+                self._scan(frames)
+                if not self._in_record:
+                    return self._compact(frames)
             if self._salvage is None and size > self.max_record_bytes:
                 self._salvage = self._buf[self._record_start:self._record_start + self.salvage_bytes]
             keep = self._record_start if self._salvage is None else min(self._pos, self._section_start_or(self._pos))
@@ -206,6 +248,7 @@ class RecordFramer:
             self._pos -= keep
             self._doc_from = max(0, self._doc_from - keep)
             self._record_start = max(0, self._record_start - keep)
+            self._body_start = max(0, self._body_start - keep)
             self._section_start = max(0, self._section_start - keep)
 
     def _section_start_or(self, default: int) -> int:
@@ -220,7 +263,7 @@ class RecordFramer:
             return frames
         self._buf = self._buf + data if self._buf else data
         self._scan(frames)
-        self._compact()
+        self._compact(frames)
         return frames
 
     def finish(self) -> list[Frame]:

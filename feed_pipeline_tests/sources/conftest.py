@@ -1,0 +1,15 @@
+"""Fixtures for source tests: the loopback feed server and the fixture feed files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feed_pipeline_tests.fakes.feed_server import feed_server  # noqa: F401 - a fixture, used by name
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
