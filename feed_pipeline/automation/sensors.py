@@ -1,0 +1,239 @@
+"""Sensors that turn the feeds table into runs: new feeds get a partition and a first run, changed feeds a rerun.
+
+`feed_registry_sensor` keeps the `feeds` dynamic partitions equal to the active feeds in the database:
+- an active feed without a partition gets one, and a first run, at most `max_new_feeds_per_tick` per tick
+  (the rest follow on the next ticks, so a bulk import of feeds cannot flood the run queue);
+- a partition whose feed was disabled (`feed-pipeline feeds disable`) or deleted is removed, so "all
+  partitions" (a backfill from the UI, `dagster job backfill --all`) means exactly the active feeds. Removing a
+  partition deletes nothing in our database, and Dagster keeps the partition's past runs and materializations;
+  enabling the feed again adds the partition back and requests a first run again.
+
+`feed_update_sensor` checks active XML feeds for a new published version (feed_versions.py) and requests a
+run whose run key is `<feed id>@<version>`. Dagster never launches two runs with the same run key from one
+sensor, so a version is run once, whether the run succeeds or fails (rerun a failed feed from the UI or with
+`feed-pipeline run`). An unreachable feed is logged and skipped; the others are still checked. Feeds whose
+first run has not finished yet are left to the registry sensor. API feeds (remoteok, jsearch, adzuna, multi)
+have no version to compare: a schedule runs them.
+Each tick probes at most `max_probes_per_tick` feeds, several at a time, resuming after the last one probed,
+so a tick stays well inside Dagster's sensor timeout however many feeds there are.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import dagster as dg
+
+from feed_pipeline.automation.feed_versions import FeedVersion, FeedVersionError, FileStamp, check_feed_version
+from feed_pipeline.automation.jobs import feed_job
+from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
+from feed_pipeline.store import feeds as feed_store
+
+REGISTRY_INTERVAL_S = 30
+UPDATE_INTERVAL_S = 300
+MAX_NEW_FEEDS_PER_TICK = 25
+MAX_PROBES_PER_TICK = 50
+PROBE_WORKERS = 8
+# A sensor tick has 60 s by default (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS): probes get short timeouts and
+# few retries; a feed that does not answer now is simply checked again on the next tick.
+PROBE_RETRY = RetrySettings(attempts=2, initial_wait=0.5, max_wait=2.0, max_retry_after=5.0)
+PROBE_CONNECT_TIMEOUT_S = 5.0
+PROBE_READ_TIMEOUT_S = 20.0
+MAX_RUN_KEY_CHARS = 200
+
+TRIGGER_TAG = "feed_pipeline/trigger"
+VERSION_TAG = "feed_pipeline/version"
+XML_KINDS = ("xml",)
+
+
+# ------------------------------------------------------------------------------------------- plain decisions
+
+
+@dataclass(frozen=True)
+class PartitionChanges:
+    """What one registry tick does: partitions to add (each gets a first run) and partitions to remove."""
+
+    add: list[str]
+    remove: list[str]
+    waiting: int  # active feeds left for later ticks by the per-tick bound
+
+
+def plan_partition_changes(active_feed_ids: Iterable[str], partition_keys: Iterable[str], *,
+                           max_new: int) -> PartitionChanges:
+    """Reconcile partitions with active feeds; new feeds in id order, at most `max_new` of them."""
+    active, existing = set(active_feed_ids), set(partition_keys)
+    new = sorted(active - existing)
+    return PartitionChanges(add=new[:max_new], remove=sorted(existing - active), waiting=max(0, len(new) - max_new))
+
+
+def first_run_key(feed: feed_store.Feed) -> str:
+    """Tied to the feed's last finished run, so a feed enabled again after running gets a new first run."""
+    last = feed.last_run_at.isoformat() if feed.last_run_at else "never"
+    return f"{feed.id}:first-run-after:{last}"
+
+
+def version_run_key(feed_id: str, version: str) -> str:
+    """`<feed id>@<version>`; a very long version (a huge ETag) is replaced by its hash."""
+    key = f"{feed_id}@{version}"
+    if len(key) <= MAX_RUN_KEY_CHARS:
+        return key
+    return f"{feed_id}@sha256-of-version:{hashlib.sha256(version.encode()).hexdigest()}"
+
+
+def awaiting_first_run(feed: feed_store.Feed) -> bool:
+    """No run has finished and no ingest stored a version: the registry sensor's first run is still to come."""
+    return feed.last_run_at is None and not (feed.etag or feed.last_modified or feed.content_hash)
+
+
+def next_batch(feed_ids: Sequence[str], after: str | None, size: int) -> list[str]:
+    """Up to `size` ids (sorted input) starting after `after`, wrapping around: round-robin across ticks."""
+    if not feed_ids:
+        return []
+    start = 0
+    if after is not None:
+        start = next((i for i, feed_id in enumerate(feed_ids) if feed_id > after), 0)
+    ordered = [*feed_ids[start:], *feed_ids[:start]]
+    return ordered[:size]
+
+
+@dataclass
+class UpdateCursor:
+    """The feed-update sensor's memory between ticks: where the round-robin stopped, local files' stamps."""
+
+    after: str | None = None
+    files: dict[str, FileStamp] | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> UpdateCursor:
+        if not text:
+            return cls(files={})
+        try:
+            data = json.loads(text)
+            files = {k: FileStamp(int(v[0]), int(v[1]), str(v[2])) for k, v in (data.get("files") or {}).items()}
+            return cls(after=data.get("after"), files=files)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return cls(files={})  # an unreadable cursor costs one round of hashing, nothing else
+
+    def dump(self) -> str:
+        files = {k: [s.mtime_ns, s.size, s.sha256] for k, s in sorted((self.files or {}).items())}
+        return json.dumps({"after": self.after, "files": files}, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------------------------------- sensors
+
+
+def build_feed_registry_sensor(
+    *, name: str = "feed_registry_sensor", max_new_feeds_per_tick: int = MAX_NEW_FEEDS_PER_TICK,
+    minimum_interval_seconds: int = REGISTRY_INTERVAL_S,
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=name,
+        job=feed_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=("Adds a `feeds` partition and requests a first run for each newly active feed; removes the "
+                     "partitions of disabled or deleted feeds."),
+    )
+    def feed_registry(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+        feeds = {f.id: f for f in feed_store.list_feeds(database.engine, active_only=True)}
+        partition_keys = context.instance.get_dynamic_partitions(feeds_partitions.name)
+        changes = plan_partition_changes(feeds, partition_keys, max_new=max_new_feeds_per_tick)
+        if not changes.add and not changes.remove:
+            return dg.SensorResult(skip_reason=f"{len(feeds)} active feeds, all registered as partitions")
+        requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+        if changes.add:
+            requests.append(feeds_partitions.build_add_request(changes.add))
+            context.log.info(f"adding feeds partitions {changes.add}")
+        if changes.remove:
+            requests.append(feeds_partitions.build_delete_request(changes.remove))
+            context.log.info(f"removing partitions of disabled or deleted feeds {changes.remove}")
+        if changes.waiting:
+            context.log.info(f"{changes.waiting} more new feeds wait for the next ticks "
+                             f"(at most {max_new_feeds_per_tick} per tick)")
+        runs = [
+            dg.RunRequest(partition_key=feed_id, run_key=first_run_key(feeds[feed_id]),
+                          tags={TRIGGER_TAG: "new_feed"})
+            for feed_id in changes.add
+        ]
+        return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests)
+
+    return feed_registry
+
+
+def build_feed_update_sensor(
+    *, name: str = "feed_update_sensor", max_probes_per_tick: int = MAX_PROBES_PER_TICK,
+    probe_workers: int = PROBE_WORKERS, minimum_interval_seconds: int = UPDATE_INTERVAL_S,
+    fetcher_options: Mapping[str, object] | None = None,
+) -> dg.SensorDefinition:
+    """`fetcher_options` go to HttpFetcher (tests pass a shorter retry policy)."""
+    options = {"connect_timeout": PROBE_CONNECT_TIMEOUT_S, "read_timeout": PROBE_READ_TIMEOUT_S,
+               "retry": PROBE_RETRY, **(fetcher_options or {})}
+
+    @dg.sensor(
+        name=name,
+        job=feed_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=("Requests a run for each XML feed whose published version (ETag, Last-Modified or content "
+                     "hash) differs from the last ingested one; one run per version."),
+    )
+    def feed_update(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+        cursor = UpdateCursor.parse(context.cursor)
+        partitions = set(context.instance.get_dynamic_partitions(feeds_partitions.name))
+        candidates = {
+            f.id: f for f in feed_store.list_feeds(database.engine, active_only=True, kinds=XML_KINDS)
+            if f.id in partitions and not awaiting_first_run(f)
+        }
+        batch = next_batch(sorted(candidates), cursor.after, max_probes_per_tick)
+        if not batch:
+            return dg.SensorResult(skip_reason="no XML feed with a finished first run to check",
+                                   cursor=UpdateCursor(files={}).dump())
+        stamps = dict(cursor.files or {})
+        outcomes = _check_all([candidates[i] for i in batch], stamps, options, probe_workers)
+        runs: list[dg.RunRequest] = []
+        unreachable = 0
+        for feed_id in batch:
+            outcome = outcomes[feed_id]
+            if isinstance(outcome, FeedVersionError):
+                unreachable += 1
+                context.log.warning(f"skipped: {outcome}")
+                continue
+            if outcome.file_stamp is not None:
+                stamps[feed_id] = outcome.file_stamp
+            if outcome.changed and outcome.version:
+                context.log.info(f"feed {feed_id} changed ({outcome.how}): {outcome.version}")
+                runs.append(dg.RunRequest(partition_key=feed_id, run_key=version_run_key(feed_id, outcome.version),
+                                          tags={TRIGGER_TAG: "feed_changed"}))
+        next_cursor = UpdateCursor(after=batch[-1], files={k: v for k, v in stamps.items() if k in candidates})
+        if not runs:
+            return dg.SensorResult(
+                skip_reason=f"checked {len(batch)} feeds: none changed ({unreachable} unreachable)",
+                cursor=next_cursor.dump())
+        return dg.SensorResult(run_requests=runs, cursor=next_cursor.dump())
+
+    return feed_update
+
+
+def _check_all(feeds: list[feed_store.Feed], stamps: Mapping[str, FileStamp], fetcher_options: Mapping[str, object],
+               workers: int) -> dict[str, FeedVersion | FeedVersionError]:
+    """Check feeds concurrently on one shared HTTP client; a failure is returned in place of its result."""
+
+    def check(feed: feed_store.Feed) -> FeedVersion | FeedVersionError:
+        try:
+            return check_feed_version(feed, fetcher, stamps)
+        except FeedVersionError as exc:
+            return exc
+        except Exception as exc:  # one broken feed (a malformed URL...) must not stop the others
+            return FeedVersionError(f"feed {feed.id!r}: checking {feed.url!r} failed ({type(exc).__name__}: {exc})")
+
+    with HttpFetcher(**fetcher_options) as fetcher, ThreadPoolExecutor(max(1, min(workers, len(feeds)))) as pool:
+        return {feed.id: result for feed, result in zip(feeds, pool.map(check, feeds), strict=True)}
+
+
+feed_registry_sensor = build_feed_registry_sensor()
+feed_update_sensor = build_feed_update_sensor()
