@@ -100,33 +100,28 @@ class KeywordClassifier:
             ))
             for industry, functions in taxonomy.industries.items()
         }
+        # One matcher for every vocabulary: each text is scanned once, and the hits are split by use below.
         every_keyword = {k for words in self._industry_keywords.values() for k in words}
-        self._matcher = PhraseMatcher(every_keyword)
-        self._skills = PhraseMatcher(taxonomy.skills)
-        self._technologies = PhraseMatcher(taxonomy.technologies)
+        self._matcher = PhraseMatcher(every_keyword | set(taxonomy.skills) | set(taxonomy.technologies))
         self._function_matchers: dict[tuple[str, tuple[str, ...]], tuple[PhraseMatcher, dict]] = {}
 
     # -- stage 1 -------------------------------------------------------------------------------------------
     def classify_industry(self, job: IndustryInput) -> IndustryResult:
         title = plain_text(job.title)
         body = " ".join([plain_text(job.description), " ".join(job.tags)])
-        title_tokens, body_tokens = tokenize(title), tokenize(body)
-        ranking = rank_labels(
-            list(self.taxonomy.industries),
-            self._matcher.find_in_tokens(title_tokens),
-            self._matcher.find_in_tokens(body_tokens),
-            self._industry_keywords,
-        )
+        title_hits = self._matcher.find_in_tokens(tokenize(title))
+        body_hits = self._matcher.find_in_tokens(tokenize(body))
+        ranking = rank_labels(list(self.taxonomy.industries), title_hits, body_hits, self._industry_keywords)
         best, runner_up = ranking[0], ranking[1] if len(ranking) > 1 else LabelScore("", 0.0)
-        all_tokens = [*title_tokens, "\x00", *body_tokens]  # the separator stops phrases spanning the two
+        hits = title_hits | body_hits
         return IndustryResult(
             job_key=job.job_key,
             industry=best.label,
             confidence=margin_confidence(best.score, runner_up.score, INDUSTRY_EVIDENCE_SCALE),
             ai_title=clean_title(job.title) or title,
             ai_description=short_description(job.description),
-            skills=_in_vocabulary_order(self._skills.find_in_tokens(all_tokens), self.taxonomy.skills)[:MAX_SKILLS],
-            tech_stack=_in_vocabulary_order(self._technologies.find_in_tokens(all_tokens), self.taxonomy.technologies),
+            skills=_in_vocabulary_order(hits, self.taxonomy.skills)[:MAX_SKILLS],
+            tech_stack=_in_vocabulary_order(hits, self.taxonomy.technologies),
             seniority=seniority_from_title(title),
             remote_policy=remote_policy_from_text(title, body, *job.locations),
             application_deadline=deadline_from_text(job.description),

@@ -73,4 +73,4 @@ class PhraseMatcher:
 
     def _fuzzy_hits(self, keys: list[str], grams: list[str]) -> list[str]:
         scores = process.cdist(keys, grams, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype="uint8")
-        return [key for key, row in zip(keys, scores, strict=True) if row.any()]
+        return [key for key, hit in zip(keys, scores.any(axis=1).tolist(), strict=True) if hit]

@@ -1,0 +1,163 @@
+"""The offline classifier: same interface as Gemini, deterministic, confidence that reflects the margin,
+and a bundled sample feed that reaches every route."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from feed_pipeline.core.enrichment import EnrichmentFailure, FunctionInput, IndustryInput, IndustryResult
+from feed_pipeline.core.keyword_classifier import OFFLINE_MODEL_NAME, margin_confidence
+from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.core.text_features import plain_text
+from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
+
+SAMPLE_FEED = Path(__file__).resolve().parents[2] / "feed_pipeline" / "data" / "sample_feed.xml"
+APPROVE_AT, ARCHIVE_BELOW = 0.86, 0.5
+
+NURSE = IndustryInput(
+    "nurse", "Registered Nurse - ICU - $45/hr", "St. Mary Medical Center",
+    "<p>St. Mary Medical Center, an acute care hospital, is hiring a Registered Nurse for our ICU care team. "
+    "You will deliver bedside patient care and monitor telemetry.</p><p>BLS and ACLS required. "
+    "Apply by March 3, 2027. This is an on-site role.</p>",
+)
+VAGUE = IndustryInput("vague", "Team Member", "Acme", "Join our growing team! Flexible hours, weekly pay. Apply today.")
+HOSPITAL_IT = IndustryInput(
+    "it", "IT Support Technician", "Mercy Hospital",
+    "Provide help desk support to hospital staff, troubleshooting for end users across the clinic.",
+)
+DEVOPS = IndustryInput(
+    "devops", "Senior DevOps Engineer (Remote)", "Nimbus Cloud Labs",
+    "Nimbus, a SaaS company, needs a DevOps engineer to run Kubernetes clusters on AWS with Terraform and "
+    "keep our CI/CD pipelines fast. Python a plus. Fully remote.",
+)
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return load_taxonomy()
+
+
+@pytest.fixture
+def classifier(taxonomy):
+    return OfflineClassifierResource(batch_size=2).classifier(taxonomy)
+
+
+def classify(classifier, jobs):
+    return [r for batch in classifier.classify_industries(jobs) for r in batch]
+
+
+def function_of(classifier, taxonomy, result: IndustryResult):
+    job = FunctionInput(result.job_key, result.ai_title, result.ai_description, result.skills)
+    (batch,) = list(classifier.classify_functions(result.industry, taxonomy.functions_of(result.industry), [job]))
+    return batch[0]
+
+
+def test_resource_hands_out_a_fresh_offline_classifier_that_makes_no_calls(taxonomy):
+    resource = OfflineClassifierResource()
+    first, second = resource.classifier(taxonomy), resource.classifier(taxonomy)
+    assert first is not second and first.usage is not second.usage
+    classify(first, [NURSE, VAGUE])
+    assert first.model_name == OFFLINE_MODEL_NAME and first.usage.calls == 0
+    assert taxonomy.version in first.prompt_version and len(first.prompt_version) <= 32
+
+
+def test_a_clear_posting_is_approved_in_both_stages(classifier, taxonomy):
+    (result,) = classify(classifier, [NURSE])
+    assert result.industry == "Healthcare" and result.confidence >= APPROVE_AT
+    function = function_of(classifier, taxonomy, result)
+    assert function.job_function == "Nursing" and function.confidence >= APPROVE_AT
+
+
+def test_stage_one_reads_title_description_skills_and_facts(classifier):
+    (result,) = classify(classifier, [NURSE])
+    assert result.ai_title == "Registered Nurse - ICU"
+    assert result.ai_description.startswith("St. Mary Medical Center, an acute care hospital")
+    assert {"patient care", "bls", "acls"} <= set(result.skills)
+    assert result.remote_policy == "onsite" and result.application_deadline == "2027-03-03"
+    (devops,) = classify(classifier, [DEVOPS])
+    assert devops.industry == "Technology" and devops.seniority == "senior" and devops.remote_policy == "remote"
+    assert {"kubernetes", "terraform", "aws", "python"} <= set(devops.tech_stack)
+
+
+def test_vague_text_matches_nothing_and_scores_zero(classifier):
+    (result,) = classify(classifier, [VAGUE])
+    assert result.confidence == 0.0 and result.industry in load_taxonomy().industries
+
+
+def test_text_split_between_industries_lands_in_manual_review(classifier):
+    (result,) = classify(classifier, [HOSPITAL_IT])
+    assert ARCHIVE_BELOW <= result.confidence < APPROVE_AT
+
+
+def test_confidence_rises_with_evidence_and_falls_with_a_close_runner_up():
+    assert margin_confidence(0, 0, 4) == 0.0
+    assert margin_confidence(3, 0, 4) < margin_confidence(9, 0, 4) < margin_confidence(20, 0, 4) < 1.0
+    assert margin_confidence(12, 10, 4) < margin_confidence(12, 2, 4) < margin_confidence(12, 0, 4)
+    assert 0.5 <= margin_confidence(20, 20, 4) < APPROVE_AT
+
+
+def test_answers_are_deterministic_and_every_job_appears_once(taxonomy):
+    jobs = [NURSE, VAGUE, HOSPITAL_IT, DEVOPS, IndustryInput("typo", "Kubernets Engineer", "X", "kubernets clusters")]
+    first = OfflineClassifierResource(batch_size=2).classifier(taxonomy)
+    batches = list(first.classify_industries(jobs))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    results = [r for b in batches for r in b]
+    assert [r.job_key for r in results] == [j.job_key for j in jobs]
+    assert not any(isinstance(r, EnrichmentFailure) for r in results)
+    again = classify(OfflineClassifierResource(batch_size=5).classifier(taxonomy), jobs)
+    assert again == results
+    assert results[-1].industry == "Technology"  # the typo still matches "kubernetes"
+
+
+def test_function_stage_only_chooses_from_the_given_list(classifier, taxonomy):
+    job = FunctionInput("x", "Registered Nurse", "ICU nurse providing bedside care.", ("patient care",))
+    (batch,) = list(classifier.classify_functions("Healthcare", ("Allied Health", "Home & Personal Care"), [job]))
+    assert batch[0].job_function in ("Allied Health", "Home & Personal Care")
+    with pytest.raises(ValueError, match="no functions given"):
+        list(classifier.classify_functions("Healthcare", (), [job]))
+
+
+def sample_jobs() -> list[dict[str, str]]:
+    root = etree.parse(str(SAMPLE_FEED), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    return [{child.tag: (child.text or "") for child in job} for job in root.iter("job")]
+
+
+def test_sample_feed_is_indeed_shaped_with_closed_expired_and_multi_location_postings():
+    jobs = sample_jobs()
+    assert 300 <= len(jobs) <= 400
+    statuses = [j["status"].strip().upper() for j in jobs]
+    assert 0.07 <= statuses.count("CLOSED") / len(jobs) <= 0.13
+    assert any(j["status"] != j["status"].strip() for j in jobs)
+    assert all(j["date"].endswith("+0000") and " 2026 " in j["date"] for j in jobs)
+    expirations = [j["expirationdate"] for j in jobs if "expirationdate" in j]
+    assert any(e < "2026-11" for e in expirations) and any(e >= "2030" for e in expirations)
+    assert all(e >= "2030" or e < "2026-11" for e in expirations)
+    by_requisition: dict[str, list[dict]] = {}
+    for j in jobs:
+        by_requisition.setdefault(j["requisitionid"], []).append(j)
+    multi = [group for group in by_requisition.values() if len(group) > 1]
+    assert len(multi) >= 10
+    for group in multi:
+        assert len({(j["title"], j["company"], j["jobtype"]) for j in group}) == 1
+        assert len({j["city"] for j in group}) == len(group)
+        assert len({j["referencenumber"] for j in group}) == len(group)
+    assert all(j["description"].startswith("\n") and "<p>" in j["description"] for j in jobs)
+
+
+def test_sample_feed_reaches_approved_manual_review_and_archived_offline(taxonomy):
+    classifier = OfflineClassifierResource().classifier(taxonomy)
+    open_jobs = [j for j in sample_jobs() if j["status"].strip().upper() == "OPEN"]
+    inputs = [IndustryInput(str(i), j["title"], j["company"], plain_text(j["description"]))
+              for i, j in enumerate(open_jobs)]
+    routes: dict[str, int] = {"approved": 0, "manual_review": 0, "archived": 0}
+    results = classify(classifier, inputs)
+    for result in results:
+        low = result.confidence
+        if low >= ARCHIVE_BELOW:
+            low = min(low, function_of(classifier, taxonomy, result).confidence)
+        route = "approved" if low >= APPROVE_AT else "manual_review" if low >= ARCHIVE_BELOW else "archived"
+        routes[route] += 1
+    assert routes["approved"] > routes["manual_review"] > 0 and routes["archived"] > 0
+    assert len({r.industry for r in results if r.confidence >= APPROVE_AT}) >= 15
