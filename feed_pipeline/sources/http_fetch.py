@@ -40,12 +40,19 @@ SECRET_PARAMS = frozenset({"app_key", "api_key", "apikey", "key", "token", "acce
 
 
 class FetchError(Exception):
-    """A request failed for good (after retries where they apply). `url` has its secrets redacted."""
+    """A request failed for good (after retries where they apply). `url` has its secrets redacted.
 
-    def __init__(self, message: str, *, url: str, status: int | None = None):
+    For an error status, `headers` are the response's headers and `body` the start of its body (APIs put
+    their quota state and error codes there).
+    """
+
+    def __init__(self, message: str, *, url: str, status: int | None = None,
+                 headers: Mapping[str, str] | None = None, body: str = ""):
         super().__init__(message)
         self.url = url
         self.status = status
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body
 
 
 class HttpStatusError(FetchError):
@@ -55,8 +62,9 @@ class HttpStatusError(FetchError):
 class RetryableStatusError(FetchError):
     """429/5xx and friends; `retry_after` is the server's requested delay in seconds, when it gave one."""
 
-    def __init__(self, message: str, *, url: str, status: int, retry_after: float | None):
-        super().__init__(message, url=url, status=status)
+    def __init__(self, message: str, *, url: str, status: int, retry_after: float | None,
+                 headers: Mapping[str, str] | None = None, body: str = ""):
+        super().__init__(message, url=url, status=status, headers=headers, body=body)
         self.retry_after = retry_after
 
 
@@ -391,8 +399,12 @@ class HttpFetcher:
 
     # -- plumbing
 
-    def retrying(self, what: str) -> tenacity.Retrying:
-        """The shared retry policy as a tenacity.Retrying; `what` names the operation in the logs."""
+    def retrying(self, what: str, *, give_up: Callable[[BaseException], bool] | None = None) -> tenacity.Retrying:
+        """The shared retry policy as a tenacity.Retrying; `what` names the operation in the logs.
+
+        `give_up(exc)` True stops retrying an error the policy would retry (an API's 429 that says a monthly
+        quota is spent will not clear by asking again).
+        """
 
         def log_retry(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -406,7 +418,8 @@ class HttpFetcher:
         return tenacity.Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=_WaitBackoffOrRetryAfter(self.retry),
-            retry=retry_if_exception(_is_retryable),
+            retry=retry_if_exception(_is_retryable if give_up is None
+                                     else lambda exc: _is_retryable(exc) and not give_up(exc)),
             before_sleep=log_retry,
             reraise=True,
             **kwargs,
@@ -428,8 +441,10 @@ class HttpFetcher:
         where = f"{method} {redact_url(url)}"
         if status in RETRYABLE_STATUS:
             raise RetryableStatusError(f"{where} answered {status}: {snippet}", url=url, status=status,
-                                       retry_after=parse_retry_after(response.headers.get("retry-after")))
-        raise HttpStatusError(f"{where} answered {status}: {snippet}", url=url, status=status)
+                                       retry_after=parse_retry_after(response.headers.get("retry-after")),
+                                       headers=response.headers, body=snippet)
+        raise HttpStatusError(f"{where} answered {status}: {snippet}", url=url, status=status,
+                              headers=response.headers, body=snippet)
 
     def _send_retried(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
         where = f"{method} {redact_url(url)}"
@@ -439,7 +454,7 @@ class HttpFetcher:
                     response = self._send(url, headers, method, **kwargs)
         except (RetryableStatusError, TruncatedBodyError) as exc:
             raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {exc}", url=url,
-                             status=exc.status) from exc
+                             status=exc.status, headers=exc.headers, body=exc.body) from exc
         except FetchError:
             raise
         except httpx.HTTPError as exc:
@@ -485,16 +500,23 @@ class HttpFetcher:
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None, json_body: Any = None,
-                max_bytes: int = 50 * 1024 * 1024) -> httpx.Response:
-        """A request with retries, body read (at most `max_bytes`); 4xx other than 408/425/429 raise HttpStatusError."""
+                max_bytes: int = 50 * 1024 * 1024,
+                give_up: Callable[[BaseException], bool] | None = None) -> httpx.Response:
+        """A request with retries, body read (at most `max_bytes`); 4xx other than 408/425/429 raise HttpStatusError.
+
+        `give_up` as in `retrying()`. A retryable status that ends the attempts raises FetchError carrying the
+        last response's status, headers and body start.
+        """
         kwargs: dict[str, Any] = {}
         if params is not None:
             kwargs["params"] = params
         if json_body is not None:
             kwargs["json"] = json_body
         where = f"{method} {redact_url(url)}"
+        attempts = 0
         try:
-            for attempt in self.retrying(where):
+            for attempt in self.retrying(where, give_up=give_up):
+                attempts += 1
                 with attempt:
                     response = self._send(url, headers or {}, method, **kwargs)
                     try:
@@ -508,8 +530,8 @@ class HttpFetcher:
                         response.close()
                     response._content = bytes(body)
         except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {exc}", url=url,
-                             status=exc.status) from exc
+            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {exc}",
+                             url=url, status=exc.status, headers=exc.headers, body=exc.body) from exc
         except FetchError:
             raise
         except httpx.HTTPError as exc:
@@ -518,10 +540,11 @@ class HttpFetcher:
         return response
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None, max_bytes: int = 50 * 1024 * 1024) -> Any:
+                 headers: Mapping[str, str] | None = None, max_bytes: int = 50 * 1024 * 1024,
+                 give_up: Callable[[BaseException], bool] | None = None) -> Any:
         """GET and parse JSON, with the shared retry policy; a body that is not JSON raises FetchError."""
         response = self.request("GET", url, params=params, headers={"Accept": "application/json", **(headers or {})},
-                                max_bytes=max_bytes)
+                                max_bytes=max_bytes, give_up=give_up)
         try:
             return json.loads(response.content)
         except ValueError as exc:
