@@ -35,8 +35,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Self
 
 import dagster as dg
@@ -119,6 +121,7 @@ class XanoSettings:
     max_rate_limit_retries: int = 20  # per request, for 429s
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    max_concurrency: int = 1  # parallel writes when unthrottled; a throttled plan always writes one at a time
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -127,8 +130,8 @@ class XanoSettings:
             )
         if not self.table or "/" in self.table:
             raise ValueError(f"Xano table must be a plain name like 'job', got {self.table!r}")
-        if self.page_size < 0 or self.requests_per_window < 0 or self.max_attempts < 1:
-            raise ValueError("page_size and requests_per_window must be >= 0 and max_attempts >= 1")
+        if self.page_size < 0 or self.requests_per_window < 0 or self.max_attempts < 1 or self.max_concurrency < 1:
+            raise ValueError("page_size and requests_per_window must be >= 0, max_attempts and max_concurrency >= 1")
         if self.window_seconds <= 0 or self.timeout_s <= 0:
             raise ValueError("window_seconds and timeout_s must be > 0")
 
@@ -269,6 +272,7 @@ class XanoClient:
         self._sleep = sleep
         self._throttle = RequestThrottle(settings.requests_per_window, settings.window_seconds, sleep=sleep)
         self._counters = _Counters()
+        self._lock = threading.Lock()  # counters and outcomes are shared by the write threads
         self._backoff = tenacity.wait_exponential_jitter(
             initial=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
         )
@@ -283,9 +287,15 @@ class XanoClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _count(self, **amounts: float) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self._counters, name, getattr(self._counters, name) + amount)
+
     def stats(self) -> dict[str, Any]:
         """Totals since the client opened: calls, retries, waits."""
-        data = asdict(self._counters)
+        with self._lock:
+            data = asdict(self._counters)
         data["rate_limit_wait_s"] = round(data["rate_limit_wait_s"], 3)
         data["backoff_wait_s"] = round(data["backoff_wait_s"], 3)
         return data
@@ -293,29 +303,26 @@ class XanoClient:
     # ---- one request, with retries ---------------------------------------------------------------
     def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any] | None
                  ) -> httpx.Response:
-        self._counters.rate_limit_wait_s += self._throttle.acquire()
-        self._counters.calls += 1
-        if method == "GET":
-            self._counters.list_calls += 1 if path == self.settings.table else 0
-        else:
-            self._counters.write_calls += 1
+        waited = self._throttle.acquire()
+        is_list = method == "GET" and path == self.settings.table
+        self._count(rate_limit_wait_s=waited, calls=1, list_calls=int(is_list), write_calls=int(method != "GET"))
         try:
             response = self._http.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
             if method == "POST" and not isinstance(exc, _NOT_SENT):
-                self._counters.uncertain_posts += 1
+                self._count(uncertain_posts=1)
             raise _Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
         finally:
             self._throttle.finished()
         status = response.status_code
         if status == 429:
-            self._counters.rate_limited += 1
+            self._count(rate_limited=1)
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             _, message, _ = _error_fields(response)
             raise _Retryable(f"429 {message}", rate_limited=True, retry_after_s=retry_after)
         if status >= 500:
             if method == "POST":
-                self._counters.uncertain_posts += 1
+                self._count(uncertain_posts=1)
             code, message, _ = _error_fields(response)
             raise _Retryable(f"{status} {code or ''} {message}".strip())
         if status in (401, 403):
@@ -349,12 +356,11 @@ class XanoClient:
             return failures[kind] >= self.settings.max_attempts
 
         def sleep(seconds: float) -> None:
-            self._counters.retries += 1
             # The attempt that just failed tells which kind of wait this is.
             if last_rate_limited[0]:
-                self._counters.rate_limit_wait_s += seconds
+                self._count(retries=1, rate_limit_wait_s=seconds)
             else:
-                self._counters.backoff_wait_s += seconds
+                self._count(retries=1, backoff_wait_s=seconds)
             self._sleep(seconds)
 
         last_rate_limited = [False]
@@ -487,7 +493,7 @@ class XanoClient:
         retries run out; each carries the outcome so far as `.outcome`.
         """
         started = time.monotonic()
-        before = asdict(self._counters)
+        before = self.stats()
         outcome = MirrorOutcome(feed_id=feed_id)
         try:
             plan = self.plan_feed(feed_id, desired)
@@ -505,7 +511,7 @@ class XanoClient:
             if blocked:
                 outcome.deletes_skipped = len(plan.deletes)
             self._apply(plan, outcome, feed_id, apply_deletes=blocked is None)
-            if self._counters.uncertain_posts > before["uncertain_posts"]:
+            if self.stats()["uncertain_posts"] > before["uncertain_posts"]:
                 self._remove_copies_of_uncertain_posts(feed_id, desired, outcome)
         except XanoError as exc:
             self._finish(outcome, before, started)
@@ -517,71 +523,90 @@ class XanoClient:
         return outcome
 
     def _finish(self, outcome: MirrorOutcome, before: dict[str, Any], started: float) -> None:
-        now = asdict(self._counters)
+        with self._lock:
+            now = asdict(self._counters)
         for name in ("calls", "list_calls", "write_calls", "retries", "rate_limited"):
             setattr(outcome, name, now[name] - before[name])
-        outcome.rate_limit_wait_s = now["rate_limit_wait_s"] - before["rate_limit_wait_s"]
-        outcome.backoff_wait_s = now["backoff_wait_s"] - before["backoff_wait_s"]
+        outcome.rate_limit_wait_s = max(now["rate_limit_wait_s"] - before["rate_limit_wait_s"], 0.0)
+        outcome.backoff_wait_s = max(now["backoff_wait_s"] - before["backoff_wait_s"], 0.0)
         outcome.elapsed_s = time.monotonic() - started
 
-    def _record_error(self, outcome: MirrorOutcome, feed_id: str, job_key: object, exc: XanoRequestError) -> None:
-        outcome.record_errors.append(f"feed {feed_id}, job_key {job_key}: {exc}")
+    def _tally(self, outcome: MirrorOutcome, error: str | None = None, **amounts: int) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(outcome, name, getattr(outcome, name) + amount)
+            if error is not None:
+                outcome.record_errors.append(error)
 
-    def _delete(self, record: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str) -> bool:
+    @staticmethod
+    def _describe(feed_id: str, job_key: object, exc: XanoRequestError) -> str:
+        return f"feed {feed_id}, job_key {job_key}: {exc}"
+
+    def _delete(self, record: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str, *, duplicate: bool) -> None:
         try:
             gone_now = self.delete_record(record["id"])
         except XanoRequestError as exc:
-            self._record_error(outcome, feed_id, record.get("job_key"), exc)
-            return False
-        outcome.deleted += 1
-        if not gone_now:
-            outcome.already_gone += 1
-        return True
+            self._tally(outcome, self._describe(feed_id, record.get("job_key"), exc))
+            return
+        self._tally(outcome, deleted=1, already_gone=int(not gone_now), duplicates_removed=int(duplicate))
 
     def _add(self, record: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str) -> None:
         try:
             self.create_record(record)
         except XanoRequestError as exc:
-            self._record_error(outcome, feed_id, record.get("job_key"), exc)
+            self._tally(outcome, self._describe(feed_id, record.get("job_key"), exc))
             return
-        outcome.added += 1
+        self._tally(outcome, added=1)
+
+    def _update(self, record_id: int, patch: Mapping[str, Any], plan: MirrorPlan, outcome: MirrorOutcome,
+                feed_id: str, re_adds: list[Mapping[str, Any]]) -> None:
+        try:
+            self.update_record(record_id, patch)
+        except XanoRequestError as exc:
+            key = patch.get("job_key")
+            full = plan.desired.get(key) if isinstance(key, str) else None
+            if exc.status == 404 and full is not None:
+                # Deleted behind our back since the listing: add the full record instead.
+                with self._lock:
+                    re_adds.append(full)
+                return
+            self._tally(outcome, self._describe(feed_id, key or f"id {record_id}", exc))
+            return
+        self._tally(outcome, updated=1)
+
+    def _run_phase(self, tasks: list[Callable[[], None]]) -> None:
+        """Run one phase's writes, in parallel when allowed; the first fatal error stops the phase."""
+        workers = 1 if self.settings.requests_per_window else min(self.settings.max_concurrency, len(tasks))
+        if workers <= 1:
+            for task in tasks:
+                task()
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xano-write") as pool:
+            futures = [pool.submit(task) for task in tasks]
+            try:
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
 
     def _apply(self, plan: MirrorPlan, outcome: MirrorOutcome, feed_id: str, *, apply_deletes: bool) -> None:
-        for record in plan.duplicates:
-            if self._delete(record, outcome, feed_id):
-                outcome.duplicates_removed += 1
+        """Deletes (duplicate copies always, stale ones when allowed), then updates, then adds."""
+        deletes = [partial(self._delete, r, outcome, feed_id, duplicate=True) for r in plan.duplicates]
         if apply_deletes:
-            for record in plan.deletes:
-                self._delete(record, outcome, feed_id)
-        wanted = {r["job_key"]: r for r in plan.adds}
-        for record_id, patch in plan.updates:
-            try:
-                self.update_record(record_id, patch)
-            except XanoRequestError as exc:
-                if exc.status != 404:
-                    self._record_error(outcome, feed_id, patch.get("job_key", f"id {record_id}"), exc)
-                    continue
-                # Deleted behind our back since the listing: add the full record instead.
-                full = self._desired_by_key(plan, patch)
-                if full is not None:
-                    wanted.setdefault(full["job_key"], full)
-                continue
-            outcome.updated += 1
-        for record in wanted.values():
-            self._add(record, outcome, feed_id)
-
-    @staticmethod
-    def _desired_by_key(plan: MirrorPlan, patch: Mapping[str, Any]) -> dict[str, Any] | None:
-        key = patch.get("job_key")
-        return plan.desired.get(key) if isinstance(key, str) else None
+            deletes += [partial(self._delete, r, outcome, feed_id, duplicate=False) for r in plan.deletes]
+        self._run_phase(deletes)
+        re_adds: list[Mapping[str, Any]] = []
+        self._run_phase([partial(self._update, rid, patch, plan, outcome, feed_id, re_adds)
+                         for rid, patch in plan.updates])
+        self._run_phase([partial(self._add, r, outcome, feed_id) for r in [*plan.adds, *re_adds]])
 
     def _remove_copies_of_uncertain_posts(self, feed_id: str, desired: list[dict[str, Any]],
                                           outcome: MirrorOutcome) -> None:
         """A retried POST may have been stored twice: list again and delete the extra copies."""
         plan = self.plan_feed(feed_id, desired)
-        for record in plan.duplicates:
-            if self._delete(record, outcome, feed_id):
-                outcome.duplicates_removed += 1
+        self._run_phase([partial(self._delete, r, outcome, feed_id, duplicate=True) for r in plan.duplicates])
 
 
 # ---- the Dagster resource -------------------------------------------------------------------------
@@ -602,6 +627,9 @@ class XanoResource(dg.ConfigurableResource):
     max_rate_limit_retries: int = Field(default=20, description="429 retries per request")
     backoff_initial_s: float = Field(default=0.5)
     backoff_max_s: float = Field(default=30.0)
+    max_concurrency: int = Field(
+        default=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
+    )
     sandbox_db_path: str = Field(default=DEFAULT_SANDBOX_DB, description="SQLite file of the embedded sandbox")
 
     @classmethod
@@ -630,6 +658,7 @@ class XanoResource(dg.ConfigurableResource):
             max_rate_limit_retries=self.max_rate_limit_retries,
             backoff_initial_s=self.backoff_initial_s,
             backoff_max_s=self.backoff_max_s,
+            max_concurrency=self.max_concurrency,
         )
 
     @property

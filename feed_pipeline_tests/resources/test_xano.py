@@ -422,3 +422,40 @@ def test_throttle_waits_only_when_the_window_is_full():
         throttle.finished()
     assert throttle.acquire() == pytest.approx(9.0)  # first finished at t=1, window 10 -> t=11
     assert slept == [pytest.approx(9.0)]
+
+
+# ---- parallel writes (paid plans) --------------------------------------------------------------------
+def test_parallel_writes_give_the_same_exact_copy_and_call_count(sandbox):
+    with resource_for(sandbox, max_concurrency=4).open_client() as c:
+        first = c.sync_feed("feed-a", jobs(20))
+        desired = [*jobs(5, version=1), *jobs(10, start=5), *jobs(3, start=30)]
+        second = c.sync_feed("feed-a", desired)
+        assert (first.added, first.write_calls) == (20, 20)
+        assert (second.updated, second.added, second.deleted, second.write_calls) == (5, 3, 5, 13)
+        assert c.verify_feed("feed-a", desired) == []
+
+
+def test_parallel_writes_stop_on_a_fatal_error(sandbox):
+    sandbox.faults.fail_next(1, 403, methods="POST")
+    with resource_for(sandbox, max_concurrency=4).open_client() as c, pytest.raises(XanoAuthError) as caught:
+        c.sync_feed("feed-a", jobs(40))
+    assert caught.value.outcome.added < 40
+
+
+def test_parallel_run_killed_mid_sync_then_rerun_converges(sandbox):
+    sandbox.faults.crash_after_writes(7)
+    with resource_for(sandbox, max_concurrency=4).open_client() as c:
+        with pytest.raises(XanoUnavailableError):
+            c.sync_feed("feed-a", jobs(30))
+        sandbox.faults.clear()
+        c.sync_feed("feed-a", jobs(30))
+        assert c.verify_feed("feed-a", jobs(30)) == []
+
+
+def test_throttled_plan_writes_one_at_a_time_even_with_concurrency(tmp_path):
+    with XanoSandbox(tmp_path / "x.sqlite", rate_limit=3, window_s=0.2) as sb:
+        resource = XanoResource(base_url=sb.base_url, requests_per_window=3, window_seconds=0.2,
+                                max_concurrency=8, backoff_initial_s=0.001)
+        with resource.open_client() as c:
+            outcome = c.sync_feed("feed-a", jobs(6))
+        assert outcome.added == 6 and outcome.rate_limited == 0
