@@ -54,10 +54,10 @@ _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | r
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # Elements that end a paragraph (blank line after) and elements that only end a line.
 _PARAGRAPH_TAG = re.compile(
-    r"<\s*/?\s*(?:p|div|ul|ol|h[1-6]|table|section|article|header|footer|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE)
-_LINE_TAG = re.compile(r"<\s*(?:br|li|tr|dt|dd)\b[^>]*>", re.IGNORECASE)  # opening tags only
-_ANY_TAG = re.compile(r"<[^>]*>")
-_LOOKS_LIKE_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+    r"</?(?:p|div|ul|ol|h[1-6]|table|section|article|header|footer|blockquote|pre|hr)\b[^<>]*>", re.IGNORECASE)
+_LINE_TAG = re.compile(r"<(?:br|li|tr|dt|dd)\b[^<>]*>", re.IGNORECASE)  # opening tags only
+_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+_LOOKS_LIKE_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
 def looks_like_html(text: str | None) -> bool:
@@ -500,7 +500,8 @@ def _employment(fields: dict[str, object]) -> str | None:
 
 
 def _locations(city: str | None, state: str | None, country: str | None, location: str | None) -> list[str]:
-    if city or state or country:
+    """One display location: city, state, country when given in parts, else the feed's own location text."""
+    if city or state or (country and not location):
         parts: list[str] = []
         for part in (city, state, country):
             if part and part not in parts:

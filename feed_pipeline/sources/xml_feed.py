@@ -372,7 +372,7 @@ class XmlFeedReader:
         """Feed document bytes to the document parser, or turn a record frame into a JobRecord."""
         if isinstance(frame, DocumentBytes):
             try:
-                self._document.feed(frame.data)
+                self._document.feed(repair_record(frame.data))
             except etree.XMLSyntaxError as exc:
                 self.outcome.mark_incomplete(
                     f"the document is not well formed near byte {frame.offset:,} (after record "

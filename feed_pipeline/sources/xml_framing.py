@@ -4,6 +4,7 @@ lxml parses a whole document as one unit: the first malformed byte, stray contro
 text node ends the parse for every record after it. The framer scans the byte stream instead (C-speed
 `re`/`bytes.find`, a few calls per record), cutting out each `<job>...</job>` element, while respecting
 CDATA sections, comments, processing instructions and the DOCTYPE, so markup inside them never fools it.
+The DOCTYPE itself is dropped: no parser downstream ever sees a DTD, its entities or external references.
 Each record is then parsed on its own by lxml (`xml_feed`), and the document around the records (the
 root, header elements, the end of the document) goes through one incremental lxml parser to prove the
 document is well formed and complete.
@@ -90,6 +91,7 @@ class RecordFramer:
         self._section_end: re.Pattern[bytes] | None = None  # inside CDATA/comment/PI/DOCTYPE: its terminator
         self._section_start = 0
         self.records = 0
+        self.doctypes_dropped = 0
 
     # -- helpers
 
@@ -136,6 +138,11 @@ class RecordFramer:
                         raise MarkupTooLarge(f"markup at byte {self._base + self._section_start:,} runs over "
                                              f"{MAX_MARKUP_BYTES:,} bytes without ending")
                     return
+                if self._section_end is _DOCTYPE_END and not self._in_record:
+                    # The DTD is never handed on: nothing downstream may process declarations or entities.
+                    self._emit_document(frames, self._section_start)
+                    self._doc_from = match.end()
+                    self.doctypes_dropped += 1
                 self._section_end = None
                 self._pos = match.end()
                 continue
@@ -286,8 +293,9 @@ class RecordFramer:
 _CDATA_END = re.compile(rb"\]\]>")
 _COMMENT_END = re.compile(rb"-->")
 _PI_END = re.compile(rb"\?>")
-# End of a DOCTYPE: either no internal subset (`>`), or one in brackets (quoted strings may hold `]` and `>`).
-_DOCTYPE_END = re.compile(rb"""(?:[^\[>"']|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>""")
+# End of a DOCTYPE: no internal subset (`>`), or one in brackets (quoted strings and comments may hold `]>`).
+_DOCTYPE_END = re.compile(
+    rb"""(?:[^\[>"']|"[^"]*"|'[^']*')*(?:\[(?:[^\]"'<]|"[^"]*"|'[^']*'|<!--.*?-->|<(?!!--))*\]\s*)?>""", re.DOTALL)
 
 
 # --------------------------------------------------------------------------------------------------- encoding

@@ -37,14 +37,13 @@ class XmlProfile:
     signature: frozenset[str] = field(default_factory=frozenset)  # keys that identify this family
     roots: tuple[str, ...] = ("source",)
 
-    def key_index(self) -> dict[str, tuple[str, int]]:
-        """key -> (field, rank): the inverse mapping, for one pass over a record's keys."""
-        index: dict[str, tuple[str, int]] = {}
+    def key_index(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        """key -> ((field, rank), ...): the inverse mapping, for one pass over a record's keys."""
+        index: dict[str, tuple[tuple[str, int], ...]] = {}
         for name, keys in self.fields.items():
             for rank, key in enumerate(keys):
                 key = key.lower() if self.case_insensitive else key
-                if key not in index or index[key][1] > rank:
-                    index[key] = (name, rank)
+                index[key] = (*index.get(key, ()), (name, rank))
         return index
 
 
@@ -75,7 +74,7 @@ _INDEED_FIELDS = {
 
 INDEED = _profile(
     "indeed", _INDEED_FIELDS,
-    signature=frozenset({"referencenumber", "requisitionid", "jobtype", "expirationdate", "remotetype", "sourcename"}),
+    signature=frozenset({"requisitionid", "expirationdate", "remotetype", "sourcename"}),
 )
 TALENT = _profile(
     "talent",
@@ -267,12 +266,12 @@ class FieldMapper:
         for key, value in flat.items():
             if not value or value.isspace():
                 continue
-            hit = index.get(key)
-            if hit is None:
+            hits = index.get(key)
+            if hits is None:
                 extra[key] = value
                 continue
-            name, rank = hit
-            if name not in ranks or rank < ranks[name]:
-                fields[name] = value
-                ranks[name] = rank
+            for name, rank in hits:
+                if name not in ranks or rank < ranks[name]:
+                    fields[name] = value
+                    ranks[name] = rank
         return fields, extra

@@ -1,0 +1,286 @@
+"""Normalization of the strings feeds carry: each parser on the forms real feeds use, and on junk."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from feed_pipeline.core.normalize import (
+    FieldLimits,
+    Salary,
+    clean_text,
+    clean_url,
+    html_to_text,
+    is_closed_status,
+    job_from_fields,
+    location_says_remote,
+    looks_like_html,
+    parse_amount,
+    parse_currency,
+    parse_date,
+    parse_employment_type,
+    parse_remote,
+    parse_salary,
+    parse_salary_period,
+    strip_control_chars,
+)
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Sales   Executive \n ", "Sales Executive"),
+        ("Acme &amp; Sons", "Acme & Sons"),
+        ("R&amp;D &lt;Lab&gt;", "R&D <Lab>"),
+        ("a\x00b\x0bc", "abc"),
+        ("non\u00a0breaking", "non breaking"),
+        ("   ", None),
+        ("", None),
+        (None, None),
+        (42, "42"),
+    ],
+)
+def test_clean_text(raw, expected):
+    assert clean_text(raw) == expected
+
+
+def test_clean_url_unescapes_ampersands_from_cdata():
+    assert clean_url(" https://x.example/j?id=1&amp;src=feed ") == "https://x.example/j?id=1&src=feed"
+
+
+def test_strip_control_chars_keeps_tabs_and_newlines():
+    assert strip_control_chars("a\tb\nc\rd\x07\ufffe") == "a\tb\nc\rd"
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<p>Hello &amp; <b>world</b></p><p>Second</p>", "Hello & world\n\nSecond"),
+        ("<ul><li>One</li><li>Two</li></ul>", "One\nTwo"),
+        ("Line one<br/>Line two<BR>Three", "Line one\nLine two\nThree"),
+        ("<p>Keep</p><script>alert('x')</script><style>p{}</style><!-- note -->", "Keep"),
+        ("&lt;p&gt;escaped once&lt;/p&gt;", "escaped once"),
+        ("plain   text\n\n\n\nwith gaps", "plain text\n\nwith gaps"),
+        ("Caf&eacute; &#39;quoted&#39;", "Café 'quoted'"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_html_to_text(markup, expected):
+    assert html_to_text(markup) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("<p>x</p>", True), ("&lt;b&gt;x&lt;/b&gt;", True), ("a < b and c > d", False), ("plain", False), (None, False)],
+)
+def test_looks_like_html(text, expected):
+    assert looks_like_html(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "order", "expected"),
+    [
+        ("Thu, 31 Jul 2014 07:27:14 PDT", "dmy", datetime(2014, 7, 31, 14, 27, 14, tzinfo=UTC)),
+        ("Fri, 10 Dec 2021 22:49:39 GMT", "dmy", datetime(2021, 12, 10, 22, 49, 39, tzinfo=UTC)),
+        ("Mon, 01 Jan 2024 10:00:00 +0200", "dmy", datetime(2024, 1, 1, 8, 0, tzinfo=UTC)),
+        ("2024-05-01T09:00:00Z", "dmy", datetime(2024, 5, 1, 9, 0, tzinfo=UTC)),
+        ("2024-05-01T09:00:00.123+02:00", "dmy", datetime(2024, 5, 1, 7, 0, 0, 123000, tzinfo=UTC)),
+        ("2024-05-01", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2024-05-01 10:00:00 UTC", "dmy", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
+        ("03/02/2024", "dmy", datetime(2024, 2, 3, tzinfo=UTC)),
+        ("03/02/2024", "mdy", datetime(2024, 3, 2, tzinfo=UTC)),
+        ("12/31/2024", "dmy", datetime(2024, 12, 31, tzinfo=UTC)),  # only one reading is a date
+        ("04.10.2023", "dmy", datetime(2023, 10, 4, tzinfo=UTC)),
+        ("04-10-2023 14:30", "dmy", datetime(2023, 10, 4, 14, 30, tzinfo=UTC)),
+        ("2024/05/01", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("May 1, 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("1 May 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("1714550400", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        ("1714550400000", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        ("31/02/2024", "dmy", None),
+        ("yesterday", "dmy", None),
+        ("", "dmy", None),
+        (None, "dmy", None),
+        ("0001-01-01", "dmy", None),
+    ],
+)
+def test_parse_date_gives_aware_utc(raw, order, expected):
+    parsed = parse_date(raw, order)
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("fulltime", "full_time"), ("Full-time", "full_time"), ("FULL_TIME", "full_time"), ("full time", "full_time"),
+        ("permanent", "full_time"), ("parttime", "part_time"), ("Part-Time", "part_time"),
+        ("contract", "contract"), ("Contractor", "contract"), ("Contract to hire", "contract"),
+        ("freelance", "contract"), ("temporary", "temporary"), ("Temp", "temporary"), ("seasonal", "temporary"),
+        ("internship", "internship"), ("INTERN", "internship"), ("volunteer", "volunteer"),
+        ("fulltime, parttime", "full_time"), ("Full-Time Permanent", "full_time"), ("per diem", "other"),
+        ("", None), (None, None),
+    ],
+)
+def test_parse_employment_type(raw, expected):
+    assert parse_employment_type(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("$50K per year", Salary(50000, 50000, "USD", "year")),
+        ("£20,000 per annum", Salary(20000, 20000, "GBP", "year")),
+        ("£20,000 - £25,000 per annum", Salary(20000, 25000, "GBP", "year")),
+        ("$40,000 to $50,000 a year", Salary(40000, 50000, "USD", "year")),
+        ("€30-35k", Salary(30000, 35000, "EUR", None)),
+        ("60k-70k", Salary(60000, 70000, None, None)),
+        ("$15.50/hr", Salary(15.5, 15.5, "USD", "hour")),
+        ("$18 - $22 an hour", Salary(18, 22, "USD", "hour")),
+        ("USD 50000 - 60000 monthly", Salary(50000, 60000, "USD", "month")),
+        ("3000 EUR per month", Salary(3000, 3000, "EUR", "month")),
+        ("$1,200 per week", Salary(1200, 1200, "USD", "week")),
+        ("£500 per day", Salary(500, 500, "GBP", "day")),
+        ("Up to $60,000", Salary(None, 60000, "USD", None)),
+        ("From £25k", Salary(25000, None, "GBP", None)),
+        ("CA$70,000 yearly", Salary(70000, 70000, "CAD", "year")),
+        ("20.000 € brutto", Salary(20000, 20000, "EUR", None)),
+        ("$55,000 - $45,000", Salary(45000, 55000, "USD", None)),
+        ("Competitive", None),
+        ("", None),
+        (None, None),
+        ("$0", None),
+    ],
+)
+def test_parse_salary(raw, expected):
+    assert parse_salary(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("annual", "year"), ("yearly", "year"), ("per hour", "hour"), ("monthly", "month"), ("daily", "day"),
+     ("week", "week"), ("whenever", None), (None, None)],
+)
+def test_parse_salary_period(raw, expected):
+    assert parse_salary_period(raw) == expected
+
+
+def test_parse_amount_and_currency():
+    assert parse_amount("52,000.00") == 52000.0
+    assert parse_amount(" 52k ") == 52000.0
+    assert parse_amount(61000) == 61000.0
+    assert parse_amount("0") is None
+    assert parse_amount("n/a") is None
+    assert parse_currency("usd") == "USD"
+    assert parse_currency("£") == "GBP"
+    assert parse_currency("doubloons") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("Fully remote", True), ("COVID-19", True), ("yes", True), ("Work from home", True), ("Hybrid remote", False),
+     ("On-site", False), ("no", False), ("", None), (None, None), ("sometimes", None)],
+)
+def test_parse_remote(raw, expected):
+    assert parse_remote(raw) is expected
+
+
+def test_location_says_remote():
+    assert location_says_remote("Remote - US")
+    assert not location_says_remote("Remoteville, TX")
+    assert not location_says_remote(None)
+
+
+@pytest.mark.parametrize("status", ["CLOSED", "closed", " Closed ", "C L O S E D", "closed\n", "Closed."])
+def test_closed_status_in_any_case_or_spacing(status):
+    assert is_closed_status(status)
+
+
+@pytest.mark.parametrize("status", ["open", "OPEN", "draft", "enclosed", "", None])
+def test_other_statuses_are_not_closed(status):
+    assert not is_closed_status(status)
+
+
+def fields(**overrides):
+    base = {"id": "j1", "title": "Engineer", "url": "https://x.example/j1", "company": "Acme"}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_job_from_fields_normalizes_every_field():
+    job = job_from_fields(
+        "feed", "xml",
+        fields(description=" <p>Build &amp; run</p> ", city=" Phoenix", state="AZ", country="US",
+               postal_code="85003", date="Fri, 10 Dec 2021 22:49:39 GMT", expires="2099-01-01",
+               employment_type="fulltime", salary="$50K per year", remote="Fully remote", requisition_id="r1",
+               category="Sales", status="open", tags="a, b,,c"),
+        now=NOW, extra={"education": "BA"})
+    assert (job.title, job.company, job.description) == ("Engineer", "Acme", "Build & run")
+    assert job.description_html == "<p>Build &amp; run</p>"
+    assert job.locations == ["Phoenix, AZ, US"] and job.postal_code == "85003"
+    assert job.posted_at == datetime(2021, 12, 10, 22, 49, 39, tzinfo=UTC)
+    assert job.employment_type == "full_time"
+    assert (job.salary_min, job.salary_max, job.salary_currency, job.salary_period) == (50000, 50000, "USD", "year")
+    assert job.is_remote is True and job.extra == {"education": "BA", "remote_type": "Fully remote"}
+    assert job.tags == ["a", "b", "c"]
+    assert job.rejection_reason is None
+
+
+def test_explicit_salary_fields_win_over_the_salary_text():
+    job = job_from_fields("f", "xml", fields(salary="£55,000 - £65,000 per annum", salary_min="56000",
+                                             salary_currency="gbp", salary_period="monthly"), now=NOW)
+    assert (job.salary_min, job.salary_max, job.salary_currency, job.salary_period) == (56000, 65000, "GBP", "month")
+
+
+def test_adzuna_contract_fields_make_one_employment_type():
+    assert job_from_fields("f", "xml", fields(contract_type="permanent", contract_time="part_time"),
+                           now=NOW).employment_type == "part_time"
+    assert job_from_fields("f", "xml", fields(contract_type="contract", contract_time="full_time"),
+                           now=NOW).employment_type == "contract"
+
+
+def test_location_text_is_used_when_there_are_no_parts_and_remote_is_inferred_from_it():
+    job = job_from_fields("f", "xml", fields(location="Remote - Europe"), now=NOW)
+    assert job.locations == ["Remote - Europe"] and job.is_remote is True
+
+
+def test_unreadable_dates_are_kept_in_extra():
+    job = job_from_fields("f", "xml", fields(date="someday", expires="never"), now=NOW)
+    assert job.posted_at is None and job.extra["unparsed_date"] == "someday"
+    assert job.extra["unparsed_expiry"] == "never" and job.rejection_reason is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason", "detail"),
+    [
+        ({"status": "CLOSED"}, "closed", "status"),
+        ({"expires": "2024-05-31"}, "expired", "expired at 2024-05-31"),
+        ({"title": None}, "invalid", "missing title"),
+        ({"title": "   "}, "invalid", "missing title"),
+        ({"id": None, "url": None}, "invalid", "no id and no url"),
+        ({"title": None, "status": "closed"}, "closed", "status"),  # a closure notice needs no title
+        ({"status": "closed", "expires": "2000-01-01"}, "closed", "status"),
+    ],
+)
+def test_rejections(overrides, reason, detail):
+    job = job_from_fields("f", "xml", fields(**overrides), now=NOW)
+    assert job.rejection_reason == reason
+    assert detail in job.rejection_detail
+
+
+def test_expiry_later_today_is_not_expired():
+    job = job_from_fields("f", "xml", fields(expires="2024-06-01T18:00:00Z"), now=NOW)
+    assert job.rejection_reason is None
+
+
+def test_oversized_field_rejects_the_record_and_is_not_read():
+    limits = FieldLimits(max_field_chars=1000, max_short_field_chars=50)
+    job = job_from_fields("f", "xml", fields(description="x" * 1001), now=NOW, limits=limits)
+    assert job.rejection_reason == "invalid" and "'description' is 1,001 characters" in job.rejection_detail
+    assert job.description == "" and job.title == "Engineer"
+    job = job_from_fields("f", "xml", fields(title="t" * 51), now=NOW, limits=limits)
+    assert job.rejection_reason == "invalid" and "'title'" in job.rejection_detail
