@@ -79,16 +79,17 @@ def desired_sets(n: int, k: int, description_bytes: int) -> tuple[list[dict], li
 
 
 # ---- the sandbox in its own process ----------------------------------------------------------------
-def _serve(db_path: str, rate_limit: int | None, window_s: float, queue: mp.Queue) -> None:
-    sandbox = XanoSandbox(db_path, rate_limit=rate_limit, window_s=window_s)
+def _serve(db_path: str, rate_limit: int | None, window_s: float, latency_s: float, queue: mp.Queue) -> None:
+    sandbox = XanoSandbox(db_path, rate_limit=rate_limit, window_s=window_s, latency_s=latency_s)
     sandbox.bind()
     queue.put(sandbox.base_url)
     sandbox.serve()
 
 
 class SandboxProcess:
-    def __init__(self, db_path: Path, rate_limit: int | None = None, window_s: float = 20.0) -> None:
-        self.args = (str(db_path), rate_limit, window_s)
+    def __init__(self, db_path: Path, rate_limit: int | None = None, window_s: float = 20.0,
+                 latency_s: float = 0.0) -> None:
+        self.args = (str(db_path), rate_limit, window_s, latency_s)
 
     def __enter__(self) -> str:
         queue: mp.Queue = mp.get_context("spawn").Queue()
@@ -179,6 +180,20 @@ def free_plan_seconds(calls: int) -> float:
     return max(0, -(-calls // requests) - 1) * window
 
 
+# ---- parallel writes on a paid plan -----------------------------------------------------------------
+def parallel_first_sync(n: int, latency_s: float, workers: int, description_bytes: int, workdir: Path) -> float:
+    """Seconds for a first sync of n jobs when every answer takes `latency_s` (a remote Xano)."""
+    db = workdir / f"parallel_{workers}.sqlite"
+    desired = [make_job(i, description_bytes=description_bytes) for i in range(n)]
+    with SandboxProcess(db, latency_s=latency_s) as base_url:
+        with XanoClient(XanoSettings(base_url=base_url, max_concurrency=workers)) as client:
+            started = time.perf_counter()
+            outcome = client.sync_feed(FEED, desired)
+            seconds = time.perf_counter() - started
+            assert outcome.added == n and not client.verify_feed(FEED, desired)
+    return seconds
+
+
 # ---- memory of planning against a big shared table -------------------------------------------------
 def plan_memory(table_size: int, n: int, description_bytes: int) -> tuple[float, float, float, float]:
     """Peak traced MB and seconds: streamed planning (ours) versus materializing the whole listing."""
@@ -241,6 +256,9 @@ def main() -> None:
     parser.add_argument("--scaled-n", type=int, default=200, help="N for the run under the scaled free-plan limit")
     parser.add_argument("--time-scale", type=float, default=100.0)
     parser.add_argument("--table-size", type=int, default=50_000, help="shared table size for the memory test")
+    parser.add_argument("--latency-ms", type=float, default=30.0, help="round trip for the parallel-writes test")
+    parser.add_argument("--parallel-n", type=int, default=300, help="N for the parallel-writes test")
+    parser.add_argument("--workers", type=int, default=8, help="max_concurrency for the parallel-writes test")
     parser.add_argument("--real-limit", action="store_true", help="also run N=10, k=4 under the real 10/20 s limit")
     args = parser.parse_args()
     other = args.n if args.other is None else args.other
@@ -274,6 +292,14 @@ def main() -> None:
             naive_r = run_scenarios(sync_naive, 10, 4, other_records=10, rate_limit=FREE_PLAN, label="naive_real",
                                     **common)
             print_table("Real free-plan limit (10 per 20 s), N=10, k=4", ours_r, naive_r, 1.0)
+
+        latency = args.latency_ms / 1000
+        one = parallel_first_sync(args.parallel_n, latency, 1, args.description_bytes, work)
+        many = parallel_first_sync(args.parallel_n, latency, args.workers, args.description_bytes, work)
+        print(f"\n### Paid plan, first sync of {args.parallel_n} jobs with {args.latency_ms:g} ms per answer")
+        print("| max_concurrency | seconds | speed-up |\n|---|---|---|")
+        print(f"| 1 (default) | {one:.2f} | 1.0x |")
+        print(f"| {args.workers} | {many:.2f} | {one / many:.1f}x |")
 
     ours_mb, ours_plan_s, naive_mb, naive_plan_s = plan_memory(args.table_size, min(args.n, args.table_size // 2),
                                                                 args.description_bytes)

@@ -183,6 +183,7 @@ class XanoSandbox:
         rate_limit: int | None = None,
         window_s: float = 20.0,
         default_per_page: int = DEFAULT_PER_PAGE,
+        latency_s: float = 0.0,
     ) -> None:
         if list_mode not in LIST_MODES:
             raise ValueError(f"list_mode must be one of {LIST_MODES}, got {list_mode!r}")
@@ -195,6 +196,7 @@ class XanoSandbox:
         self.api_prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
         self.list_mode = list_mode
         self.default_per_page = default_per_page
+        self.latency_s = latency_s  # added to every answer: a remote Xano's round trip, for benchmarks
         self._host, self._port = host, port
         self._log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._counts: Counter[tuple[str, int | None]] = Counter()
@@ -287,6 +289,8 @@ class XanoSandbox:
     def respond(self, method: str, path: str, query: str, body: bytes, authorization: str | None) -> tuple[Any, int]:
         """The answer to one request as (JSON payload, status); raises for errors and dropped connections."""
         faults = self.faults
+        if self.latency_s:
+            time.sleep(self.latency_s)
         if faults.is_crashed():
             raise _Dropped()
         limit = faults.admit()

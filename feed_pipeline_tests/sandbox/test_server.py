@@ -254,3 +254,10 @@ def test_stopped_sandbox_refuses_connections(tmp_path):
         pass
     with pytest.raises(httpx.ConnectError):
         httpx.get(base_url + "/job", timeout=1)
+
+
+def test_latency_option_delays_every_answer(tmp_path):
+    with XanoSandbox(tmp_path / "x.sqlite", latency_s=0.1) as sb, httpx.Client(base_url=sb.base_url + "/") as c:
+        started = time.monotonic()
+        c.get("job")
+        assert time.monotonic() - started >= 0.1
