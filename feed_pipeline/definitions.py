@@ -23,6 +23,7 @@ from feed_pipeline.assets.route import (
 )
 from feed_pipeline.automation.health import feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
+from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
@@ -68,6 +69,7 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=[feed_job],
+        schedules=[api_feeds_schedule],
         sensors=[*feed_health_sensors, feed_registry_sensor, feed_update_sensor],
         resources=dict(resources) if resources is not None else build_resources(),
     )

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from feed_pipeline.sources.adzuna import AdzunaReader
 from feed_pipeline.sources.base import FeedConfigError, FeedReader, FeedSpec
 from feed_pipeline.sources.feed_bytes import probe_body
 from feed_pipeline.sources.http_fetch import HttpFetcher, Probe
+from feed_pipeline.sources.jsearch import JSearchReader
+from feed_pipeline.sources.multi import MultiSourceReader
+from feed_pipeline.sources.remoteok import RemoteOkReader
 from feed_pipeline.sources.xml_feed import XmlFeedReader
 
 # kind -> factory(spec, *, force, fetcher) -> FeedReader. A new source registers itself with one line here.
 SOURCES: dict[str, Callable[..., FeedReader]] = {
     "xml": XmlFeedReader,
+    "remoteok": RemoteOkReader,
+    "jsearch": JSearchReader,
+    "adzuna": AdzunaReader,
+    "multi": MultiSourceReader,
 }
 # Kinds whose version can be checked cheaply (HEAD / stat) by the feed-update sensor.
 PROBEABLE_KINDS = frozenset({"xml"})
