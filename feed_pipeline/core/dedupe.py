@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
 
 from feed_pipeline.core.enrichment import IndustryResult
 from feed_pipeline.core.identity import make_content_hash
@@ -175,7 +177,9 @@ def location_words(values: Iterable[str | None]) -> frozenset[str]:
     found: set[str] = set()
     for value in values:
         if value:
-            found.update(_words(unaccent(value)))
+            found.update(default_process(unaccent(value)).split())  # the form titles are compared in
+            if not value.isascii():
+                found.update(default_process(value).split())  # the form descriptions are compared in
     return frozenset(found)
 
 
@@ -311,6 +315,7 @@ class DedupeConfig:
 
     similarity_threshold: float = 0.85
     max_block_chunk: int = 500
+    probes_per_role: int = 8
     snippet_min_words: int = 25
     snippet_length_ratio: float = 0.6
     workers: int = 1
@@ -323,6 +328,8 @@ class DedupeConfig:
             )
         if self.max_block_chunk < 2:
             raise ValueError(f"DedupeConfig.max_block_chunk must be at least 2, got {self.max_block_chunk!r}")
+        if self.probes_per_role < 1:
+            raise ValueError(f"DedupeConfig.probes_per_role must be at least 1, got {self.probes_per_role!r}")
         if self.snippet_min_words < 0:
             raise ValueError(f"DedupeConfig.snippet_min_words must be >= 0, got {self.snippet_min_words!r}")
         if not 0.0 < self.snippet_length_ratio <= 1.0:
@@ -342,20 +349,36 @@ class DedupeConfig:
 # --------------------------------------------------------------------------------------------------
 
 
-def description_words(description: str, ignore: frozenset[str] = frozenset()) -> list[str]:
-    """The description as normalized words, minus `ignore` (the block's location words).
+class WordCodes:
+    """Each distinct word of one block as one character, so descriptions compare as short strings.
 
-    Removing the location words of every posting of the block from every description makes "Join us
-    in Boston" and "Join us in Denver" identical, and treats all postings alike whatever their city.
+    rapidfuzz then scores word sequences (an edit is one word, whatever its length) at string speed,
+    and sorting and hashing descriptions is cheap. Words listed in `ignore` (the location words of
+    every posting of the block) encode to nothing: "Join us in Boston" and "Join us in Denver" become
+    the same text, whatever the city.
     """
-    return [word for word in _words(unaccent(description or "")) if word not in ignore]
+
+    def __init__(self, ignore: Iterable[str] = ()) -> None:
+        self._counter = itertools.count(1)
+        self.codes: defaultdict[str, str] = defaultdict(self._new_code)
+        for word in ignore:
+            self.codes[word] = ""
+
+    def _new_code(self) -> str:
+        number = next(self._counter)
+        return chr(number if number < 0xD800 else number + 0x800)  # skip the surrogate range
+
+    def encode(self, text: str | None) -> str:
+        """The text's lowercase alphanumeric words (rapidfuzz `default_process`), one character each."""
+        return "".join(map(self.codes.__getitem__, default_process(text or "").split()))
 
 
 class _Components:
-    """Union-find over postings that refuses to join two different requisitions of one source."""
+    """Union-find over descriptions that refuses to join two different requisitions of one source."""
 
     def __init__(self, requisitions: Sequence[tuple[str, str] | None]) -> None:
         self.parent = list(range(len(requisitions)))
+        self.size = [1] * len(requisitions)
         self.requisitions: list[dict[str, str] | None] = [{req[0]: req[1]} if req else None for req in requisitions]
 
     def find(self, item: int) -> int:
@@ -375,26 +398,19 @@ class _Components:
             small, large = (reqs_a, reqs_b) if len(reqs_a) <= len(reqs_b) else (reqs_b, reqs_a)
             if any(large.get(source, req) != req for source, req in small.items()):
                 return False
-        keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)
+        keep, drop = (root_a, root_b) if self.size[root_a] >= self.size[root_b] else (root_b, root_a)
         self.parent[drop] = keep
+        self.size[keep] += self.size[drop]
         if reqs_a or reqs_b:
             self.requisitions[keep] = {**(reqs_a or {}), **(reqs_b or {})}
         self.requisitions[drop] = None
         return True
 
-    def roots(self, items: Iterable[int]) -> list[int]:
-        return sorted({self.find(item) for item in items})
-
-    def union_groups(self, group_a: Sequence[int], group_b: Sequence[int]) -> None:
-        for root_a in self.roots(group_a):
-            for root_b in self.roots(group_b):
-                self.union(root_a, root_b)
-
     def groups(self) -> list[list[int]]:
         by_root: dict[int, list[int]] = defaultdict(list)
         for item in range(len(self.parent)):
             by_root[self.find(item)].append(item)
-        return sorted(by_root.values())
+        return list(by_root.values())
 
 
 def _requisition(job: JobRecord) -> tuple[str, str] | None:
@@ -414,118 +430,117 @@ class BlockClusters:
 def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockClusters:
     """Group the postings of one block into roles (see the module docstring for the rules).
 
-    Deterministic for a given order of `jobs`; callers sort by job key first to make it
-    order-independent (merge_block does).
+    Postings with the same words and requisition are one description ("rep"); reps sharing a
+    requisition are joined first; then each rep is scored against the reps before it and joined to
+    every component it is similar to (best score first). Deterministic for a given order of `jobs`;
+    merge_block sorts by job key first, which makes the result independent of arrival order.
     """
     count = len(jobs)
     if count <= 1:
         return BlockClusters(groups=[[0]] if count else [])
-    components = _Components([_requisition(job) for job in jobs])
-
-    by_requisition: dict[tuple[str, str], list[int]] = defaultdict(list)
+    codes = WordCodes(frozenset().union(*(job_location_words(job) for job in jobs)))
+    by_rep: dict[tuple[str, tuple[str, str] | None], list[int]] = {}
     for index, job in enumerate(jobs):
-        req = _requisition(job)
+        by_rep.setdefault((codes.encode(job.description), _requisition(job)), []).append(index)
+    rep_keys = list(by_rep)  # ordered by smallest member, so by job key in merge_block
+    rep_texts = [text for text, _ in rep_keys]
+    components = _Components([req for _, req in rep_keys])
+
+    first_with: dict[tuple[str, str], int] = {}
+    for rep, (_, req) in enumerate(rep_keys):
         if req:
-            by_requisition[req].append(index)
-    for members in by_requisition.values():
-        for member in members[1:]:
-            components.union(members[0], member)
+            components.union(first_with.setdefault(req, rep), rep)
 
-    ignore = frozenset().union(*(job_location_words(job) for job in jobs))
-    by_text: dict[str, list[int]] = defaultdict(list)
-    words_of: dict[str, list[str]] = {}
-    for index, job in enumerate(jobs):
-        words = description_words(job.description, ignore)
-        text = " ".join(words)
-        by_text[text].append(index)
-        words_of.setdefault(text, words)
-    texts = sorted(by_text)
-    rep_members = [by_text[text] for text in texts]
-    rep_words = [words_of[text] for text in texts]
-    for members in rep_members:
-        for member in members[1:]:
-            components.union(members[0], member)
-
-    reps = len(texts)
+    reps = len(rep_keys)
     windowed = reps > config.max_block_chunk
-    comparisons = 0
-    orders = [list(range(reps))]
+    # Near-identical texts sort next to each other; a large block is also read in reversed-text
+    # order, so texts that differ near their start meet too.
+    orders = [sorted(range(reps), key=lambda rep: (rep_texts[rep], rep))]
+    window = 0
     if windowed:
-        orders.append(sorted(range(reps), key=lambda rep: (rep_words[rep][::-1], rep)))
-    for order in orders:
-        for first, second, comparisons_done in _similar_pairs(rep_words, order, config):
-            comparisons += comparisons_done
-            if first >= 0:
-                components.union_groups(rep_members[first], rep_members[second])
-
+        orders.append(sorted(range(reps), key=lambda rep: (rep_texts[rep][::-1], rep)))
+        window = config.max_block_chunk // 2
+    comparisons = sum(_link_similar(rep_texts, order, window, components, config) for order in orders)
     if config.snippet_min_words and not windowed:
-        comparisons += _attach_snippets(rep_words, rep_members, components, config)
-    return BlockClusters(groups=components.groups(), comparisons=comparisons, windowed=windowed)
+        comparisons += _attach_snippets(rep_texts, components, config)
+    groups = [sorted(index for rep in group for index in by_rep[rep_keys[rep]]) for group in components.groups()]
+    return BlockClusters(groups=sorted(groups), comparisons=comparisons, windowed=windowed)
 
 
-def _similar_pairs(rep_words: list[list[str]], order: list[int], config: DedupeConfig):
-    """Yield (rep, rep, 0) for each similar pair, best first within a chunk, and (-1, -1, n) for the
-    n comparisons of each chunk. Rows go in chunks of max_block_chunk // 2, each compared with the
-    next max_block_chunk descriptions of `order` (all of them when the block is small)."""
-    total = len(order)
-    if total < 2:
-        return
-    cutoff = config.score_cutoff
-    if total == 2:
-        first, second = order
-        score = fuzz.ratio(rep_words[first], rep_words[second], score_cutoff=cutoff)
-        yield -1, -1, 1
-        if score >= cutoff:
-            yield min(first, second), max(first, second), 0
-        return
-    chunk_rows = max(1, config.max_block_chunk // 2)
-    sequences = [rep_words[rep] for rep in order]
-    for start in range(0, total - 1, chunk_rows):
-        row_end = min(total, start + chunk_rows)
-        col_end = min(total, start + config.max_block_chunk)
-        scores = process.cdist(
-            sequences[start:row_end],
-            sequences[start:col_end],
-            scorer=fuzz.ratio,
-            score_cutoff=cutoff,
-            workers=config.workers,
-        )
-        yield -1, -1, (row_end - start) * (col_end - start)
-        rows, cols = np.nonzero(scores >= cutoff)
-        upper = cols > rows
-        rows, cols = rows[upper], cols[upper]
-        if not len(rows):
-            continue
-        values = scores[rows, cols]
-        for position in np.lexsort((cols, rows, -values)):
-            a, b = order[start + int(rows[position])], order[start + int(cols[position])]
-            yield min(a, b), max(a, b), 0
-
-
-def _attach_snippets(
-    rep_words: list[list[str]], rep_members: list[list[int]], components: _Components, config: DedupeConfig
+def _link_similar(
+    rep_texts: Sequence[str], order: list[int], window: int, components: _Components, config: DedupeConfig
 ) -> int:
+    """Join each rep (in `order`) to the components of earlier reps it is similar to; return pairs scored.
+
+    A rep is scored, in one `cdist` call, against the `probes_per_role` nearest earlier members of
+    every other component (all of them in a small component), and joins each component it matches,
+    best score first. `order` is text order, so the nearest members are the likeliest matches; a
+    role's postings are alike, so one match suffices and a role of n postings costs about n scores
+    instead of n^2 / 2. `window` > 0 limits earlier reps to that many positions (large blocks).
+    """
+    cutoff = config.score_cutoff
+    probes = config.probes_per_role
+    processed: dict[int, list[int]] = {}  # component root -> positions in `order` already seen, ascending
+    comparisons = 0
+    for position, rep in enumerate(order):
+        low = position - window if window else 0
+        own_root = components.find(rep)
+        probe_positions: list[int] = []
+        probe_roots: list[int] = []
+        for root in [root for root, positions in processed.items() if positions[-1] < low]:
+            del processed[root]  # out of the window for good: positions only grow
+        for root, positions in processed.items():
+            if root == own_root:
+                continue
+            start = max(len(positions) - probes, bisect_left(positions, low) if window else 0)
+            for probe in positions[start:]:
+                probe_positions.append(probe)
+                probe_roots.append(root)
+        touched = {own_root}
+        if probe_positions:
+            scores = process.cdist(
+                [rep_texts[rep]],
+                [rep_texts[order[probe]] for probe in probe_positions],
+                scorer=fuzz.ratio,
+                score_cutoff=cutoff,
+                workers=config.workers,
+            )[0].tolist()
+            comparisons += len(scores)
+            best: dict[int, float] = {}
+            for root, score in zip(probe_roots, scores, strict=True):
+                if score >= cutoff and score > best.get(root, 0.0):
+                    best[root] = score
+            for root, _ in sorted(best.items(), key=lambda item: (-item[1], item[0])):
+                components.union(rep, root)
+                touched.add(root)
+        for root in touched:  # components that merged: one list of seen positions under the new root
+            current = components.find(root)
+            if current != root and root in processed:
+                processed[current] = sorted(processed.get(current, []) + processed.pop(root))
+        processed.setdefault(components.find(rep), []).append(position)
+    return comparisons
+
+
+def _attach_snippets(rep_texts: Sequence[str], components: _Components, config: DedupeConfig) -> int:
     """Join a truncated description to the one role whose description starts the same way."""
     cutoff = config.score_cutoff
-    lengths = [len(words) for words in rep_words]
+    lengths = [len(text) for text in rep_texts]
+    longest = max(lengths)
     comparisons = 0
-    for short, short_words in enumerate(rep_words):
+    for short, short_text in enumerate(rep_texts):
         size = lengths[short]
-        if size < config.snippet_min_words:
+        if size < config.snippet_min_words or size >= config.snippet_length_ratio * longest:
             continue
         matched_roots: set[int] = set()
-        for long, long_words in enumerate(rep_words):
+        for long, long_text in enumerate(rep_texts):
             if size >= config.snippet_length_ratio * lengths[long]:
                 continue
             comparisons += 1
-            if fuzz.ratio(short_words, long_words[:size], score_cutoff=cutoff) >= cutoff:
-                matched_roots.update(components.roots(rep_members[long]))
-        if not matched_roots:
-            continue
-        own_roots = set(components.roots(rep_members[short]))
+            if fuzz.ratio(short_text, long_text[:size], score_cutoff=cutoff) >= cutoff:
+                matched_roots.add(components.find(long))
         # Exactly one other role matches: attach. Several (or ours and another): ambiguous, leave it.
-        if len(matched_roots) == 1 and not matched_roots & own_roots:
-            components.union_groups(rep_members[short], sorted(matched_roots))
+        if len(matched_roots) == 1 and components.find(short) not in matched_roots:
+            components.union(short, matched_roots.pop())
     return comparisons
 
 
@@ -612,10 +627,23 @@ def _filled(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def _completeness_rank(job: JobRecord) -> tuple:
-    """Longest description first, then most fields filled, then the smaller key: the primary member."""
-    filled = sum(1 for name in _COMPLETENESS_FIELDS if _filled(getattr(job, name)))
-    return (-len(job.description or ""), -filled, job.job_key)
+def _filled_fields(job: JobRecord) -> int:
+    return sum(1 for name in _COMPLETENESS_FIELDS if _filled(getattr(job, name)))
+
+
+def rank_by_completeness(jobs: Sequence[JobRecord]) -> list[JobRecord]:
+    """Longest description first, then most fields filled, then the smaller key; the first is the primary.
+
+    Fields are only counted where description lengths tie (they rarely do, and counting costs).
+    """
+    ranked = sorted(jobs, key=lambda job: (-len(job.description or ""), job.job_key))
+    longest = len(ranked[0].description or "")
+    ties = 1
+    while ties < len(ranked) and len(ranked[ties].description or "") == longest:
+        ties += 1
+    if ties > 1:
+        ranked[:ties] = sorted(ranked[:ties], key=lambda job: (-_filled_fields(job), job.job_key))
+    return ranked
 
 
 def posting_locations(job: JobRecord) -> list[str]:
@@ -632,7 +660,7 @@ def union_locations(jobs: Iterable[JobRecord]) -> list[str]:
     for job in jobs:
         for location in posting_locations(job):
             shown = " ".join(location.split())
-            key = " ".join(_words(unaccent(shown))) or shown
+            key = " ".join(default_process(unaccent(shown)).split()) or shown
             if key not in by_key or shown < by_key[key]:
                 by_key[key] = shown
     return [by_key[key] for key in sorted(by_key)]
@@ -682,15 +710,16 @@ def _merged_salary(ranked: Sequence[JobRecord]) -> tuple[float | None, float | N
     return first.salary_min, first.salary_max, first.salary_currency, first.salary_period
 
 
-def merge_records(jobs: Sequence[JobRecord], merged_key: str) -> JobRecord:
+def merge_records(jobs: Sequence[JobRecord], merged_key: str, cross_feed_key: str | None = None) -> JobRecord:
     """One job from the postings of one role: the primary member's fields, gaps filled from others.
 
     Primary = longest description, then most fields, then smallest key. Locations are the union;
     city/state/country/postal code stay only when every member agrees; pay becomes the range across
     members (same currency and period); posted_at is the earliest, expires_at the latest known;
-    remote if any member is. Inputs are not modified.
+    remote if any member is. `cross_feed_key` is the dedupe_key when the caller knows it (all
+    postings of a pass 1 block share it), else the primary's. Inputs are not modified.
     """
-    ranked = sorted(jobs, key=_completeness_rank)
+    ranked = rank_by_completeness(jobs)
     primary = ranked[0]
     locations = union_locations(ranked)
     member_keys = sorted({key for job in ranked for key in (job.member_keys or [job.job_key])})
@@ -698,9 +727,8 @@ def merge_records(jobs: Sequence[JobRecord], merged_key: str) -> JobRecord:
         {sid for job in ranked for sid in (job.source_ids or ([job.source_id] if job.source_id else []))}
     )
     extra: dict[str, Any] = {}
-    for job in reversed(ranked):
+    for job in reversed(ranked):  # the better-ranked member's value wins
         extra.update(job.extra or {})
-    extra.update(primary.extra or {})
     merged = dataclasses.replace(
         primary,
         locations=locations,
@@ -727,7 +755,7 @@ def merge_records(jobs: Sequence[JobRecord], merged_key: str) -> JobRecord:
     merged.is_remote = True if True in remote else (False if False in remote else None)
     if len(locations) > 1:
         merged.title = title_without_locations(primary.title, job_location_words(primary))
-    merged.dedupe_key = primary.dedupe_key or dedupe_key(primary)
+    merged.dedupe_key = cross_feed_key or primary.dedupe_key or dedupe_key(primary)
     merged.job_key = merged_key
     merged.content_hash = make_content_hash(merged)
     return merged
@@ -886,8 +914,9 @@ def merge_block(
     merged_keys = assign_merged_keys(
         [[job.job_key for job in group] for group in member_groups], previous_keys, claimed_keys
     )
+    cross_feed_key = next((job.dedupe_key for job in ordered if job.dedupe_key), None) or dedupe_key(ordered[0])
     merged = sorted(
-        (merge_records(group, key) for group, key in zip(member_groups, merged_keys, strict=True)),
+        (merge_records(group, key, cross_feed_key) for group, key in zip(member_groups, merged_keys, strict=True)),
         key=lambda job: job.job_key,
     )
     if stats is not None:
