@@ -1,8 +1,9 @@
 """Gemini (google-genai) as a Classifier: batched, rate-limited, retried, with results streamed per batch.
 
-The assets are synchronous, the SDK's concurrency is asyncio: each classify call runs an event loop in a worker
-thread that sends up to `max_concurrency` requests at once through a client-side limiter, and hands every
-finished batch back through a queue, so the caller can save it before the next one lands.
+The assets are synchronous, the SDK's concurrency is asyncio: each classifier owns an event loop in a worker
+thread, with one client, one client-side limiter and one quota flag shared by all its calls (stage 2 calls it
+once per industry). A classify call sends up to `max_concurrency` requests at once and hands every finished
+batch back through a queue, so the caller can save it before the next one lands.
 
 Per batch: one request for the whole batch; items that come back invalid or missing are asked again alone,
 `item_retries` times; what still has no valid answer becomes an EnrichmentFailure carrying the last error.
@@ -12,11 +13,14 @@ jitter (tenacity); a daily-quota 429, a rejected key or an unknown model stop al
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import hashlib
 import os
 import queue
 import random
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,6 +202,29 @@ class _Stage:
     output_tokens_per_job: int
 
 
+class _LoopThread:
+    """An asyncio loop in a daemon thread: the SDK's async client lives here across a classifier's calls."""
+
+    def __init__(self, name: str):
+        self.loop = asyncio.new_event_loop()
+        self.client: genai.Client | None = None
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, coro) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.submit(self.client.aio.aclose()).result(timeout=5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        self.loop.close()
+
+
 @dataclass(slots=True)
 class _BatchState:
     results: dict[str, Any] = field(default_factory=dict)  # job_key -> valid result
@@ -227,6 +254,9 @@ class GeminiClassifier:
         self.prompt_version = prompt_version_for(taxonomy)
         self.usage = AIUsage()
         self._random = random.Random()
+        self._run: _Run | None = None  # one client, limiter and quota stop for every call of this classifier
+        self._worker = _LoopThread(f"gemini-{settings.model}")
+        self._finalizer = weakref.finalize(self, self._worker.close)
 
     # -- Classifier protocol ------------------------------------------------------------------------------
     def classify_industries(self, jobs: Sequence[IndustryInput]) -> Iterator[list[Result]]:
@@ -252,8 +282,18 @@ class GeminiClassifier:
         yield from self._stream(stage, jobs, self.settings.function_batch_size)
 
     # -- sync <-> async bridge ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP client and stop the worker loop (also done when the classifier is garbage collected)."""
+        self._finalizer()
+
+    def __enter__(self) -> GeminiClassifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _stream(self, stage: _Stage, jobs: Sequence[Any], batch_size: int) -> Iterator[list[Result]]:
-        """Run the batches on an event loop in a worker thread; yield each finished batch as it lands."""
+        """Run the batches on the worker loop; yield each finished batch as it lands."""
         if not jobs:
             return
         keys = [job.job_key for job in jobs]
@@ -261,52 +301,48 @@ class GeminiClassifier:
             raise ValueError(f"{stage.name} stage got duplicate job_keys; each job must appear once")
         batches = [list(jobs[i : i + batch_size]) for i in range(0, len(jobs), batch_size)]
         finished: queue.Queue = queue.Queue()
-        cancelled = threading.Event()
         done = object()
 
-        def work() -> None:
+        async def produce() -> None:
             try:
-                asyncio.run(self._run_batches(stage, batches, finished, cancelled))
+                await self._run_batches(stage, batches, finished)
             except BaseException as exc:  # handed to the caller's thread and raised there
                 finished.put(exc)
+                raise
             finally:
                 finished.put(done)
 
-        worker = threading.Thread(target=work, name=f"gemini-{stage.name}", daemon=True)
-        worker.start()
+        future = self._worker.submit(produce())
         try:
             while (item := finished.get()) is not done:
                 if isinstance(item, BaseException):
                     raise item
                 yield item
         finally:
-            cancelled.set()
-            worker.join()
+            future.cancel()  # the caller stopped early: outstanding requests are cancelled, nothing more is sent
 
-    async def _run_batches(self, stage: _Stage, batches: list[list[Any]], finished: queue.Queue,
-                           cancelled: threading.Event) -> None:
-        s = self.settings
-        client = make_client(s)
-        run = _Run(client, MinuteRateLimiter(s.requests_per_minute, s.tokens_per_minute, window_s=s.rate_window_s),
-                   asyncio.Semaphore(s.max_concurrency))
+    async def _run_batches(self, stage: _Stage, batches: list[list[Any]], finished: queue.Queue) -> None:
+        run = self._shared_run()
         tasks = [asyncio.create_task(self._batch(run, stage, batch)) for batch in batches]
-        watcher = asyncio.create_task(self._cancel_when(cancelled, tasks))
         try:
             for next_done in asyncio.as_completed(tasks):
                 finished.put(await next_done)
         finally:
-            watcher.cancel()
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, watcher, return_exceptions=True)
-            await client.aio.aclose()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-    @staticmethod
-    async def _cancel_when(cancelled: threading.Event, tasks: list[asyncio.Task]) -> None:
-        while not cancelled.is_set():
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
+    def _shared_run(self) -> _Run:
+        """The client, limiter and stop flag shared by all of this classifier's calls (made on the worker loop)."""
+        if self._run is None:
+            s = self.settings
+            self._run = _Run(
+                make_client(s),
+                MinuteRateLimiter(s.requests_per_minute, s.tokens_per_minute, window_s=s.rate_window_s),
+                asyncio.Semaphore(s.max_concurrency),
+            )
+            self._worker.client = self._run.client
+        return self._run
 
     # -- one batch ------------------------------------------------------------------------------------------
     async def _batch(self, run: _Run, stage: _Stage, jobs: list[Any]) -> list[Result]:

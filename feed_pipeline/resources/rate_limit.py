@@ -36,6 +36,7 @@ class MinuteRateLimiter:
         *,
         window_s: float = 60.0,
         safety_margin: float = 0.02,
+        safety_margin_s: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ):
@@ -45,7 +46,8 @@ class MinuteRateLimiter:
             raise ValueError(f"tokens_per_minute must be >= 1 or None, got {tokens_per_minute}")
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
-        self.window_s = window_s * (1.0 + safety_margin)
+        # The margin absorbs network jitter: a request may reach the server later than an earlier one.
+        self.window_s = window_s * (1.0 + safety_margin) + safety_margin_s
         self.interval_s = self.window_s / requests_per_minute if requests_per_minute else 0.0
         self._clock = clock
         self._sleep = sleep

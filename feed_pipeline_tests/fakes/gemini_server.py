@@ -75,6 +75,7 @@ class RecordedRequest:
     stage: str | None = None  # "industry" | "function" for generateContent
     status: int = 0
     fault: str | None = None
+    index: int = 0  # position among all requests this server received (0 = first)
 
     @property
     def prompt_text(self) -> str:
@@ -148,7 +149,7 @@ class FakeGeminiServer:
         self.rpm_rejections = 0
         self._faults: list[Fault] = []
         self._accepted: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # fault predicates may read the recorded requests
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -213,6 +214,7 @@ class FakeGeminiServer:
         request = RecordedRequest(version=match["version"], model=match["model"], action=match["action"],
                                   api_key=api_key, body=body, received_at=time.monotonic())
         with self._lock:
+            request.index = len(self.requests)
             self.requests.append(request)
         status, answer, wait = self._answer(request)
         request.status = status
