@@ -185,18 +185,23 @@ def _open_http(spec: FeedSpec, location: FeedLocation, force: bool, fetcher: Htt
         body.close()
     if body.sha256 == spec.content_hash:
         spool.close()
-        return FeedBody(unchanged=True, content_hash=body.sha256, **common)
-    opened = _SpooledBody(spool, content_hash=body.sha256, **common)
+        opened: FeedBody = FeedBody(unchanged=True, content_hash=body.sha256, **common)
+        opened.spooled = True
+    else:
+        opened = _SpooledBody(spool, content_hash=body.sha256, **common)
     opened.bytes_read = body.raw_bytes_received
     opened.restarts = body.restarts
     return opened
 
 
-def open_body(spec: FeedSpec, *, force: bool, fetcher: HttpFetcher) -> FeedBody:
-    """Open the feed's body, or learn it is unchanged. Raises FeedConfigError / FeedUnavailableError."""
+def open_body(spec: FeedSpec, *, force: bool, fetcher: HttpFetcher | None) -> FeedBody:
+    """Open the feed's body, or learn it is unchanged. Raises FeedConfigError / FeedUnavailableError.
+    `fetcher` is needed for http(s) URLs only."""
     location = locate(spec)
     if location.transport == "file":
         return _open_file(spec, location, force)
+    if fetcher is None:
+        raise ValueError(f"feed {spec.id!r}: an HttpFetcher is needed to read {location.url}")
     return _open_http(spec, location, force, fetcher)
 
 

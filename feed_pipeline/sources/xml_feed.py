@@ -34,7 +34,7 @@ from feed_pipeline.core.identity import assign_identity, make_content_hash, make
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
 from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, clean_text, job_from_fields
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome
-from feed_pipeline.sources.feed_bytes import FeedBody, open_body
+from feed_pipeline.sources.feed_bytes import FeedBody, locate, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
 from feed_pipeline.sources.xml_framing import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -262,8 +262,8 @@ class XmlFeedReader:
     def _records(self) -> Iterator[JobRecord]:
         started = time.perf_counter()
         try:
-            if self._fetcher is None:
-                self._fetcher = HttpFetcher()
+            if self._fetcher is None and locate(self.spec).transport == "http":
+                self._fetcher = HttpFetcher()  # only when needed: an httpx client costs an SSL context
             self._body = open_body(self.spec, force=self.force, fetcher=self._fetcher)
             outcome = self.outcome
             outcome.etag, outcome.last_modified = self._body.etag, self._body.last_modified
