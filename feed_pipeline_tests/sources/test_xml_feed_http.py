@@ -121,7 +121,7 @@ def test_transient_errors_before_the_body_are_retried(feed_server, fetcher):
 
 
 def test_missing_feed_and_dead_host_fail_clearly(feed_server, fetcher):
-    with pytest.raises(FeedUnavailableError, match="feed 'web'.*answered 404"):
+    with pytest.raises(FeedUnavailableError, match=r"feed 'web'.*answered 404"):
         read(feed_server.url("/missing.xml"), fetcher)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
