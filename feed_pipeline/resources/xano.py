@@ -25,7 +25,9 @@ raise `XanoAuthError` at once; 404 on DELETE counts as done, 404 on PATCH re-add
 on. When retries run out, `XanoUnavailableError` ends the sync; because every write is planned from a
 fresh listing, the next run converges from wherever this one stopped.
 Throttle: `requests_per_window` per `window_seconds` (free plan: 10 per 20 s) paces requests so that 429
-never happens; 0 (the default) means unthrottled, the paid plans.
+never happens; 0 (the default) means unthrottled, the paid plans. There `max_concurrency` > 1 runs each
+phase's writes in parallel threads (same calls, less waiting on round trips); a throttled client always
+writes one at a time, since the plan's limit, not latency, sets its pace.
 """
 from __future__ import annotations
 
