@@ -5,7 +5,7 @@
 Records look like real Indeed feeds: CDATA with surrounding whitespace, `&amp;` inside CDATA URLs, HTML
 descriptions of a few hundred to ~2,000 bytes, RFC-822 and ISO dates, salary strings in several styles,
 requisition ids shared by a role's locations, a few closed, expired and broken (no title) postings.
-The output is deterministic for a given --seed.
+The output is deterministic for a given --seed and day.
 """
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def job_xml(index: int, rng: random.Random, now: datetime) -> str:
 def feed_chunks(jobs: int, *, seed: int = 7, now: datetime | None = None) -> Iterator[str]:
     """The feed as text pieces (header, one piece per job, footer)."""
     rng = random.Random(seed)
-    now = now or datetime(2026, 1, 15, tzinfo=UTC)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = now or today  # dates relative to today, so the expiry mix is the same whenever it runs
     yield ('<?xml version="1.0" encoding="utf-8"?>\n<source>\n  <publisher>Example ATS</publisher>\n'
            f"  <publisherurl>https://ats.example.com</publisherurl>\n"
            f"  <lastBuildDate>{format_datetime(now)}</lastBuildDate>\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
@@ -33,10 +33,12 @@ def clean_text(value: object) -> str | None:
     """
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
+    text = value if value.__class__ is str else str(value)
     if "&" in text:
         text = html.unescape(text)
-    text = " ".join(strip_control_chars(text).split())
+    if _CONTROL_CHARS.search(text):
+        text = _CONTROL_CHARS.sub("", text)
+    text = " ".join(text.split())
     return text or None
 
 
@@ -122,6 +124,31 @@ _TRAILING_UTC = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 _EPOCH = re.compile(r"^\d{9,13}$")
 _WORDY_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y")
 _MIN_YEAR, _MAX_YEAR = 1990, 2200
+# RFC-822 as feeds write it (`Thu, 31 Jul 2014 07:27:14 PDT`), read without email.utils' general machinery.
+_RFC822 = re.compile(
+    r"^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s*(?:([+-])(\d{2}):?(\d{2})|(UTC|UT|GMT|Z|[ECMP][SD]T))?$"
+)
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"), start=1)}
+_ZONE_HOURS = {"UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+               "MDT": -6, "PST": -8, "PDT": -7}
+
+
+def _rfc822(match: re.Match[str]) -> datetime | None:
+    month = _MONTHS.get(match[2].lower())
+    if month is None:
+        return None
+    try:
+        moment = datetime(int(match[3]), month, int(match[1]), int(match[4]), int(match[5]), int(match[6] or 0))
+    except ValueError:
+        return None
+    if match[7]:
+        minutes = int(match[8]) * 60 + int(match[9])
+        moment -= timedelta(minutes=minutes if match[7] == "+" else -minutes)
+    elif match[10]:
+        moment -= timedelta(hours=_ZONE_HOURS[match[10]])
+    return _as_utc(moment)
 
 
 def _as_utc(moment: datetime) -> datetime | None:
@@ -179,6 +206,9 @@ def parse_date(value: str | None, order: str = "dmy") -> datetime | None:
             return _as_utc(datetime.fromisoformat(iso))
         except ValueError:
             pass
+    match = _RFC822.match(text)
+    if match:
+        return _rfc822(match)
     match = _NUMERIC_DATE.match(text)
     if match:
         return _numeric_date(match, order)

@@ -118,18 +118,18 @@ def flatten_record(element: etree._Element, lowercase: bool) -> dict[str, str | 
 
     A child holding HTML elements (a description not wrapped in CDATA) gives its inner markup; one holding
     data elements (`<location><city/>...`) gives their texts joined by ", ". The first of repeated tags wins.
+    (Hot path: `items()` instead of `.attrib`, which builds a proxy object per call.)
     """
     flat: dict[str, str | None] = {}
-    if element.attrib:
-        for name, value in element.attrib.items():
-            key = "@" + _local(name)
-            flat[key.lower() if lowercase else key] = value
+    for name, value in element.items():
+        key = "@" + _local(name)
+        flat[key.lower() if lowercase else key] = value
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str):
+        if tag.__class__ is not str:
             continue
-        if "}" in tag or ":" in tag:
-            tag = _local(tag)
+        if tag[0] == "{":
+            tag = tag.rpartition("}")[2]
         if lowercase:
             tag = tag.lower()
         if tag in flat:
@@ -152,8 +152,9 @@ def flatten_record(element: etree._Element, lowercase: bool) -> dict[str, str | 
                 flat[tag] = ", ".join(texts)
         else:
             flat[tag] = child.text
-        if child.attrib:
-            for name, value in child.attrib.items():
+        attributes = child.items()
+        if attributes:
+            for name, value in attributes:
                 sub = _local(name)
                 flat.setdefault(f"{tag}/@{sub.lower() if lowercase else sub}", value)
     return flat
