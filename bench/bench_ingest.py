@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.shutdown()
 
-    print(f"{'jobs':>10} | {'what':<26} | {'seconds':>8} | {'records/s':>10} | {'vs baseline':>11} | {'peak RSS MB':>11}")
+    print(f"{'jobs':>10} | {'what':<26} | {'seconds':>8} | {'records/s':>10} | "
+          f"{'vs baseline':>11} | {'peak RSS MB':>11}")
     print("-" * 92)
     for size, name, result, rate, ratio in rows:
         print(f"{size:>10,} | {name:<26} | {result['seconds']:>8.1f} | {rate:>10,.0f} | {ratio:>10.2f}x | "
