@@ -4,7 +4,7 @@ Aggregator searches are broad (RemoteOK returns every remote job; a JSearch quer
 feed narrows what it keeps with keywords. A posting is kept when at least one include keyword occurs in its
 title or one of its tags (or when there are no include keywords) and no exclude keyword does. Matching is
 word-based through core.keyword_match: case, plurals and hyphenation do not matter ("Back-End Engineers"
-matches "back end"), and keywords of 8 letters or more tolerate a one-letter typo.
+matches "back end"), and keywords of 8 letters or more tolerate a small typo ("Plattform").
 
 Presets name keyword sets; a feed's own `include` / `exclude` keywords are added to its preset's.
 """

@@ -14,9 +14,10 @@ Errors: a request that fails before any page arrived raises FeedError from the f
 iteration with `outcome.complete = False` and the reason, keeping the postings already yielded.
 
 Pacing: requests to one API with one credential are spaced at least `60 / requests_per_minute` seconds apart
-across every reader in the process (a run that ingests two feeds on the same Adzuna app id shares its
-budget). Separate run processes do not see each other's pacing: limit them with a Dagster tag concurrency
-limit on the tags the schedule sets (see automation/schedules.py).
+across every reader in the process that uses that rate (a run that ingests two feeds on the same Adzuna app
+id shares its budget; a feed that sets its own `requests_per_minute` gets its own pacer). Separate run
+processes do not see each other's pacing: limit them with a Dagster tag concurrency limit on the tags the
+schedule sets (see automation/schedules.py).
 """
 from __future__ import annotations
 
@@ -179,14 +180,12 @@ _pacers_lock = threading.Lock()
 
 
 def shared_pacer(key: tuple[str, ...], requests_per_minute: float) -> Pacer:
-    """The process-wide pacer of one API credential; the slowest rate any feed asked for wins."""
-    interval = 60.0 / requests_per_minute
+    """The process-wide pacer of one API credential at one rate: feeds sharing both share their budget."""
     with _pacers_lock:
-        pacer = _pacers.get(key)
+        full_key = (*key, f"{requests_per_minute:g}/min")
+        pacer = _pacers.get(full_key)
         if pacer is None:
-            pacer = _pacers[key] = Pacer(interval)
-        elif interval > pacer.interval_s:
-            pacer.interval_s = interval
+            pacer = _pacers[full_key] = Pacer(60.0 / requests_per_minute)
         return pacer
 
 

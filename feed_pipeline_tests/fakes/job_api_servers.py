@@ -25,7 +25,8 @@ import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -248,7 +249,7 @@ class JobApiServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         daemon=True)
         self._thread.start()
         return self
@@ -371,3 +372,29 @@ class FakeAdzuna(JobApiServer):
         mean = sum(salaries) / len(salaries) if salaries else 0
         return 200, {"__CLASS__": "Adzuna::API::Response::JobSearchResults", "count": len(self.jobs),
                      "mean": mean, "results": results}, {}
+
+
+# --------------------------------------------------------------------------------------------------- together
+
+API_KEYS = {"RAPIDAPI_KEY": "test-key", "ADZUNA_APP_ID": "test-id", "ADZUNA_APP_KEY": "test-key"}
+
+
+@dataclass
+class JobApis:
+    """The three fake APIs of one test, and the environment that points the sources at them."""
+
+    remoteok: FakeRemoteOK
+    jsearch: FakeJSearch
+    adzuna: FakeAdzuna
+
+    def env(self, **overrides: str | None) -> dict[str, str]:
+        env = {"REMOTEOK_BASE_URL": self.remoteok.base_url, "JSEARCH_BASE_URL": self.jsearch.base_url,
+               "ADZUNA_BASE_URL": self.adzuna.base_url, **API_KEYS, **overrides}
+        return {k: v for k, v in env.items() if v is not None}
+
+
+@contextmanager
+def running_job_apis() -> Iterator[JobApis]:
+    """The three servers, empty and started; stopped on exit."""
+    with FakeRemoteOK() as remoteok, FakeJSearch() as jsearch, FakeAdzuna() as adzuna:
+        yield JobApis(remoteok, jsearch, adzuna)
