@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from feed_pipeline.resources.database import engine_for
+from feed_pipeline.store.db import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 

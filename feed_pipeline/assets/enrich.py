@@ -41,7 +41,6 @@ from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
 CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
-AI_RETRY = dg.RetryPolicy(max_retries=1, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
 
 
 class EnrichConfig(dg.Config):
@@ -107,7 +106,6 @@ def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, 
     deps=["deduped_jobs"],
     kinds={"gemini", "sql"},
     pool="gemini",
-    retry_policy=AI_RETRY,
     description="AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
     "merge on the standardized title. Industry confidence below the archive threshold skips stage 2.",
 )
@@ -242,7 +240,6 @@ def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: Dat
     deps=[industry_enriched],
     kinds={"gemini", "sql"},
     pool="gemini",
-    retry_policy=AI_RETRY,
     description="AI stage 2: the job function, chosen from the job's industry's list (one request group per industry).",
 )
 def function_enriched(

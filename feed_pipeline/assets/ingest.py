@@ -9,7 +9,7 @@ from feed_pipeline.assets.common import GROUP, counts_table, stopwatch
 from feed_pipeline.core.dedupe import assign_dedupe_keys
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
-from feed_pipeline.sources.base import FeedSpec
+from feed_pipeline.sources.base import FeedConfigError, FeedSpec
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import stages
@@ -37,7 +37,6 @@ def _with_block_keys(jobs):
     partitions_def=feeds_partitions,
     group_name=GROUP,
     kinds={"xml", "sql"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL),
     description="Every posting of the feed's latest version, streamed; CLOSED/expired/invalid ones set aside.",
 )
 def raw_jobs(context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource) -> dg.MaterializeResult:
@@ -57,6 +56,8 @@ def raw_jobs(context: dg.AssetExecutionContext, config: IngestConfig, database: 
         except Exception as exc:
             stages.record_ingest(engine, feed_id, context.run_id, started_at=started_at, complete=False,
                                  unchanged=False, error=f"{type(exc).__name__}: {exc}", stats={})
+            if isinstance(exc, FeedConfigError):  # retrying cannot fix a feed's configuration
+                raise dg.Failure(description=str(exc), allow_retries=False) from exc
             raise
         finally:
             reader.close()

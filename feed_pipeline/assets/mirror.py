@@ -30,7 +30,8 @@ def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
     group_name=GROUP,
     deps=["routed_jobs"],
     kinds={"xano"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL),
+    # The client already retries each request; one step retry covers a sync cut off as a whole (it converges).
+    retry_policy=dg.RetryPolicy(max_retries=1, delay=10, jitter=dg.Jitter.PLUS_MINUS),
     description="Xano's records for this feed, kept equal to the approved jobs (by job_key and content_hash).",
 )
 def xano_mirror(

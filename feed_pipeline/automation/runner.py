@@ -21,11 +21,10 @@ SUMMARY_MIRROR = ("added", "updated", "deleted", "unchanged")
 
 
 def default_instance() -> dg.DagsterInstance:
-    """The instance at DAGSTER_HOME, defaulting to `.dagster_home/` in the working directory."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = Path(".dagster_home").resolve()
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
+    """The instance at DAGSTER_HOME (created if missing), defaulting to `.dagster_home/` in the working directory."""
+    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
 

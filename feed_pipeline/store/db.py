@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,6 +11,9 @@ from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_STATE_DIR = ".feed_pipeline"
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def default_database_url() -> str:
@@ -62,3 +66,15 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def engine_for(url: str | None = None) -> sa.Engine:
+    """A migrated engine for `url` (default: FEED_PIPELINE_DATABASE_URL or the local SQLite file), one per process."""
+    url = url or default_database_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+        return engine
