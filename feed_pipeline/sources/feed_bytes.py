@@ -22,6 +22,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import httpx
+
 from feed_pipeline.sources.base import FeedConfigError, FeedSpec, FeedUnavailableError
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, Probe, redact_url, same_etag
 
@@ -116,9 +118,15 @@ def locate(spec: FeedSpec) -> FeedLocation:
         raise FeedConfigError(f"feed {spec.id!r} of kind {spec.kind!r} has no url; set one "
                               f"(http(s)://, file:// or a local path)")
     url = spec.url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FeedConfigError(f"feed {spec.id!r}: {redact_url(url)!r} is not a valid URL ({exc}); "
+                              f"fix the feed's url") from exc
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise FeedConfigError(f"feed {spec.id!r}: {redact_url(url)!r} has no host; fix the feed's url")
         return FeedLocation("http", url)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
@@ -167,6 +175,8 @@ def _open_http(spec: FeedSpec, location: FeedLocation, force: bool, fetcher: Htt
                               last_modified=None if force else spec.last_modified)
     except FetchError as exc:
         raise FeedUnavailableError(f"feed {spec.id!r}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise FeedConfigError(f"feed {spec.id!r}: {where!r} is not a valid URL ({exc}); fix the feed's url") from exc
     common = {"location": where, "transport": "http", "etag": body.etag or (spec.etag if body.not_modified else None),
               "last_modified": body.last_modified or (spec.last_modified if body.not_modified else None)}
     if body.not_modified or (not force and same_etag(spec.etag, body.etag)):

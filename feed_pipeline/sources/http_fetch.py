@@ -116,6 +116,11 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
+def _attempts(retrying: tenacity.Retrying) -> str:
+    count = retrying.statistics.get("attempt_number", 1)
+    return f"{count} attempt" + ("s" if count != 1 else "")
+
+
 def describe_error(exc: BaseException) -> str:
     """A one-line reason for logs: the exception type and message (httpx messages can be empty)."""
     text = str(exc).strip()
@@ -448,18 +453,18 @@ class HttpFetcher:
 
     def _send_retried(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
         where = f"{method} {redact_url(url)}"
+        retrying = self.retrying(where)
         try:
-            for attempt in self.retrying(where):
+            for attempt in retrying:
                 with attempt:
                     response = self._send(url, headers, method, **kwargs)
         except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {exc}", url=url,
+            raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
                              status=exc.status, headers=exc.headers, body=exc.body) from exc
         except FetchError:
             raise
         except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {describe_error(exc)}",
-                             url=url) from exc
+            raise FetchError(f"{where} failed after {_attempts(retrying)}: {describe_error(exc)}", url=url) from exc
         return response
 
     # -- public API
@@ -535,8 +540,8 @@ class HttpFetcher:
         except FetchError:
             raise
         except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {self.retry.attempts} attempts: {describe_error(exc)}",
-                             url=url) from exc
+            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: "
+                             f"{describe_error(exc)}", url=url) from exc
         return response
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,

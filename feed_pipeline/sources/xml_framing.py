@@ -234,6 +234,9 @@ class RecordFramer:
         """Drop bytes already emitted; while an oversized record streams past, keep only its salvage prefix."""
         if self._in_record:
             size = len(self._buf) - self._record_start
+            if self._awaiting_start_tag_end and size > self.max_record_bytes:
+                raise MarkupTooLarge(f"the start tag of record {self.records + 1} at byte {self._record_offset:,} "
+                                     f"runs over {self.max_record_bytes:,} bytes")
             if self._salvage is None and size > self.max_record_bytes and not self._careful:
                 # Before dropping bytes, rescan the record construct by construct: once its start is gone,
                 # only the careful scan knows whether an end tag ahead sits inside a CDATA section.

@@ -181,6 +181,10 @@ def test_unknown_kind_and_missing_url_are_config_errors():
         list(open_feed(FeedSpec(id="f", kind="xml", url=None, params={})))
     with pytest.raises(FeedConfigError, match="unsupported URL scheme 'ftp'"):
         list(open_feed(FeedSpec(id="f", kind="xml", url="ftp://x/feed.xml", params={})))
+    with pytest.raises(FeedConfigError, match="has no host"):
+        list(open_feed(FeedSpec(id="f", kind="xml", url="https://", params={})))
+    with pytest.raises(FeedConfigError, match="not a valid URL"):
+        list(open_feed(FeedSpec(id="f", kind="xml", url="https://[::1/feed.xml", params={})))
 
 
 def test_missing_file_is_unavailable(tmp_path):
