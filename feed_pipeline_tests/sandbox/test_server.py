@@ -165,11 +165,11 @@ def test_rate_limit_answers_429_with_xanos_message_and_no_retry_after(tmp_path):
 
 
 def test_rate_limit_window_slides(tmp_path):
-    with XanoSandbox(tmp_path / "x.sqlite", rate_limit=2, window_s=0.3) as sb, httpx.Client(
+    with XanoSandbox(tmp_path / "x.sqlite", rate_limit=2, window_s=0.6) as sb, httpx.Client(
         base_url=sb.base_url + "/"
     ) as c:
         assert [c.get("job").status_code for _ in range(3)] == [200, 200, 429]
-        time.sleep(0.35)
+        time.sleep(0.65)
         assert c.get("job").status_code == 200
 
 
