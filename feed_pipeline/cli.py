@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from feed_pipeline.store.db import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
+from feed_pipeline.store.db import engine_for
 
 SAMPLE_FEED_ID = "sample"
 SAMPLE_FEED_PATH = Path(__file__).parent / "data" / "sample_feed.xml"

@@ -1,6 +1,7 @@
 """The code location loads as Dagster's own tools load it, with the shape DESIGN.md promises."""
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def test_six_partitioned_stages_in_order_with_blocking_checks():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert set(STAGES) <= keys
-    for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(STAGES):
         parents = {p.to_user_string() for p in graph.get(dg.AssetKey(downstream)).parent_keys}
         assert upstream in parents, (upstream, downstream)
     for stage in STAGES:

@@ -4,6 +4,7 @@ Both stages look every job up in the enrichment cache first and write each AI ba
 it arrives, so a rerun of an unchanged feed makes no calls and a run killed halfway resumes with only the rest.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,11 +51,13 @@ class EnrichConfig(dg.Config):
 def industry_input(job: JobRecord) -> IndustryInput:
     inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
                         locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags))
-    return IndustryInput(**{**_fields(inp), "input_hash": industry_input_hash(inp)})
+    return dataclasses.replace(inp, input_hash=industry_input_hash(inp))
 
 
-def _fields(obj) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__slots__}
+def function_input(industry: str, row) -> FunctionInput:
+    inp = FunctionInput(job_key=row["job_key"], ai_title=row["ai_title"] or "",
+                        ai_description=row["ai_description"] or "", skills=tuple(row["skills"] or ()))
+    return dataclasses.replace(inp, input_hash=function_input_hash(industry, inp))
 
 
 def _stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
@@ -110,7 +113,10 @@ def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, 
     "merge on the standardized title. Industry confidence below the archive threshold skips stage 2.",
 )
 def industry_enriched(
-    context: dg.AssetExecutionContext, config: EnrichConfig, database: DatabaseResource, classifier: dg.ResourceParam[Any],
+    context: dg.AssetExecutionContext,
+    config: EnrichConfig,
+    database: DatabaseResource,
+    classifier: dg.ResourceParam[Any],
     routing: RoutingResource,
 ) -> dg.MaterializeResult:
     engine = database.engine
@@ -256,11 +262,7 @@ def function_enriched(
             industry = rows[0]["industry"]
             functions = taxonomy.functions_of(industry)
             per_industry[industry] = per_industry.get(industry, 0) + len(rows)
-            inputs = []
-            for r in rows:
-                inp = FunctionInput(job_key=r["job_key"], ai_title=r["ai_title"] or "",
-                                    ai_description=r["ai_description"] or "", skills=tuple(r["skills"] or ()))
-                inputs.append(FunctionInput(**{**_fields(inp), "input_hash": function_input_hash(industry, inp)}))
+            inputs = [function_input(industry, r) for r in rows]
 
             def save(batch, fresh):
                 with engine.begin() as conn:

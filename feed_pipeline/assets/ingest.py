@@ -1,4 +1,4 @@
-"""`raw_jobs`: stream the feed into the raw_jobs table; rejected postings (closed, expired, invalid) kept with a reason."""
+"""`raw_jobs`: stream the feed into the raw_jobs table; closed, expired and invalid postings kept with a reason."""
 
 from itertools import chain
 
@@ -39,7 +39,9 @@ def _with_block_keys(jobs):
     kinds={"xml", "sql"},
     description="Every posting of the feed's latest version, streamed; CLOSED/expired/invalid ones set aside.",
 )
-def raw_jobs(context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource) -> dg.MaterializeResult:
+def raw_jobs(
+    context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource
+) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key
     feed = feed_store.get_feed(engine, feed_id)

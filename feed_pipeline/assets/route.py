@@ -168,7 +168,9 @@ def routes_obey_thresholds(
 
 @dg.asset_check(asset=routed_jobs, blocking=True,
                 description="No approved job lacks a valid industry and function from the taxonomy.")
-def approved_jobs_have_taxonomy(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+def approved_jobs_have_taxonomy(
+    context: dg.AssetCheckExecutionContext, database: DatabaseResource
+) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     taxonomy = load_taxonomy()
     bad = []

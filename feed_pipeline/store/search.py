@@ -45,7 +45,7 @@ _docs = sa.table(DOCS_TABLE, sa.column("doc_id"), sa.column("feed_id"), sa.colum
 class JobSort(StrEnum):
     NEWEST = "newest"  # posted_at descending, undated jobs last
     OLDEST = "oldest"
-    RELEVANCE = "relevance"  # needs a search; ties broken by newest
+    RELEVANCE = "relevance"  # best match first, ties newest first; without a search the same as NEWEST
     SALARY = "salary"  # highest salary_max (or salary_min) first, unknown salaries last
     UPDATED = "updated"  # most recently changed first
 
@@ -232,9 +232,7 @@ def _plan(query: JobQuery, dialect: str, text_condition: TextCondition | None) -
     plan = _Plan(from_clause=jobs, conditions=_filter_conditions(query), rank=None)
     search = (query.search or "").strip()
     if not search:
-        if query.sort is JobSort.RELEVANCE:
-            raise SearchQueryError("sort=relevance needs a search; add search=... or choose another sort")
-        return plan
+        return plan  # sort=relevance then orders newest first: every job is equally relevant
     groups = parse_search(search)
     if not groups:
         return None

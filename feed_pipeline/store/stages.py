@@ -17,7 +17,10 @@ WRITE_BATCH = 1000
 
 
 def replace_raw_jobs(
-    engine: sa.Engine, feed_id: str, jobs: Iterable[JobRecord], on_batch: Callable[[list[JobRecord]], None] | None = None
+    engine: sa.Engine,
+    feed_id: str,
+    jobs: Iterable[JobRecord],
+    on_batch: Callable[[list[JobRecord]], None] | None = None,
 ) -> int:
     """Replace the feed's raw postings with `jobs`, streamed in batches; returns how many were written.
 

@@ -20,7 +20,7 @@ from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.resources.xano import XanoResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store.schema import jobs
-from feed_pipeline_tests.fakes.gemini_server import Fault, FakeGeminiServer, default_industry_item
+from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, default_industry_item
 
 
 def _gemini(server: FakeGeminiServer) -> GeminiResource:
