@@ -50,9 +50,16 @@ def error_response(status_code: int, error: str, message: str, details: Any | No
     return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
 
 
+def _message(error: dict[str, Any]) -> str:
+    from feed_pipeline.api.models import NO_NUL_MESSAGE, NO_NUL_PATTERN
+
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NO_NUL_PATTERN:
+        return NO_NUL_MESSAGE
+    return error.get("msg", "")
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()]
+    return [{"loc": list(e.get("loc", ())), "msg": _message(e), "type": e.get("type", "")} for e in exc.errors()]
 
 
 def _describe(details: list[dict[str, Any]]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -256,14 +256,17 @@ class GraphQLRunLauncher:
     via = "graphql"
 
     def __init__(self, url: str, database_url: str | None, timeout_s: float = 30.0,
-                 transport: httpx.BaseTransport | None = None):
+                 base_run_config: Mapping[str, Any] | None = None):
+        """`base_run_config` goes into every launched run, e.g. `{"execution": {"config": {"in_process": {}}}}`
+        to run all steps in one process instead of one subprocess per step (Dagster's default)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"DAGSTER_GRAPHQL_URL must be an http(s) URL like http://host:3000/graphql, got {url!r}")
         path = parts.path.rstrip("/")
         self._url = f"{parts.scheme}://{parts.netloc}{path if path.endswith('/graphql') else path + '/graphql'}"
         self._database_url = database_url
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        self._client = httpx.Client(timeout=timeout_s)
+        self._base_run_config = dict(base_run_config or {})
         self._repository: dict[str, str] | None = None
         self._lock = threading.Lock()
 
@@ -308,7 +311,8 @@ class GraphQLRunLauncher:
                               f"{added['addDynamicPartition'].get('message')}")
         params = {
             "selector": {**selector, "jobName": FEED_JOB_NAME},
-            "runConfigData": run_config_for(force=options.force, allow_mass_delete=options.allow_mass_delete),
+            "runConfigData": {**self._base_run_config,
+                              **run_config_for(force=options.force, allow_mass_delete=options.allow_mass_delete)},
             "executionMetadata": {"tags": [{"key": PARTITION_TAG, "value": feed_id}]},
         }
         result = self._execute(_LAUNCH_RUN, {"executionParams": params})["launchRun"]

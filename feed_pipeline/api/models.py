@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from feed_pipeline.store.rows import as_utc
 
@@ -12,14 +12,11 @@ UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 """Every datetime leaves the API timezone-aware UTC (SQLite hands back naive ones)."""
 
 
-def no_nul(value: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL; a clear 422 instead of a driver error."""
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL (\\x00) characters")
-    return value
+NO_NUL_PATTERN = r"^[^\x00]*$"
+"""PostgreSQL text cannot hold NUL; the schema says so, and a NUL gets a clear 422 instead of a driver error."""
+NO_NUL_MESSAGE = "must not contain NUL (\\x00) characters"
 
-
-SafeText = Annotated[str, AfterValidator(no_nul)]
+SafeText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 """Text that comes in from clients and may reach the database."""
 
 

@@ -1,7 +1,7 @@
 """Jobs: search and filter the source of truth, read one job with its history, record a review decision."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -24,10 +24,12 @@ MAX_SEARCH_CHARS = 500
 
 
 def utc_datetime(value: datetime | None) -> datetime | None:
+    """In UTC; an offset that pushes a date past year 1 or 9999 pins it to that end of the calendar."""
     try:
         return as_utc(value)
-    except OverflowError as exc:
-        raise ValueError("is out of range once converted to UTC") from exc
+    except OverflowError:
+        edge = datetime.min if value.year < 5000 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 RouteFilter = StrEnum("RouteFilter", {**{r.name: r.value for r in Route}, "ANY": "any"})
@@ -53,9 +55,9 @@ def list_jobs(
     posted_after: Annotated[datetime | None, AfterValidator(utc_datetime), Query(
         description="ISO 8601; without an offset it is UTC")] = None,
     distinct: Annotated[bool, Query(description="collapse cross-feed duplicates (same dedupe_key) into one")] = False,
-    sort: Annotated[search.JobSort, Query(description="newest (default), oldest, relevance (needs search), "
-                                                      "salary, updated; ties broken by feed_id, job_key")]
-    = search.JobSort.NEWEST,
+    sort: Annotated[search.JobSort, Query(
+        description="newest (default), oldest, relevance (best match first; newest without a search), salary, "
+                    "updated; ties broken by feed_id, job_key")] = search.JobSort.NEWEST,
 ) -> JobList:
     """Jobs matching every given filter, one page in a total order, with how many match in all."""
     query = search.JobQuery(
