@@ -302,6 +302,7 @@ class GeminiClassifier:
         batches = [list(jobs[i : i + batch_size]) for i in range(0, len(jobs), batch_size)]
         finished: queue.Queue = queue.Queue()
         done = object()
+        stopped = threading.Event()
 
         async def produce() -> None:
             try:
@@ -311,6 +312,7 @@ class GeminiClassifier:
                 raise
             finally:
                 finished.put(done)
+                stopped.set()
 
         future = self._worker.submit(produce())
         try:
@@ -319,7 +321,9 @@ class GeminiClassifier:
                     raise item
                 yield item
         finally:
-            future.cancel()  # the caller stopped early: outstanding requests are cancelled, nothing more is sent
+            # The caller may stop early: cancel what is outstanding and wait until nothing more can be sent.
+            future.cancel()
+            stopped.wait(timeout=30)
 
     async def _run_batches(self, stage: _Stage, batches: list[list[Any]], finished: queue.Queue) -> None:
         run = self._shared_run()
