@@ -148,11 +148,11 @@ class JSearchReader(JobApiReader):
             data, response_headers = self._get_json(API_PATH, self._request_params(page, num_pages),
                                                     headers=headers, give_up=is_quota_exhausted)
             self._note_quota(response_headers)
-            if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
-                raise self._shape_error("no `data` list in its envelope", data)
-            if str(data.get("status", "OK")).upper() != "OK":
+            if isinstance(data, Mapping) and str(data.get("status", "OK")).upper() != "OK":
                 raise FeedUnavailableError(f"feed {self.spec.id!r}: jsearch answered status "
                                            f"{data.get('status')!r}: {rapidapi_message(json.dumps(data))[:300]}")
+            if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
+                raise self._shape_error("no `data` list in its envelope", data)
             items = data["data"]
             yield items
             page += num_pages

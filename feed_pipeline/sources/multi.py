@@ -3,7 +3,8 @@ role posted on two of them.
 
 Params: `sources` (default `["remoteok", "jsearch", "adzuna"]`); any param of the sources at the top level
 (it goes to every listed source that understands it: `query` reaches JSearch and Adzuna, `tags` RemoteOK);
-and a block per source for its own settings, which win over the top level:
+and a block per source for its own settings, which win over the top level (`requests_per_minute` belongs to
+one API, so it is accepted in a block only):
 `{"sources": ["jsearch", "adzuna"], "query": "platform engineer", "adzuna": {"country": "gb", "pages": 3}}`.
 With no params at all, the feed reads RemoteOK, JSearch and Adzuna with the `backend_devops` role filter.
 
@@ -40,15 +41,16 @@ API_SOURCES: dict[str, type[JobApiReader]] = {
     "adzuna": AdzunaReader,
 }
 DEFAULT_SOURCES = ("remoteok", "jsearch", "adzuna")
-SHARED_PARAMS = ROLE_PARAMS | {"requests_per_minute"}
+# Params every source understands and that may sit at the top level. `requests_per_minute` is per API: it goes
+# in a source's block only, so a rate meant for one API never raises another's.
+SHARED_PARAMS = ROLE_PARAMS
 # Per-source figures that are states, not counts: kept under `<source>_<name>` only.
 NOT_SUMMED = frozenset({"quota_limit", "quota_remaining", "quota_reset_s"})
 
 
 def source_params(feed_id: str, params: Mapping[str, Any], source: str) -> dict[str, Any]:
     """The params one source of a multi feed gets: top-level params it understands, then its own block."""
-    reader = API_SOURCES[source]
-    understood = reader.supported_params | SHARED_PARAMS
+    understood = API_SOURCES[source].supported_params | SHARED_PARAMS
     merged = {k: v for k, v in params.items() if k in understood}
     block = params.get(source)
     if block is not None:

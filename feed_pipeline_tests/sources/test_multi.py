@@ -20,7 +20,7 @@ from feed_pipeline_tests.fakes.job_api_servers import (
 )
 
 NOW = datetime(2024, 5, 10, tzinfo=UTC)
-FAST = {"requests_per_minute": 60_000}
+FAST = {source: {"requests_per_minute": 60_000} for source in ("remoteok", "jsearch", "adzuna")}
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_the_same_id_on_two_sources_gives_two_job_keys(apis, fetcher):
 def test_a_job_keeps_its_key_when_its_feed_becomes_multi(apis, fetcher):
     apis.adzuna.jobs = [adzuna_job("777", "Backend Engineer")]
 
-    alone = list(AdzunaReader(FeedSpec("backend", "adzuna", None, dict(FAST)), fetcher=fetcher, env=apis.env()))
+    alone = list(AdzunaReader(FeedSpec("backend", "adzuna", None, {}), fetcher=fetcher, env=apis.env()))
     combined, _ = read(apis, fetcher, sources=["adzuna"])
 
     assert [j.job_key for j in alone] == [j.job_key for j in combined]
@@ -188,6 +188,7 @@ def test_a_source_block_is_checked_by_its_source(stocked, fetcher):
     ({"sources": ["remoteok"], "query": "x"}, r"no source of this multi feed \(remoteok\) uses params query"),
     ({"colour": "blue"}, r"uses params colour"),
     ({"adzuna": "gb"}, r"params.adzuna must be an object"),
+    ({"requests_per_minute": 100}, r"uses params requests_per_minute"),
 ])
 def test_unusable_multi_params_are_configuration_errors(params, message):
     with pytest.raises(FeedConfigError, match=message):
