@@ -7,7 +7,8 @@ aggregators. The label of a posting is its role id; two postings are "the same r
 their role ids are equal. What varies between postings of ONE role (dedupe must merge these):
 - the location: a "based in <city>" sentence, a per-location pay line, the location in the title
   ("Registered Nurse - Boston, MA") for some roles, re-posts at the same location;
-- small edits: 1-4 words replaced, inserted or deleted, an optional extra sentence;
+- a paragraph about the local site (15-35 words of its own) for a quarter of the roles;
+- edits: 1-4 words replaced, inserted or deleted, an optional extra sentence, a dropped sentence;
 - aggregators: title spelling ("Sr." for "Senior", "(m/w/d)", "- Remote"), company legal form
   ("Acme" / "Acme, Inc."), a truncated ~70 word snippet instead of the description (Adzuna),
   locations listed in another order.
@@ -111,6 +112,7 @@ class _Role:
     requisition_id: str | None
     title_has_location: bool
     pay_by_location: bool
+    site_blurbs: bool
     aggregated: bool
 
 
@@ -190,6 +192,7 @@ class LabeledFeedGenerator:
                     requisition_id=f"REQ-{group}-{rng.randrange(10**6)}-{team}" if rng.random() < 0.5 else None,
                     title_has_location=rng.random() < 0.15,
                     pay_by_location=rng.random() < 0.4,
+                    site_blurbs=rng.random() < 0.25,
                     aggregated=rng.random() < 0.2,
                 )
             )
@@ -217,10 +220,14 @@ class LabeledFeedGenerator:
         if rng.random() < 0.15:
             body.insert(rng.randrange(len(body) + 1), rng.choice(EXTRA_SENTENCES))
         sentences += body
+        if role.site_blurbs:  # a paragraph about the local site, its own words at every location
+            sentences += self.words.paragraph(15, 35)
         if role.pay_by_location:
             low = rng.randrange(18, 60)
             sentences.append(f"Pay for this location: ${low} - ${low + rng.randrange(3, 15)} per hour.")
         sentences += role.benefits
+        if rng.random() < 0.05 and len(sentences) > 4:  # a heavier edit: one sentence dropped
+            del sentences[rng.randrange(len(sentences))]
         words = " ".join(sentences).split()
         if rng.random() < 0.25:
             words = self._edit(words)

@@ -4,9 +4,13 @@ Pass 1 runs on raw postings grouped by `block_key` (normalized title | company |
 pass 2 runs after AI stage 1 on deduped jobs grouped by `ai_block_key` (the standardized `ai_title`
 instead of the feed's title). Inside a block, postings are the same role when they share a
 requisition id (same source) or when their descriptions are near-identical: word-level similarity
-(rapidfuzz `process.cdist` with a score cutoff) at or above `DedupeConfig.similarity_threshold`,
-clustered by connected components. Two postings whose source gives them different requisition ids
-are never merged, not even through a third posting similar to both.
+(rapidfuzz `process.cdist` with a score cutoff) at or above `DedupeConfig.similarity_threshold`;
+roles are the connected components of those links. Each description is scored against a few
+nearest members of every role found so far rather than against every posting (a role's postings
+are alike, so one match suffices), and a block too large to score all-against-all is read in
+sorted windows: cost grows linearly, and `DedupeStats` reports the largest block. Two postings
+whose source gives them different requisition ids are never merged, not even through a third
+posting similar to both.
 
 Everything here is pure and order-independent: the same set of postings gives the same merged jobs
 with the same keys whatever order they arrive in. Merged keys are stable across runs: a cluster
@@ -301,16 +305,21 @@ class DedupeConfig:
       benchmark (bench/bench_dedupe.py): one role's postings differ by a location sentence, a pay line
       or a few edited words (similarity >= 0.9), while two roles sharing a title at one company share
       only boilerplate and a template (similarity <= 0.8).
-    - `max_block_chunk`: the most distinct descriptions compared all-against-all. A larger block is
-      sorted (by its text, then by its reversed text) and each description is compared with its
-      `max_block_chunk // 2` neighbours in each order: cost n * max_block_chunk instead of n^2, with
-      memory for one chunk of scores at a time. 500 keeps one block under ~0.2 s and a 10,000-posting
-      block linear; such blocks are counted in `DedupeStats.windowed_blocks`.
+    - `max_block_chunk`: the most distinct descriptions of one block every description may be
+      scored against. A larger block is sorted (by its text, then by its reversed text) and each
+      description only looks back `max_block_chunk // 2` places in each order, so a block of n
+      distinct descriptions costs at most n * max_block_chunk scores, never n^2 / 2. Such blocks
+      are counted in `DedupeStats.windowed_blocks`. At 500, the generator's 3,000-posting blocks
+      (one title, one company, five teams) take about half a second and keep recall above 0.99.
+    - `probes_per_role`: how many of a role's members, nearest in text order, a new description is
+      scored against before it is taken as a different role. Postings of one role are alike, so a
+      few suffice; all pairs would cost n^2 / 2 scores for a role posted in n places.
     - `snippet_min_words`, `snippet_length_ratio`: an aggregator that truncates descriptions (Adzuna
       sends ~500 characters) is matched against the same-length start of a longer description of the
       block when it has at least `snippet_min_words` words and under `snippet_length_ratio` of the
       other's length. A snippet only joins a role when it matches exactly one; 0 words turns it off.
-    - `workers`: threads for rapidfuzz; 1 because several feed runs share the machine.
+    - `workers`: rapidfuzz threads per `cdist` call; each call scores one description against a few
+      dozen others, too little work to split, and several feed runs share the machine: 1.
     """
 
     similarity_threshold: float = 0.85
@@ -438,10 +447,16 @@ def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockCl
     count = len(jobs)
     if count <= 1:
         return BlockClusters(groups=[[0]] if count else [])
-    codes = WordCodes(frozenset().union(*(job_location_words(job) for job in jobs)))
+    places = {place for job in jobs for place in (*job.locations, job.city, job.state, job.country, job.postal_code)}
+    codes = WordCodes(location_words(places))
+    encoded: dict[str, str] = {}  # one role's postings often repeat the description word for word
     by_rep: dict[tuple[str, tuple[str, str] | None], list[int]] = {}
     for index, job in enumerate(jobs):
-        by_rep.setdefault((codes.encode(job.description), _requisition(job)), []).append(index)
+        description = job.description or ""
+        text = encoded.get(description)
+        if text is None:
+            text = encoded[description] = codes.encode(description)
+        by_rep.setdefault((text, _requisition(job)), []).append(index)
     rep_keys = list(by_rep)  # ordered by smallest member, so by job key in merge_block
     rep_texts = [text for text, _ in rep_keys]
     components = _Components([req for _, req in rep_keys])
@@ -465,6 +480,18 @@ def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockCl
         comparisons += _attach_snippets(rep_texts, components, config)
     groups = [sorted(index for rep in group for index in by_rep[rep_keys[rep]]) for group in components.groups()]
     return BlockClusters(groups=sorted(groups), comparisons=comparisons, windowed=windowed)
+
+
+# Below this many choices a plain loop of `fuzz.ratio` beats `process.cdist`, whose call costs ~10 µs.
+_CDIST_MIN_CHOICES = 16
+
+
+def _scores(query: str, choices: list[str], config: DedupeConfig) -> list[float]:
+    """Similarity (0-100) of the query to each choice; 0 below the cutoff, which lets rapidfuzz stop early."""
+    cutoff = config.score_cutoff
+    if len(choices) < _CDIST_MIN_CHOICES:
+        return [fuzz.ratio(query, choice, score_cutoff=cutoff) for choice in choices]
+    return process.cdist([query], choices, scorer=fuzz.ratio, score_cutoff=cutoff, workers=config.workers)[0].tolist()
 
 
 def _link_similar(
@@ -498,13 +525,7 @@ def _link_similar(
                 probe_roots.append(root)
         touched = {own_root}
         if probe_positions:
-            scores = process.cdist(
-                [rep_texts[rep]],
-                [rep_texts[order[probe]] for probe in probe_positions],
-                scorer=fuzz.ratio,
-                score_cutoff=cutoff,
-                workers=config.workers,
-            )[0].tolist()
+            scores = _scores(rep_texts[rep], [rep_texts[order[probe]] for probe in probe_positions], config)
             comparisons += len(scores)
             best: dict[int, float] = {}
             for root, score in zip(probe_roots, scores, strict=True):
