@@ -51,6 +51,16 @@ def classifier_resource(env: Mapping[str, str]) -> dg.ConfigurableResource:
     return OfflineClassifierResource()
 
 
+def xano_throttle(env: Mapping[str, str]) -> dict[str, Any]:
+    """XANO_REQUESTS_PER_WINDOW / XANO_WINDOW_SECONDS: the plan's rate limit (free plan: 10 per 20 s)."""
+    settings: dict[str, Any] = {}
+    if env.get("XANO_REQUESTS_PER_WINDOW"):
+        settings["requests_per_window"] = int(env["XANO_REQUESTS_PER_WINDOW"])
+    if env.get("XANO_WINDOW_SECONDS"):
+        settings["window_seconds"] = float(env["XANO_WINDOW_SECONDS"])
+    return settings
+
+
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     return {
@@ -60,7 +70,7 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             archive_below=float(env.get("FEED_PIPELINE_ARCHIVE_BELOW", "0.5")),
             approve_at=float(env.get("FEED_PIPELINE_APPROVE_AT", "0.86")),
         ),
-        "xano": XanoResource.from_env(),
+        "xano": XanoResource.from_env(**xano_throttle(env)),
     }
 
 

@@ -5,10 +5,10 @@ from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, markdown_table, stopwatch
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.core.mirror import to_xano_record, verify_mirror
+from feed_pipeline.core.mirror import to_xano_record
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
-from feed_pipeline.resources.xano import MirrorBlockedError, XanoResource
+from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, XanoResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
 from feed_pipeline.store.reports import report_stage
@@ -48,7 +48,10 @@ def xano_mirror(
         except MirrorBlockedError as blocked:
             report_stage(engine, context.run_id, feed_id, "xano_mirror", duration_s=elapsed(),
                          mirror=_mirror_counts(blocked.outcome), stats={"deletes_blocked": blocked.reason})
-            raise dg.Failure(description=str(blocked), metadata=blocked.outcome.to_metadata()) from blocked
+            raise dg.Failure(description=str(blocked), metadata=blocked.outcome.to_metadata(),
+                             allow_retries=False) from blocked
+        except XanoAuthError as denied:  # a wrong token stays wrong: fail at once, no step retry
+            raise dg.Failure(description=str(denied), allow_retries=False) from denied
         duration = elapsed()
     report_stage(engine, context.run_id, feed_id, "xano_mirror", duration_s=duration, mirror=_mirror_counts(outcome),
                  stats={"calls": outcome.calls, "retries": outcome.retries, "errors": len(outcome.record_errors)})
@@ -74,7 +77,7 @@ def xano_matches_approved(
     feed_id = context.op_execution_context.partition_key
     desired = approved_records(database, feed_id)
     with xano.open_client() as client:
-        mismatches = verify_mirror(client.list_records(), desired, feed_id)
+        mismatches = client.verify_feed(feed_id, desired)
     return dg.AssetCheckResult(passed=not mismatches, metadata={
         "approved_jobs": len(desired), "mismatches": len(mismatches),
         "sample": markdown_table(["mismatch"], [(m,) for m in mismatches[:20]])})
