@@ -401,3 +401,29 @@ def test_reader_is_single_use_and_can_stop_early(tmp_path):
     reader.close()
     with pytest.raises(RuntimeError, match="only once"):
         iter(reader)
+
+
+def test_memory_stays_flat_as_the_feed_grows(tmp_path, monkeypatch):
+    """Python-side peak while reading 4x more records must not grow with them (records are not accumulated).
+    Small read chunks, so both feeds span many chunks and the peak is set by the pipeline, not the file."""
+    import tracemalloc
+
+    from feed_pipeline.sources import feed_bytes
+
+    monkeypatch.setattr(feed_bytes, "FILE_CHUNK_BYTES", 16 * 1024)
+
+    def peak_for(count: int) -> int:
+        path = write(tmp_path, feed_xml(*(job_xml(str(i), extra="<description><![CDATA[<p>" + "word " * 100
+                                                  + "</p>]]></description>") for i in range(count))),
+                     f"feed_{count}.xml")
+        tracemalloc.start()
+        try:
+            reader = XmlFeedReader(FeedSpec(id="m", kind="xml", url=str(path), params={}), now=NOW)
+            for _ in reader:
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak_for(250), peak_for(1000)
+    assert large < small * 1.3 + 256 * 1024, (small, large)

@@ -1,7 +1,11 @@
 """The framer must cut exactly the records lxml would see, whatever the chunk boundaries and markup around them."""
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from feed_pipeline.sources.xml_framing import (
@@ -145,3 +149,26 @@ def test_utf16_with_bom_is_reencoded():
 
 def test_utf8_bom_is_dropped_and_utf8_passes_through():
     assert b"".join(as_utf8([b"\xef\xbb\xbf<source/>"])) == b"<source/>"
+
+
+# A record body piece: plain text, CDATA that may hold markup-like text, a comment, or a nested element.
+_PIECES = st.one_of(
+    st.text(alphabet="abc <>&'\"/", max_size=12).map(lambda t: escape(t)),
+    st.sampled_from(["</job>", "<job>", "]]", "<!--", "-->", "<![CDATA["]).map(lambda t: f"<![CDATA[{t}]]>"),
+    st.sampled_from(["<job>x</job>", "</job>", "- -", ""]).map(lambda t: f"<!--{t.replace('-', ' ')}-->"),
+    st.just("<jobtype>full</jobtype>"),
+)
+
+
+@given(
+    bodies=st.lists(st.lists(_PIECES, max_size=5).map("".join), min_size=0, max_size=6),
+    chunk=st.integers(min_value=1, max_value=40),
+    separator=st.sampled_from(["", "\n  ", "<!-- <job> -->", "<?pi <job>?>"]),
+)
+@settings(max_examples=100, deadline=None)
+def test_framing_agrees_with_lxml_on_generated_documents(bodies, chunk, separator):
+    document = ("<source>" + separator + separator.join(f"<job><title>{body}</title></job>" for body in bodies)
+                + separator + "</source>").encode()
+    expected = [etree.tostring(job, with_tail=False) for job in etree.fromstring(document).iterchildren("job")]
+    found = [etree.tostring(etree.fromstring(frame.data)) for frame in records(frame_all(document, chunk))]
+    assert found == expected
