@@ -1,7 +1,8 @@
 """`api_feeds_schedule`: job APIs publish no version to watch, so every active API feed is simply run on a clock.
 
 Every `INGESTION_INTERVAL_MINUTES` (default 30; read when the code location loads) the schedule requests one
-`feed_job` run per active feed of kind remoteok, jsearch, adzuna or multi, with the run key
+`feed_job` run per active feed of an API kind (remoteok, jsearch, adzuna, multi: every registered kind the
+feed-update sensor cannot probe), with the run key
 `<feed id>:<tick time>` (a tick evaluated twice launches each run once). Schedules cannot add dynamic
 partitions, so a feed whose `feeds` partition does not exist yet is skipped and logged: the
 feed_registry_sensor adds the partition (and runs the feed once) within a minute, and the next tick includes it.
@@ -24,9 +25,11 @@ from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.base import FeedConfigError
 from feed_pipeline.sources.multi import API_SOURCES, plan_sources
+from feed_pipeline.sources.registry import PROBEABLE_KINDS, SOURCES
 from feed_pipeline.store import feeds as feed_store
 
-API_FEED_KINDS = ("remoteok", "jsearch", "adzuna", "multi")
+# Kinds with no cheap "has it changed?" probe (the job APIs) are run on the clock; the others by the update sensor.
+API_FEED_KINDS = tuple(kind for kind in SOURCES if kind not in PROBEABLE_KINDS)
 INTERVAL_VARIABLE = "INGESTION_INTERVAL_MINUTES"
 DEFAULT_INTERVAL_MINUTES = 30
 TRIGGER_TAG = "feed_pipeline/trigger"
@@ -118,7 +121,7 @@ def build_api_feeds_schedule(*, name: str = "api_feeds_schedule", minutes: int |
                              f"{', '.join(plan.waiting_for_partition)}")
         if not plan.runs:
             reason = (f"{len(feeds)} active API feeds, none with a partition yet" if feeds
-                      else "no active API feeds (kinds remoteok, jsearch, adzuna, multi)")
+                      else f"no active API feeds (kinds {', '.join(API_FEED_KINDS)})")
             return dg.SkipReason(reason)
         context.log.info(f"requesting runs for {len(plan.runs)} API feeds")
         return plan.runs
