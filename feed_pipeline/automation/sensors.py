@@ -8,12 +8,12 @@
   partition deletes nothing in our database, and Dagster keeps the partition's past runs and materializations;
   enabling the feed again adds the partition back and requests a first run again.
 
-`feed_update_sensor` checks active XML feeds for a new published version (feed_versions.py) and requests a
-run whose run key is `<feed id>@<version>`. Dagster never launches two runs with the same run key from one
-sensor, so a version is run once, whether the run succeeds or fails (rerun a failed feed from the UI or with
-`feed-pipeline run`). An unreachable feed is logged and skipped; the others are still checked. Feeds whose
-first run has not finished yet are left to the registry sensor. API feeds (remoteok, jsearch, adzuna, multi)
-have no version to compare: a schedule runs them.
+`feed_update_sensor` checks active XML feeds (the kinds in `sources.registry.PROBEABLE_KINDS`) for a new
+published version (feed_versions.py) and requests a run whose run key is `<feed id>@<version>`. Dagster never
+launches two runs with the same run key from one sensor, so a version is run once, whether the run succeeds or
+fails (rerun a failed feed from the UI or with `feed-pipeline run`). An unreachable feed is logged and skipped;
+the others are still checked. Feeds whose first run has not finished yet are left to the registry sensor. API
+feeds (remoteok, jsearch, adzuna, multi) have no version to compare: `api_feeds_schedule` runs them.
 Each tick probes at most `max_probes_per_tick` feeds, several at a time, resuming after the last one probed,
 so a tick stays well inside Dagster's sensor timeout however many feeds there are.
 """
@@ -32,6 +32,7 @@ from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
+from feed_pipeline.sources.registry import PROBEABLE_KINDS
 from feed_pipeline.store import feeds as feed_store
 
 REGISTRY_INTERVAL_S = 30
@@ -48,7 +49,6 @@ MAX_RUN_KEY_CHARS = 200
 
 TRIGGER_TAG = "feed_pipeline/trigger"
 VERSION_TAG = "feed_pipeline/version"
-XML_KINDS = ("xml",)
 
 
 # ------------------------------------------------------------------------------------------- plain decisions
@@ -185,10 +185,8 @@ def build_feed_update_sensor(
     def feed_update(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
         cursor = UpdateCursor.parse(context.cursor)
         partitions = set(context.instance.get_dynamic_partitions(feeds_partitions.name))
-        candidates = {
-            f.id: f for f in feed_store.list_feeds(database.engine, active_only=True, kinds=XML_KINDS)
-            if f.id in partitions and not awaiting_first_run(f)
-        }
+        probeable = feed_store.list_feeds(database.engine, active_only=True, kinds=tuple(sorted(PROBEABLE_KINDS)))
+        candidates = {f.id: f for f in probeable if f.id in partitions and not awaiting_first_run(f)}
         batch = next_batch(sorted(candidates), cursor.after, max_probes_per_tick)
         if not batch:
             return dg.SensorResult(skip_reason="no XML feed with a finished first run to check",
