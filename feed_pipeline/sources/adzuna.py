@@ -78,7 +78,7 @@ class AdzunaReader(JobApiReader):
         if self.country not in COUNTRY_CURRENCIES:
             raise FeedConfigError(f"feed {self.spec.id!r} (adzuna): params.country {self.country!r} is not an "
                                   f"Adzuna country; use one of {', '.join(sorted(COUNTRY_CURRENCIES))}")
-        self.pages = params.integer("pages", 2, minimum=1, maximum=100)
+        self.pages = params.integer("pages", 2, minimum=1, maximum=1000)
         self.results_per_page = params.integer("results_per_page", MAX_RESULTS_PER_PAGE, minimum=1,
                                                maximum=MAX_RESULTS_PER_PAGE)
         self.what = params.text("query")

@@ -36,7 +36,7 @@ import httpx
 
 from feed_pipeline.core.identity import make_content_hash, make_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
-from feed_pipeline.core.normalize import job_from_fields
+from feed_pipeline.core.normalize import clean_text, job_from_fields
 from feed_pipeline.core.role_filter import DEFAULT_API_PRESET, RoleFilter, RoleFilterError, role_filter_from_params
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, FeedUnavailableError, IngestOutcome
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, describe_error, redact_url
@@ -365,6 +365,9 @@ class JobApiReader:
             return None
         try:
             fields, extra = self._fields(item)
+            if not self._wanted_role(fields):  # before normalizing: most of a broad search is dropped here
+                self._counts["filtered_role"] += 1
+                return None
             job = job_from_fields(self.spec.id, self.source, fields, now=self.now, extra=extra)
         except (TypeError, ValueError, AttributeError) as exc:
             self._malformed(f"item {text_or_none(item.get('id') or item.get('job_id'))!r}: {describe_error(exc)}")
@@ -387,10 +390,18 @@ class JobApiReader:
         self._counts[f"rejected_{job.rejection_reason}" if job.rejection_reason else "accepted"] += 1
         return job
 
+    def _wanted_role(self, fields: Mapping[str, Any]) -> bool:
+        """The role filter on the item's title and tags (as job_from_fields will clean them). A posting without
+        a title is kept: it is rejected as invalid downstream, where the data problem stays visible."""
+        title = clean_text(fields.get("title"))
+        if self.role_filter is None or not title:
+            return True
+        tags = fields.get("tags")
+        tag_texts = tags if isinstance(tags, list | tuple) else str(tags or "").split(",")
+        return self.role_filter.keeps(title, [t for t in (clean_text(v) for v in tag_texts) if t])
+
     def _filter_reason(self, job: JobRecord) -> str | None:
-        """Why the feed does not want this posting ("role", "too_old", "not_remote"), or None to keep it."""
-        if self.role_filter is not None and job.title and not self.role_filter.keeps(job.title, job.tags):
-            return "role"
+        """Why the feed does not want this normalized posting ("too_old", "not_remote"), or None to keep it."""
         if self.max_age_days is not None and job.posted_at is not None and \
                 job.posted_at < self.now - timedelta(days=self.max_age_days):
             return "too_old"

@@ -115,7 +115,7 @@ class JSearchReader(JobApiReader):
             if not re.fullmatch(r"[a-z]{2}", self.country):
                 raise FeedConfigError(f"feed {self.spec.id!r} (jsearch): params.country must be a two-letter "
                                       f"ISO code like 'us'; got {self.country!r}")
-        self.pages = params.integer("pages", 1, minimum=1, maximum=100)
+        self.pages = params.integer("pages", 1, minimum=1, maximum=1000)
         self.pages_per_request = params.integer("pages_per_request", min(self.pages, MAX_PAGES_PER_REQUEST),
                                                 minimum=1, maximum=MAX_PAGES_PER_REQUEST)
         types = [t.upper() for t in params.words("employment_types")]

@@ -239,7 +239,7 @@ def test_an_error_status_in_the_envelope_is_reported(apis, fetcher):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"pages": 0}, r"params.pages must be an integer from 1 to 100"),
+    ({"pages": 0}, r"params.pages must be an integer from 1 to 1,000"),
     ({"pages_per_request": 11}, r"params.pages_per_request must be an integer from 1 to 10"),
     ({"country": "usa"}, r"params.country must be a two-letter ISO code"),
     ({"employment_types": ["FULL_TIME"]}, r"\['FULL_TIME'\] are not JSearch types"),
