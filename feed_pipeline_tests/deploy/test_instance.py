@@ -9,6 +9,7 @@ from dagster._utils.tags import TagConcurrencyLimitsCounter
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from feed_pipeline.automation.runner import run_feed
+from feed_pipeline.automation.schedules import API_SOURCE_TAG_PREFIX
 from feed_pipeline.definitions import build_definitions
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
@@ -33,8 +34,8 @@ def instance(tmp_path_factory, pg_database_factory):
         instance.dispose()
 
 
-def fake_run(run_id: str, feed_id: str) -> dg.DagsterRun:
-    return dg.DagsterRun(job_name="feed_job", run_id=run_id, tags={PARTITION_TAG: feed_id})
+def fake_run(run_id: str, feed_id: str, **tags: str) -> dg.DagsterRun:
+    return dg.DagsterRun(job_name="feed_job", run_id=run_id, tags={PARTITION_TAG: feed_id, **tags})
 
 
 def test_dagster_yaml_stores_everything_in_postgresql(instance):
@@ -52,6 +53,14 @@ def test_dagster_yaml_queues_runs_with_a_global_limit_and_one_run_per_feed(insta
     counter = TagConcurrencyLimitsCounter(queue.tag_concurrency_limits, in_progress)
     assert counter.is_blocked(fake_run("r2", "acme")), "a second run of the same feed must wait"
     assert not counter.is_blocked(fake_run("r3", "globex")), "another feed may run at the same time"
+
+
+def test_dagster_yaml_lets_one_run_at_a_time_call_each_job_api(instance):
+    queue = instance.get_concurrency_config().run_queue_config
+    adzuna = {f"{API_SOURCE_TAG_PREFIX}adzuna": "true"}
+    counter = TagConcurrencyLimitsCounter(queue.tag_concurrency_limits, [fake_run("r1", "uk_jobs", **adzuna)])
+    assert counter.is_blocked(fake_run("r2", "us_jobs", **adzuna))
+    assert not counter.is_blocked(fake_run("r3", "remote_jobs", **{f"{API_SOURCE_TAG_PREFIX}remoteok": "true"}))
 
 
 def test_dagster_yaml_limits_the_gemini_pool_and_retries_crashed_runs(instance):
