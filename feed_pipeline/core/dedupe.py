@@ -368,14 +368,12 @@ class WordCodes:
     """
 
     def __init__(self, ignore: Iterable[str] = ()) -> None:
-        self._counter = itertools.count(1)
-        self.codes: defaultdict[str, str] = defaultdict(self._new_code)
+        # Codes in first-seen order (so they depend on the block alone), skipping the surrogate range;
+        # the factory is a C iterator, so a new word costs no Python call.
+        fresh_codes = map(chr, itertools.chain(range(1, 0xD800), range(0xE000, 0x110000)))
+        self.codes: defaultdict[str, str] = defaultdict(fresh_codes.__next__)
         for word in ignore:
             self.codes[word] = ""
-
-    def _new_code(self) -> str:
-        number = next(self._counter)
-        return chr(number if number < 0xD800 else number + 0x800)  # skip the surrogate range
 
     def encode(self, text: str | None) -> str:
         """The text's lowercase alphanumeric words (rapidfuzz `default_process`), one character each."""
@@ -514,8 +512,9 @@ def _link_similar(
         own_root = components.find(rep)
         probe_positions: list[int] = []
         probe_roots: list[int] = []
-        for root in [root for root, positions in processed.items() if positions[-1] < low]:
-            del processed[root]  # out of the window for good: positions only grow
+        if window:
+            for root in [root for root, positions in processed.items() if positions[-1] < low]:
+                del processed[root]  # out of the window for good: positions only grow
         for root, positions in processed.items():
             if root == own_root:
                 continue
