@@ -4,8 +4,9 @@ Pass 1 runs on raw postings grouped by `block_key` (normalized title | company |
 pass 2 runs after AI stage 1 on deduped jobs grouped by `ai_block_key` (the standardized `ai_title`
 instead of the feed's title). Inside a block, postings are the same role when they share a
 requisition id (same source) or when their descriptions are near-identical: word-level similarity
-(rapidfuzz `process.cdist` with a score cutoff) at or above `DedupeConfig.similarity_threshold`;
-roles are the connected components of those links. Each description is scored against a few
+(rapidfuzz `fuzz.ratio` with a score cutoff, batched through `process.cdist` when a description
+meets many candidates) at or above `DedupeConfig.similarity_threshold`; roles are the connected
+components of those links. Each description is scored against a few
 nearest members of every role found so far rather than against every posting (a role's postings
 are alike, so one match suffices), and a block too large to score all-against-all is read in
 sorted windows: cost grows linearly, and `DedupeStats` reports the largest block. Two postings
@@ -85,81 +86,12 @@ _TITLE_ABBREVIATIONS = {
 }
 # A title segment made only of these words says how or where the role is worked, not what it is.
 _ARRANGEMENT_WORDS = frozenset(
-    {
-        "remote",
-        "hybrid",
-        "onsite",
-        "on",
-        "site",
-        "wfh",
-        "telecommute",
-        "telework",
-        "work",
-        "from",
-        "home",
-        "office",
-        "homeoffice",
-        "fully",
-        "partially",
-        "100",
-        "percent",
-        "first",
-        "friendly",
-        "possible",
-        "optional",
-        "ok",
-        "only",
-        "anywhere",
-        "worldwide",
-        "based",
-        "or",
-    }
+    "remote hybrid onsite on site wfh telecommute telework work from home office homeoffice fully partially"
+    " 100 percent first friendly possible optional ok only anywhere worldwide based or".split()
 )
 _COMPANY_SUFFIXES = frozenset(
-    {
-        "inc",
-        "incorporated",
-        "llc",
-        "llp",
-        "lp",
-        "ltd",
-        "limited",
-        "co",
-        "corp",
-        "corporation",
-        "company",
-        "plc",
-        "gmbh",
-        "mbh",
-        "ag",
-        "kg",
-        "kgaa",
-        "ug",
-        "se",
-        "sa",
-        "sas",
-        "sarl",
-        "srl",
-        "spa",
-        "bv",
-        "nv",
-        "oy",
-        "oyj",
-        "ab",
-        "as",
-        "asa",
-        "aps",
-        "pty",
-        "pvt",
-        "pte",
-        "kk",
-        "ltda",
-        "sl",
-        "sro",
-        "ohg",
-        "ev",
-        "holding",
-    }
+    "inc incorporated llc llp lp ltd limited co corp corporation company plc gmbh mbh ag kg kgaa ug se sa sas"
+    " sarl srl spa bv nv oy oyj ab as asa aps pty pvt pte kk ltda sl sro ohg ev holding".split()
 )
 
 
@@ -875,12 +807,13 @@ class DedupeStats:
 
 def _checked_block(jobs: Sequence[JobRecord], what: str) -> list[JobRecord]:
     """The block sorted by job key, after checking it is one feed's unrejected postings with unique keys."""
+    for position, job in enumerate(jobs):
+        if not isinstance(job, JobRecord):
+            raise TypeError(f"{what}: item {position} is a {type(job).__name__}, expected a JobRecord")
     ordered = sorted(jobs, key=lambda job: job.job_key)
     feed_id = ordered[0].feed_id
     previous = None
     for job in ordered:
-        if not isinstance(job, JobRecord):
-            raise TypeError(f"{what}: expected JobRecord items, got {type(job).__name__}")
         if not job.job_key:
             raise ValueError(
                 f"{what}: posting {job.source_id or job.url!r} of feed {job.feed_id!r} has no job_key; "

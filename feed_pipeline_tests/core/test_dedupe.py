@@ -491,6 +491,11 @@ def test_merge_block_rejects_a_malformed_block(change, message):
         merge_block(jobs, CONFIG)
 
 
+def test_merge_block_names_an_item_that_is_not_a_job():
+    with pytest.raises(TypeError, match="item 1 is a dict"):
+        merge_block([posting("1"), {"title": "Registered Nurse"}], CONFIG)
+
+
 def test_merge_block_of_nothing_is_nothing():
     assert merge_block([], CONFIG) == []
 
