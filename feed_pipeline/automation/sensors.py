@@ -14,15 +14,17 @@ launches two runs with the same run key from one sensor, so a version is run onc
 fails (rerun a failed feed from the UI or with `feed-pipeline run`). An unreachable feed is logged and skipped;
 the others are still checked. Feeds whose first run has not finished yet are left to the registry sensor. API
 feeds (remoteok, jsearch, adzuna, multi) have no version to compare: `api_feeds_schedule` runs them.
-Each tick probes at most `max_probes_per_tick` feeds, several at a time, resuming after the last one probed,
-so a tick stays well inside Dagster's sensor timeout however many feeds there are.
+Each tick probes at most `max_probes_per_tick` feeds, `probe_workers` at a time, resuming after the last one
+probed, and stops waiting after `tick_budget_s` (Dagster gives a tick 60 s): a feed not checked in time is
+logged and checked first on the next tick.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import dagster as dg
@@ -38,8 +40,9 @@ from feed_pipeline.store import feeds as feed_store
 REGISTRY_INTERVAL_S = 30
 UPDATE_INTERVAL_S = 300
 MAX_NEW_FEEDS_PER_TICK = 25
-MAX_PROBES_PER_TICK = 50
-PROBE_WORKERS = 8
+MAX_PROBES_PER_TICK = 100
+PROBE_WORKERS = 16
+TICK_BUDGET_S = 40.0
 # A sensor tick has 60 s by default (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS): probes get short timeouts and
 # few retries; a feed that does not answer now is simply checked again on the next tick.
 PROBE_RETRY = RetrySettings(attempts=2, initial_wait=0.5, max_wait=2.0, max_retry_after=5.0)
@@ -168,7 +171,7 @@ def build_feed_registry_sensor(
 def build_feed_update_sensor(
     *, name: str = "feed_update_sensor", max_probes_per_tick: int = MAX_PROBES_PER_TICK,
     probe_workers: int = PROBE_WORKERS, minimum_interval_seconds: int = UPDATE_INTERVAL_S,
-    fetcher_options: Mapping[str, object] | None = None,
+    tick_budget_s: float = TICK_BUDGET_S, fetcher_options: Mapping[str, object] | None = None,
 ) -> dg.SensorDefinition:
     """`fetcher_options` go to HttpFetcher (tests pass a shorter retry policy)."""
     options = {"connect_timeout": PROBE_CONNECT_TIMEOUT_S, "read_timeout": PROBE_READ_TIMEOUT_S,
@@ -192,11 +195,17 @@ def build_feed_update_sensor(
             return dg.SensorResult(skip_reason="no XML feed with a finished first run to check",
                                    cursor=UpdateCursor(files={}).dump())
         stamps = dict(cursor.files or {})
-        outcomes = _check_all([candidates[i] for i in batch], stamps, options, probe_workers)
+        outcomes = _check_all([candidates[i] for i in batch], stamps, options, probe_workers, tick_budget_s)
         runs: list[dg.RunRequest] = []
-        unreachable = 0
+        unreachable = late = 0
         for feed_id in batch:
-            outcome = outcomes[feed_id]
+            outcome = outcomes.get(feed_id)
+            if outcome is None:
+                late += 1
+                context.log.warning(f"skipped: feed {feed_id!r} was not checked within the tick's "
+                                    f"{tick_budget_s:.0f} s budget (slow server, or a large body without "
+                                    f"ETag/Last-Modified); it is checked first on the next tick")
+                continue
             if isinstance(outcome, FeedVersionError):
                 unreachable += 1
                 context.log.warning(f"skipped: {outcome}")
@@ -207,19 +216,36 @@ def build_feed_update_sensor(
                 context.log.info(f"feed {feed_id} changed ({outcome.how}): {outcome.version}")
                 runs.append(dg.RunRequest(partition_key=feed_id, run_key=version_run_key(feed_id, outcome.version),
                                           tags={TRIGGER_TAG: "feed_changed"}))
-        next_cursor = UpdateCursor(after=batch[-1], files={k: v for k, v in stamps.items() if k in candidates})
+        next_cursor = UpdateCursor(after=_resume_after(batch, outcomes, cursor.after),
+                                   files={k: v for k, v in stamps.items() if k in candidates})
         if not runs:
             return dg.SensorResult(
-                skip_reason=f"checked {len(batch)} feeds: none changed ({unreachable} unreachable)",
+                skip_reason=f"checked {len(batch) - late} feeds: none changed ({unreachable} unreachable, "
+                            f"{late} not checked in time)",
                 cursor=next_cursor.dump())
         return dg.SensorResult(run_requests=runs, cursor=next_cursor.dump())
 
     return feed_update
 
 
+def _resume_after(batch: list[str], outcomes: Mapping[str, object], previous: str | None) -> str | None:
+    """The last feed of the batch's leading run of finished checks: the next tick starts with the first late one."""
+    after = previous
+    for feed_id in batch:
+        if feed_id not in outcomes:
+            break
+        after = feed_id
+    return after
+
+
 def _check_all(feeds: list[feed_store.Feed], stamps: Mapping[str, FileStamp], fetcher_options: Mapping[str, object],
-               workers: int) -> dict[str, FeedVersion | FeedVersionError]:
-    """Check feeds concurrently on one shared HTTP client; a failure is returned in place of its result."""
+               workers: int, budget_s: float) -> dict[str, FeedVersion | FeedVersionError]:
+    """Check feeds concurrently on one shared HTTP client; a failure is returned in place of its result.
+
+    Feeds whose check has not finished after `budget_s` are left out of the result: the tick must end inside
+    Dagster's sensor timeout. Their threads end on their own timeouts; their results are discarded.
+    """
+    stamps = dict(stamps)
 
     def check(feed: feed_store.Feed) -> FeedVersion | FeedVersionError:
         try:
@@ -229,8 +255,17 @@ def _check_all(feeds: list[feed_store.Feed], stamps: Mapping[str, FileStamp], fe
         except Exception as exc:  # one broken feed (a malformed URL...) must not stop the others
             return FeedVersionError(f"feed {feed.id!r}: checking {feed.url!r} failed ({type(exc).__name__}: {exc})")
 
-    with HttpFetcher(**fetcher_options) as fetcher, ThreadPoolExecutor(max(1, min(workers, len(feeds)))) as pool:
-        return {feed.id: result for feed, result in zip(feeds, pool.map(check, feeds), strict=True)}
+    fetcher = HttpFetcher(**fetcher_options)
+    pool = ThreadPoolExecutor(max(1, min(workers, len(feeds))), thread_name_prefix="feed_update_probe")
+    futures = {pool.submit(check, feed): feed.id for feed in feeds}
+    done, late = wait(futures, timeout=budget_s)
+    pool.shutdown(wait=False, cancel_futures=True)
+    if late:  # close the shared client once the stragglers are done with it, without waiting here
+        threading.Thread(target=lambda: (wait(late), fetcher.close()), name="feed_update_probe_cleanup",
+                         daemon=True).start()
+    else:
+        fetcher.close()
+    return {futures[future]: future.result() for future in done}
 
 
 feed_registry_sensor = build_feed_registry_sensor()

@@ -2,14 +2,15 @@
 
 Each path serves one document whose validators are chosen per document: an ETag (honouring If-None-Match),
 a Last-Modified date (honouring If-Modified-Since), both, or neither (the client must hash the body). A
-document can also answer a fixed error status. HEAD is answered like GET without a body. Every request is
-logged (method, path, conditional headers) so tests can tell a cheap probe from a full download.
+document can also answer a fixed error status, or answer late. HEAD is answered like GET without a body.
+Every request is logged (method, path, conditional headers) so tests can tell a cheap probe from a download.
 """
 from __future__ import annotations
 
 import hashlib
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ class FeedDocument:
     send_last_modified: bool = False
     error_status: int | None = None
     modified_at: float = 1_700_000_000.0
+    delay_s: float = 0.0  # a slow host: every answer waits this long
 
     @property
     def etag(self) -> str:
@@ -80,6 +82,8 @@ class FeedServer:
                 server.requests.append(LoggedRequest(self.command, self.path, self.headers.get("If-None-Match"),
                                                      self.headers.get("If-Modified-Since")))
                 doc = server.documents.get(self.path)
+                if doc is not None and doc.delay_s:
+                    time.sleep(doc.delay_s)
                 if doc is None or doc.error_status is not None:
                     status = 404 if doc is None else doc.error_status
                     payload = b"<error>no such feed</error>" if doc is None else b"<error>upstream down</error>"

@@ -361,3 +361,19 @@ def test_update_probes_a_bounded_batch_per_tick_round_robin(engine, instance, sq
         cursor = result.cursor
         probed.append(sorted(r.path for r in feed_server.requests))
     assert probed == [["/a.xml", "/b.xml"], ["/a.xml", "/c.xml"]]
+
+
+def test_update_leaves_feeds_not_checked_within_the_tick_budget_for_the_next_tick(engine, instance, sqlite_url,
+                                                                                  feed_server, capfd):
+    sensor = sensors.build_feed_update_sensor(name="update_budget", tick_budget_s=1.0, fetcher_options=FAST_FETCH)
+    docs = {}
+    for feed_id, delay in (("a_fast", 0.0), ("b_slow", 3.0), ("c_fast", 0.0)):
+        docs[feed_id] = feed_server.documents[f"/{feed_id}.xml"] = FeedDocument(FEED_V2, delay_s=delay)
+        register(engine, instance, feed_id, feed_server.url(f"/{feed_id}.xml"))
+        ingested(engine, feed_id, etag='"old"')
+
+    result = tick(sensor, instance, sqlite_url)
+
+    assert requested(result) == {f: f"{f}@etag:{docs[f].etag}" for f in ("a_fast", "c_fast")}
+    assert sensors.UpdateCursor.parse(result.cursor).after == "a_fast", "the next tick starts with the late feed"
+    assert "feed 'b_slow' was not checked within" in capfd.readouterr().err
