@@ -220,9 +220,12 @@ class _LoopThread:
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.submit(self.client.aio.aclose()).result(timeout=5)
+            with contextlib.suppress(Exception):
+                self.client.close()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
-        self.loop.close()
+        if not self.loop.is_running():
+            self.loop.close()
 
 
 @dataclass(slots=True)
@@ -234,7 +237,7 @@ class _BatchState:
 
 @dataclass(slots=True)
 class _Run:
-    """State shared by the requests of one classify call (one event loop)."""
+    """State shared by every request of one classifier, across its calls (all on its worker loop)."""
 
     client: genai.Client
     limiter: MinuteRateLimiter
