@@ -12,6 +12,7 @@ from feed_pipeline.api.errors import ApiError, database_unavailable
 from feed_pipeline.api.launchers import GraphQLRunLauncher, RunLauncher, WorkerRunLauncher
 from feed_pipeline.api.settings import TOKEN_ENV, ApiSettings
 from feed_pipeline.resources.database import engine_for
+from feed_pipeline.store.search import TextCondition
 
 _lock = threading.Lock()
 bearer = HTTPBearer(auto_error=False, description=f"The token set in {TOKEN_ENV} on the API server.")
@@ -45,6 +46,12 @@ def get_launcher(request: Request) -> RunLauncher:
                 else:
                     state.launcher = WorkerRunLauncher(settings.database_url, max_workers=settings.run_workers)
     return state.launcher
+
+
+def get_text_condition() -> TextCondition | None:
+    """How `search` is matched: None is the full-text index. Override (app.dependency_overrides) to compare
+    other strategies; bench/bench_api.py swaps in ILIKE this way."""
+    return None
 
 
 def require_write_token(

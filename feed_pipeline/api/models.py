@@ -108,7 +108,9 @@ class Job(BaseModel):
 
 
 class JobList(BaseModel):
-    total: int = Field(description="how many jobs match in all (duplicates counted once with distinct=true)")
+    total: int = Field(description="how many jobs match in all (duplicates counted once with distinct=true); "
+                                   "exact up to 1,000, PostgreSQL's estimate beyond (see total_exact)")
+    total_exact: bool = Field(description="false when more than 1,000 jobs match and total is an estimate")
     limit: int
     offset: int
     jobs: list[Job]

@@ -11,6 +11,7 @@ whole; SQLite's FTS5 keeps stop words and splits `node.js` into the phrase "node
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,13 @@ FTS5_BM25 = f"bm25({FTS_TABLE}, 10.0, 1.0, 4.0)"
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+# On PostgreSQL the planner's estimate comes first (EXPLAIN, ~1 ms): up to this many, the matches are counted
+# exactly (the planner then reads them through the GIN index); beyond it the estimate is the total
+# (total_exact False). An exact count of a common word among a million jobs reads most of the table and
+# detoasts every match, which no page needs. SQLite (small deployments) always counts exactly.
+EXACT_TOTAL_LIMIT = 1_000
+# An estimate can be far off; the exact count stops here whatever the planner thought.
+COUNT_CAP_FACTOR = 10
 
 # Columns a result list carries; the bulky source payload (description_html, extra) stays for the detail view.
 LIST_COLUMNS = tuple(
@@ -77,6 +85,7 @@ class JobQuery:
 class JobPage:
     total: int
     rows: list[dict[str, Any]] = field(default_factory=list)
+    total_exact: bool = True  # False: more than EXACT_TOTAL_LIMIT match and `total` is PostgreSQL's estimate
 
 
 # --- the search string --------------------------------------------------------------------------------------
@@ -292,22 +301,48 @@ def search_jobs(
                 .label("duplicate_rank"),
                 sa.func.count().over(partition_by=group).label("duplicate_count"),
             ]
-            inner = sa.select(*columns).select_from(plan.from_clause).where(*plan.conditions).subquery()
-            representatives = sa.select(inner).where(inner.c.duplicate_rank == 1)
-            total_stmt = sa.select(sa.func.count()).select_from(representatives.subquery())
-            page_stmt = representatives.order_by(
+            undivided = sa.select(*columns).select_from(plan.from_clause).where(*plan.conditions)
+            inner = undivided.subquery()
+            matches = sa.select(inner).where(inner.c.duplicate_rank == 1)
+            page_stmt = matches.order_by(
                 *_order_by(query.sort, inner.c, inner.c.relevance if rank is not None else None)
             )
+            total, exact = count_matches(conn, matches, estimate_of=undivided)
         else:
-            filtered = sa.select(*columns).select_from(plan.from_clause).where(*plan.conditions)
-            total_stmt = sa.select(sa.func.count()).select_from(plan.from_clause).where(*plan.conditions)
-            page_stmt = filtered.order_by(*_order_by(query.sort, jobs.c, rank))
-        total = conn.execute(total_stmt).scalar_one()
+            matches = sa.select(*columns).select_from(plan.from_clause).where(*plan.conditions)
+            page_stmt = matches.order_by(*_order_by(query.sort, jobs.c, rank))
+            total, exact = count_matches(conn, matches)
         rows = []
-        if query.offset < total:
+        if query.offset < total or not exact:
             result = conn.execute(page_stmt.limit(query.limit).offset(query.offset)).mappings()
             rows = [_clean(row) for row in result]
-    return JobPage(total=int(total), rows=rows)
+    return JobPage(total=total, rows=rows, total_exact=exact)
+
+
+def count_matches(conn: sa.Connection, matches: sa.Select, estimate_of: sa.Select | None = None) -> tuple[int, bool]:
+    """(how many rows `matches` returns, whether that is exact): see EXACT_TOTAL_LIMIT.
+
+    `estimate_of` is what to ask the planner about when `matches` is opaque to it (the distinct query's window
+    filter): the matches before collapsing duplicates, an upper bound.
+    """
+    if conn.dialect.name != "postgresql":
+        return conn.execute(sa.select(sa.func.count()).select_from(matches.subquery())).scalar_one(), True
+    estimate = planner_estimate(conn, estimate_of if estimate_of is not None else matches)
+    if estimate > EXACT_TOTAL_LIMIT:
+        return estimate, False
+    cap = EXACT_TOTAL_LIMIT * COUNT_CAP_FACTOR
+    counted = sa.select(sa.literal(1)).select_from(matches.subquery()).limit(cap + 1).subquery()
+    total = conn.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
+    return (total, True) if total <= cap else (total, False)
+
+
+def planner_estimate(conn: sa.Connection, stmt: sa.Select) -> int:
+    """PostgreSQL's estimate of the rows `stmt` returns (EXPLAIN, no execution)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _clean(row: sa.RowMapping) -> dict[str, Any]:

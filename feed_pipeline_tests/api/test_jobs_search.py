@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from feed_pipeline.store import search
 from feed_pipeline_tests.api.conftest import KEYS, names
 
 APPROVED_NEWEST = ["b_python", "a_python", "a_analyst", "b_backend", "a_nurse", "b_nurse", "a_devops"]
@@ -35,7 +36,27 @@ def test_pages_concatenate_to_the_full_list_without_gaps_or_repeats(catalogue_cl
 def test_offset_past_the_end_gives_an_empty_page_and_the_total(catalogue_client):
     body = catalogue_client.get("/api/jobs", params={"offset": 50}).json()
 
-    assert body == {"total": 7, "limit": 50, "offset": 50, "jobs": []}
+    assert body == {"total": 7, "total_exact": True, "limit": 50, "offset": 50, "jobs": []}
+
+
+def test_past_the_exact_count_limit_postgresql_estimates_the_total(catalogue_url, catalogue_client, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_TOTAL_LIMIT", 3)
+
+    body = catalogue_client.get("/api/jobs").json()
+
+    assert len(body["jobs"]) == 7, "the page itself is complete"
+    if catalogue_url.startswith("postgresql"):
+        assert (body["total"], body["total_exact"]) == (7, False)  # the planner's estimate, exact after ANALYZE
+    else:
+        assert (body["total"], body["total_exact"]) == (7, True)
+
+
+def test_under_the_exact_count_limit_the_total_is_exact(catalogue_client, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_TOTAL_LIMIT", 7)
+
+    body = catalogue_client.get("/api/jobs").json()
+
+    assert (body["total"], body["total_exact"]) == (7, True)
 
 
 @pytest.mark.parametrize(("params", "expected"), [

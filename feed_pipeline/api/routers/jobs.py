@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator
 
-from feed_pipeline.api.dependencies import get_engine, require_write_token
+from feed_pipeline.api.dependencies import get_engine, get_text_condition, require_write_token
 from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, WRITE_ERRORS, ApiError, not_found
 from feed_pipeline.api.models import Job, JobDetail, JobList, ReviewDecision, ReviewIn, SafeText
 from feed_pipeline.core.jobs import EmploymentType, Route
@@ -38,6 +38,7 @@ RouteFilter = StrEnum("RouteFilter", {**{r.name: r.value for r in Route}, "ANY":
 @router.get("/jobs", response_model=JobList, responses=ERROR_RESPONSES)
 def list_jobs(
     engine: sa.Engine = Depends(get_engine),
+    text_condition: search.TextCondition | None = Depends(get_text_condition),
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT, description="page size")] = search.DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="jobs to skip")] = 0,
     search_text: Annotated[SafeText | None, Query(
@@ -67,10 +68,11 @@ def list_jobs(
         posted_after=posted_after, distinct=distinct, sort=sort, limit=limit, offset=offset,
     )
     try:
-        page = search.search_jobs(engine, query)
+        page = search.search_jobs(engine, query, text_condition=text_condition)
     except search.SearchQueryError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from exc
-    return JobList(total=page.total, limit=limit, offset=offset, jobs=[Job.from_row(r) for r in page.rows])
+    return JobList(total=page.total, total_exact=page.total_exact, limit=limit, offset=offset,
+                   jobs=[Job.from_row(r) for r in page.rows])
 
 
 def _job_or_404(engine: sa.Engine, job_key: str) -> dict:
