@@ -5,7 +5,8 @@ it arrives, so a rerun of an unchanged feed makes no calls and a run killed half
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -86,6 +87,18 @@ def _industry_columns(result: IndustryResult) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def open_classifier(resource, taxonomy) -> Iterator[Classifier]:
+    """The resource's classifier for one asset run, closed afterwards (Gemini's owns a client and a loop)."""
+    clf = resource.classifier(taxonomy)
+    try:
+        yield clf
+    finally:
+        close = getattr(clf, "close", None)
+        if close is not None:
+            close()
+
+
 def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, classify, from_json, on_batch) -> None:
     """Answer `inputs` from the cache, send the rest to `classify`, and hand every batch to `on_batch` as it lands."""
     with engine.connect() as conn:
@@ -122,9 +135,8 @@ def industry_enriched(
     engine = database.engine
     feed_id = context.partition_key
     taxonomy = load_taxonomy()
-    clf: Classifier = classifier.classifier(taxonomy)
     archive_below = routing.thresholds().archive_below
-    with stopwatch() as elapsed:
+    with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         with engine.begin() as conn:
             stages.reset_enrichments(conn, feed_id)
         for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
@@ -254,9 +266,8 @@ def function_enriched(
     engine = database.engine
     feed_id = context.partition_key
     taxonomy = load_taxonomy()
-    clf: Classifier = classifier.classifier(taxonomy)
     per_industry: dict[str, int] = {}
-    with stopwatch() as elapsed:
+    with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         where = enrichments.c.status == "ok"
         for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
             industry = rows[0]["industry"]

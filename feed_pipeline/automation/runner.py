@@ -21,11 +21,13 @@ SUMMARY_MIRROR = ("added", "updated", "deleted", "unchanged")
 
 
 def default_instance() -> dg.DagsterInstance:
-    """The instance at DAGSTER_HOME (created if missing), defaulting to `.dagster_home/` in the working directory."""
+    """The instance at DAGSTER_HOME (created if missing), defaulting to `.dagster_home/` in the working directory.
+
+    The environment is left as it is: a caller (a test, the API worker) may change directory afterwards.
+    """
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def ensure_partition(instance: dg.DagsterInstance, feed_id: str) -> None:
