@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## test: the whole suite (PostgreSQL tests use the local server; under CI=true a missing server fails)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q feed_pipeline_tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=20 feed_pipeline_tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check feed_pipeline feed_pipeline_tests bench
