@@ -305,8 +305,8 @@ class XmlFeedReader:
         chunks = body.chunks()
         first = b""
         for chunk in chunks:
-            first = chunk
-            if chunk:
+            first += chunk
+            if len(first) >= len(GZIP_MAGIC):  # enough to recognise gzip, however the transport split it
                 break
         if not first:
             return

@@ -205,6 +205,15 @@ def test_file_url_gzip_file_and_latin1_encoding(tmp_path, fixtures):
     assert outcome.bytes_read == gz.stat().st_size and outcome.stats["decoded_bytes"] > outcome.bytes_read
 
 
+def test_gzip_is_recognised_even_when_the_first_chunk_is_one_byte(tmp_path, fixtures, monkeypatch):
+    from feed_pipeline.sources import feed_bytes
+
+    monkeypatch.setattr(feed_bytes, "FILE_CHUNK_BYTES", 1)
+    gz = write(tmp_path, gzip.compress((fixtures / "jooble.xml").read_bytes()), "feed.xml.gz")
+    jobs, outcome = read(gz)
+    assert outcome.stats["gzip"] and outcome.complete and jobs[0].source_id == "jb-1"
+
+
 def test_truncated_gzip_file_is_incomplete_after_the_whole_records(tmp_path):
     data = gzip.compress(feed_xml(*(job_xml(str(i)) for i in range(2000))))
     jobs, outcome = read(write(tmp_path, data[: len(data) // 2], "cut.xml.gz"))
