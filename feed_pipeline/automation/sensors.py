@@ -31,6 +31,7 @@ import dagster as dg
 
 from feed_pipeline.automation.feed_versions import FeedVersion, FeedVersionError, FileStamp, check_feed_version
 from feed_pipeline.automation.jobs import feed_job
+from feed_pipeline.automation.schedules import API_SOURCE_TAG_PREFIX, api_sources_of
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
@@ -51,7 +52,6 @@ PROBE_READ_TIMEOUT_S = 20.0
 MAX_RUN_KEY_CHARS = 200
 
 TRIGGER_TAG = "feed_pipeline/trigger"
-VERSION_TAG = "feed_pipeline/version"
 
 
 # ------------------------------------------------------------------------------------------- plain decisions
@@ -78,6 +78,11 @@ def first_run_key(feed: feed_store.Feed) -> str:
     """Tied to the feed's last finished run, so a feed enabled again after running gets a new first run."""
     last = feed.last_run_at.isoformat() if feed.last_run_at else "never"
     return f"{feed.id}:first-run-after:{last}"
+
+
+def first_run_tags(feed: feed_store.Feed) -> dict[str, str]:
+    """The trigger, and for an API feed the APIs it calls: dagster.yaml lets one run at a time use each API."""
+    return {TRIGGER_TAG: "new_feed", **{f"{API_SOURCE_TAG_PREFIX}{source}": "true" for source in api_sources_of(feed)}}
 
 
 def version_run_key(feed_id: str, version: str) -> str:
@@ -158,11 +163,9 @@ def build_feed_registry_sensor(
         if changes.waiting:
             context.log.info(f"{changes.waiting} more new feeds wait for the next ticks "
                              f"(at most {max_new_feeds_per_tick} per tick)")
-        runs = [
-            dg.RunRequest(partition_key=feed_id, run_key=first_run_key(feeds[feed_id]),
-                          tags={TRIGGER_TAG: "new_feed"})
-            for feed_id in changes.add
-        ]
+        runs = [dg.RunRequest(partition_key=feed_id, run_key=first_run_key(feeds[feed_id]),
+                              tags=first_run_tags(feeds[feed_id]))
+                for feed_id in changes.add]
         return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests)
 
     return feed_registry

@@ -157,6 +157,14 @@ def test_registry_adds_a_partition_and_requests_a_first_run_for_a_new_feed(engin
     assert "all registered" in again.skip_message
 
 
+def test_registry_tags_the_first_run_of_an_api_feed_with_the_apis_it_calls(engine, instance, sqlite_url):
+    feed_store.upsert_feed(engine, "remote", url=None, kind="remoteok")
+    result = tick(sensors.feed_registry_sensor, instance, sqlite_url)
+    [run] = result.run_requests
+    ours = {k: v for k, v in run.tags.items() if k.startswith("feed_pipeline/")}
+    assert ours == {sensors.TRIGGER_TAG: "new_feed", "feed_pipeline/api_source_remoteok": "true"}
+
+
 def test_registry_removes_partitions_of_disabled_and_deleted_feeds(engine, instance, sqlite_url):
     feed_store.upsert_feed(engine, "keep", url="/feeds/keep.xml")
     feed_store.upsert_feed(engine, "off", url="/feeds/off.xml")
