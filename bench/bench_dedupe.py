@@ -74,6 +74,7 @@ class RunResult:
     accuracy: PairAccuracy = field(default_factory=PairAccuracy)
     stats: DedupeStats = field(default_factory=DedupeStats)
     blocks_across_groups: int = 0
+    all_pairs: int = 0  # what the naive baseline would have to score on the same blocks
 
 
 def blocks_of(postings: Sequence[LabeledPosting]) -> tuple[list[list], float]:
@@ -103,6 +104,7 @@ def run_ours(groups: Iterable[list[LabeledPosting]], config: DedupeConfig) -> Ru
         result.merge_s += time.perf_counter() - started
         result.merge_cpu_s += time.process_time() - started_cpu
         for block in blocks:
+            result.all_pairs += pairs(len(block))
             key = block[0].block_key
             result.blocks_across_groups += key in seen_blocks
             seen_blocks.add(key)
@@ -173,6 +175,12 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=DedupeConfig().similarity_threshold)
     parser.add_argument("--chunk", type=int, default=DedupeConfig().max_block_chunk)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--huge-every",
+        type=int,
+        default=40_000,
+        help="one 2,000-4,000 posting single-title group per this many postings",
+    )
     args = parser.parse_args()
     config = DedupeConfig(similarity_threshold=args.threshold, max_block_chunk=args.chunk)
     report: dict = {
@@ -219,7 +227,7 @@ def main() -> None:
     sizes = [args.jobs] + ([1_000_000] if args.large else [])
     for size in sizes:
         rss_before = psutil.Process().memory_info().rss / 2**20
-        result = run_ours(LabeledFeedGenerator(seed=args.seed).groups(size), config)
+        result = run_ours(LabeledFeedGenerator(seed=args.seed, huge_every=args.huge_every).groups(size), config)
         meta = result.stats.as_metadata()
         total = result.keying_s + result.merge_s
         print(
@@ -237,6 +245,11 @@ def main() -> None:
             f" windowed blocks {meta['windowed_blocks']}, {meta['comparisons']:,} comparisons"
         )
         print(f"  blocks spanning generator groups: {result.blocks_across_groups}")
+        naive_estimate = result.all_pairs * naive_s / naive_pairs
+        print(
+            f"  difflib over all pairs of these blocks: {result.all_pairs:,} pairs, about {naive_estimate / 3600:.1f} h"
+            f" at the sample's {naive_s / naive_pairs * 1000:.1f} ms/pair ({naive_estimate / result.merge_s:,.0f}x)"
+        )
         print(
             f"  RSS before {rss_before:.0f} MB, now {psutil.Process().memory_info().rss / 2**20:.0f} MB,"
             f" peak {peak_rss_mb():.0f} MB (process, generation included)"
@@ -245,6 +258,8 @@ def main() -> None:
             "block_key_s": round(result.keying_s, 2),
             "merge_s": round(result.merge_s, 2),
             "merge_cpu_s": round(result.merge_cpu_s, 2),
+            "naive_pairs": result.all_pairs,
+            "naive_estimate_s": round(result.all_pairs * naive_s / naive_pairs),
             "precision": round(result.accuracy.precision, 4),
             "recall": round(result.accuracy.recall, 4),
             "peak_rss_mb": round(peak_rss_mb()),

@@ -6,7 +6,8 @@ instead of the feed's title). Inside a block, postings are the same role when th
 requisition id (same source) or when their descriptions are near-identical: word-level similarity
 (rapidfuzz `fuzz.ratio` with a score cutoff, batched through `process.cdist` when a description
 meets many candidates) at or above `DedupeConfig.similarity_threshold`; roles are the connected
-components of those links. Each description is scored against a few
+components of those links, except that one posting similar to two roles joins them only when the
+two also match directly (no chaining through a single borderline posting). Each description is scored against a few
 nearest members of every role found so far rather than against every posting (a role's postings
 are alike, so one match suffices), and a block too large to score all-against-all is read in
 sorted windows: cost grows linearly, and `DedupeStats` reports the largest block. Two postings
@@ -458,13 +459,27 @@ def _link_similar(
         if probe_positions:
             scores = _scores(rep_texts[rep], [rep_texts[order[probe]] for probe in probe_positions], config)
             comparisons += len(scores)
-            best: dict[int, float] = {}
-            for root, score in zip(probe_roots, scores, strict=True):
-                if score >= cutoff and score > best.get(root, 0.0):
-                    best[root] = score
-            for root, _ in sorted(best.items(), key=lambda item: (-item[1], item[0])):
+            best: dict[int, tuple[float, int]] = {}  # root -> (best score, position of that probe)
+            votes: Counter[int] = Counter()  # root -> probes matched minus probes missed
+            for root, score, probe in zip(probe_roots, scores, probe_positions, strict=True):
+                votes[root] += 1 if score >= cutoff else -1
+                if score >= cutoff and score > best.get(root, (0.0, 0))[0]:
+                    best[root] = (score, probe)
+            # A role is joined when most of its probed members match, not just one borderline member.
+            best = {root: found for root, found in best.items() if votes[root] > 0}
+            # The rep's own role (if it already has members here) vouches for it first.
+            own_seen = processed.get(own_root)
+            anchor = rep_texts[order[own_seen[-1]]] if own_seen else None
+            for root, (_, probe) in sorted(best.items(), key=lambda item: (-item[1][0], item[0])):
+                # Joining a second role through this one posting needs the two roles to match
+                # directly too, so one borderline posting cannot chain two different roles.
+                if anchor is not None:
+                    comparisons += 1
+                    if _scores(anchor, [rep_texts[order[probe]]], config)[0] < cutoff:
+                        continue
                 components.union(rep, root)
                 touched.add(root)
+                anchor = anchor if anchor is not None else rep_texts[order[probe]]
         for root in touched:  # components that merged: one list of seen positions under the new root
             current = components.find(root)
             if current != root and root in processed:

@@ -320,6 +320,19 @@ def test_different_requisition_ids_never_merge_not_even_through_a_third_posting(
     assert sorted(len(job.member_keys) for job in merged) == [1, 2]
 
 
+def test_one_borderline_posting_does_not_chain_two_roles():
+    base = text(60, words=200).split()
+    role_a, role_b = list(base), list(base)
+    for index in range(0, 200, 8):  # each role differs from the base in its own 25 words: 0.875 to it,
+        role_a[index] = f"a{index}"  # 0.75 to each other
+        role_b[index + 4] = f"b{index}"
+    descriptions = [" ".join(role_a), edited(" ".join(role_a), 1, 1), " ".join(role_b), edited(" ".join(role_b), 2, 1)]
+    jobs = [posting(str(n), city=f"Town{n}", description=description) for n, description in enumerate(descriptions)]
+    jobs.append(posting("bridge", city="Townx", description=" ".join(base)))
+    sizes = sorted(len(job.member_keys) for job in merge_block(jobs, CONFIG))
+    assert sizes == [2, 3]
+
+
 def test_an_aggregator_snippet_joins_the_one_role_it_starts_like():
     full = posting("1", description=text(11, words=300))
     snippet = posting("2", city="Denver", description=" ".join(full.description.split()[:70]) + "…")
