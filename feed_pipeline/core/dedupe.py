@@ -5,14 +5,14 @@ pass 2 runs after AI stage 1 on deduped jobs grouped by `ai_block_key` (the stan
 instead of the feed's title). Inside a block, postings are the same role when they share a
 requisition id (same source) or when their descriptions are near-identical: word-level similarity
 (rapidfuzz `fuzz.ratio` with a score cutoff, batched through `process.cdist` when a description
-meets many candidates) at or above `DedupeConfig.similarity_threshold`; roles are the connected
-components of those links, except that one posting similar to two roles joins them only when the
-two also match directly (no chaining through a single borderline posting). Each description is scored against a few
-nearest members of every role found so far rather than against every posting (a role's postings
-are alike, so one match suffices), and a block too large to score all-against-all is read in
-sorted windows: cost grows linearly, and `DedupeStats` reports the largest block. Two postings
-whose source gives them different requisition ids are never merged, not even through a third
-posting similar to both.
+meets many candidates) at or above `DedupeConfig.similarity_threshold`. Roles grow like connected
+components, with two guards against chaining different roles through one borderline posting: a
+description joins a role when it matches most of the role's members it is scored against, and a
+description matching two roles joins them only when the two also match directly. Each description
+is scored against a few nearest members of every role found so far, not against every posting (a
+role's postings are alike), and a block too large for that is read in sorted windows: cost grows
+linearly, and `DedupeStats` reports the largest block. Two postings whose source gives them
+different requisition ids are never merged, not even through a third posting similar to both.
 
 Everything here is pure and order-independent: the same set of postings gives the same merged jobs
 with the same keys whatever order they arrive in. Merged keys are stable across runs: a cluster
@@ -428,13 +428,14 @@ def _scores(query: str, choices: list[str], config: DedupeConfig) -> list[float]
 def _link_similar(
     rep_texts: Sequence[str], order: list[int], window: int, components: _Components, config: DedupeConfig
 ) -> int:
-    """Join each rep (in `order`) to the components of earlier reps it is similar to; return pairs scored.
+    """Join each rep (in `order`) to the roles of earlier reps it is similar to; return pairs scored.
 
-    A rep is scored, in one `cdist` call, against the `probes_per_role` nearest earlier members of
-    every other component (all of them in a small component), and joins each component it matches,
-    best score first. `order` is text order, so the nearest members are the likeliest matches; a
-    role's postings are alike, so one match suffices and a role of n postings costs about n scores
-    instead of n^2 / 2. `window` > 0 limits earlier reps to that many positions (large blocks).
+    A rep is scored, in one batch, against the `probes_per_role` nearest earlier members of every
+    other role (all of them in a small role). It joins a role when most of those probes match, best
+    score first; a second role is joined only if its matching probe also matches the first role's
+    (or the rep's own role's nearest member). `order` is text order, so the nearest members are the
+    likeliest matches, and a role posted in n places costs about n * probes scores, not n^2 / 2.
+    `window` > 0 limits earlier reps to that many positions (large blocks).
     """
     cutoff = config.score_cutoff
     probes = config.probes_per_role
