@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from feed_pipeline.core.jobs import JobRecord
 
@@ -13,19 +12,22 @@ TRACKING_PARAMS = frozenset(
 )
 
 
+def _is_tracking(pair: str) -> bool:
+    key = pair.split("=", 1)[0].lower()
+    return key.startswith("utm_") or key in TRACKING_PARAMS
+
+
 def canonical_url(url: str | None) -> str | None:
-    """The URL without tracking parameters, fragment, or case noise in scheme and host."""
+    """The URL without tracking parameters, fragment, or case noise in scheme and host.
+
+    Query pairs are compared as written (no percent-decoding round trip): cheap, and stable for one source.
+    """
     if not url:
         return None
     parts = urlsplit(url.strip())
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
-    ]
-    query.sort()
+    query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p))) if parts.query else ""
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def _digest(*parts: str) -> str:
@@ -43,19 +45,25 @@ def make_job_key(feed_id: str, source_id: str | None, url: str | None) -> str:
 
 
 def make_content_hash(job: JobRecord) -> str:
-    """Hash of what the AI sees and what the mirror publishes; unchanged hash means no new AI call."""
-    content = {
-        "title": job.title,
-        "company": job.company,
-        "description": job.description,
-        "employment_type": job.employment_type,
-        "locations": sorted(job.locations),
-        "salary": [job.salary_min, job.salary_max, job.salary_currency, job.salary_period],
-        "is_remote": job.is_remote,
-        "url": canonical_url(job.url),
-        "tags": sorted(job.tags),
-    }
-    return _digest(json.dumps(content, sort_keys=True, default=str))
+    """Hash of what the AI sees and what the mirror publishes; unchanged hash means no new AI call.
+
+    Fields are fed to SHA-256 with separators (no JSON round trip: this runs once per posting at ingest).
+    """
+    digest = hashlib.sha256()
+    salary = f"{job.salary_min!r}|{job.salary_max!r}|{job.salary_currency}|{job.salary_period}|{job.is_remote!r}"
+    for part in (
+        job.title,
+        job.company,
+        job.description,
+        job.employment_type or "",
+        "\x1e".join(sorted(job.locations)),
+        salary,
+        canonical_url(job.url) or "",
+        "\x1e".join(sorted(job.tags)),
+    ):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:32]
 
 
 def assign_identity(job: JobRecord) -> JobRecord:
