@@ -396,13 +396,22 @@ def run_scenarios(base_url: str, names: list[str], duration_s: float, concurrenc
     return results
 
 
+def print_table(title: str, results: dict[str, dict]) -> None:
+    print(f"\n{title}\n\n| scenario | req/s | p50 ms | p95 ms | p99 ms | requests | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        print(f"| {name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['requests']} "
+              f"| {r['errors']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per full-text scenario")
     parser.add_argument("--ilike-duration", type=float, default=None, help="seconds per ILIKE scenario "
                         "(default: 2x --duration, since each ILIKE request is slow)")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", default="1,8",
+                        help="comma-separated client counts: 1 shows latency without queueing, more shows throughput")
     parser.add_argument("--load-workers", type=int, default=3, help="loader processes (COPY in parallel)")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it already has --rows jobs")
     parser.add_argument("--load-only", action="store_true", help="prepare the database and stop")
@@ -418,39 +427,36 @@ def main() -> None:
     url = prepare_database(args.rows, args.reuse, args.load_workers)
     if args.load_only:
         return
-    print(f"\nfull text (tsvector + GIN), {args.rows:,} jobs, {args.concurrency} concurrent clients, "
-          f"{args.duration:.0f} s per scenario", file=sys.stderr)
-    server = ServerProcess(url, "fulltext")
-    try:
-        fulltext = run_scenarios(server.base_url, list(scenarios()), args.duration, args.concurrency)
-    finally:
-        server.stop()
-    fulltext_rss = server.peak_rss_mb
-
+    levels = [int(c) for c in args.concurrency.split(",")]
     ilike_duration = args.ilike_duration or 2 * args.duration
-    print(f"\nILIKE baseline, same searches, {ilike_duration:.0f} s per scenario", file=sys.stderr)
-    server = ServerProcess(url, "ilike")
-    try:
-        ilike = run_scenarios(server.base_url, ["search", "search + filters"], ilike_duration, args.concurrency)
-    finally:
-        server.stop()
+    results: dict[tuple[str, int], dict[str, dict]] = {}
+    peak_rss = {}
+    for matcher, names, duration in (("fulltext", list(scenarios()), args.duration),
+                                     ("ilike", ["search", "search + filters"], ilike_duration)):
+        server = ServerProcess(url, matcher)
+        try:
+            for clients in levels:
+                print(f"\n{matcher}, {args.rows:,} jobs, {clients} concurrent client(s), {duration:.0f} s per "
+                      f"scenario", file=sys.stderr)
+                results[matcher, clients] = run_scenarios(server.base_url, names, duration, clients)
+        finally:
+            server.stop()
+        peak_rss[matcher] = server.peak_rss_mb
 
-    print(f"\n| scenario ({args.rows:,} jobs) | req/s | p50 ms | p95 ms | p99 ms | requests | errors |")
-    print("|---|---|---|---|---|---|---|")
-    for name, r in fulltext.items():
-        print(f"| {name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['requests']} "
-              f"| {r['errors']} |")
-    for name, r in ilike.items():
-        print(f"| ILIKE: {name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
-              f"{r['requests']} | {r['errors']} |")
-    for name in ilike:
-        f, i = fulltext[name], ilike[name]
-        print(f"\n{name}: full text is {f['rps'] / i['rps'] if i['rps'] else float('inf'):.0f}x the ILIKE "
-              f"throughput; ILIKE p95 is {i['p95'] / f['p95']:.0f}x the full-text p95")
-    print(f"\npeak RSS: API server {fulltext_rss:.0f} MB (full text), {server.peak_rss_mb:.0f} MB (ILIKE); "
-          f"load generator + loader {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    target = fulltext["search"]["p95"]
-    print(f"target p95 < 50 ms for a full-text search: {'met' if target < 50 else 'NOT met'} ({target:.1f} ms)")
+    for (matcher, clients), table in results.items():
+        label = "full text (tsvector + GIN)" if matcher == "fulltext" else "ILIKE baseline, same searches"
+        print_table(f"{label}, {args.rows:,} jobs, {clients} client(s)", table)
+    print()
+    for clients in levels:
+        for name in ("search", "search + filters"):
+            f, i = results["fulltext", clients][name], results["ilike", clients][name]
+            print(f"{clients} client(s), {name}: full text {f['rps'] / i['rps'] if i['rps'] else float('inf'):.0f}x "
+                  f"the ILIKE throughput; ILIKE p95 {i['p95'] / f['p95']:.0f}x the full-text p95")
+    print(f"peak RSS: API server {peak_rss['fulltext']:.0f} MB (full text), {peak_rss['ilike']:.0f} MB (ILIKE); "
+          f"this process (loader + load generator) {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    target = results["fulltext", levels[0]]["search"]["p95"]
+    print(f"target p95 < 50 ms for a full-text search ({levels[0]} client(s)): "
+          f"{'met' if target < 50 else 'NOT met'} ({target:.1f} ms)")
 
 
 if __name__ == "__main__":

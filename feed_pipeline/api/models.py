@@ -109,8 +109,8 @@ class Job(BaseModel):
 
 class JobList(BaseModel):
     total: int = Field(description="how many jobs match in all (duplicates counted once with distinct=true); "
-                                   "exact up to 1,000, PostgreSQL's estimate beyond (see total_exact)")
-    total_exact: bool = Field(description="false when more than 1,000 jobs match and total is an estimate")
+                                   "on PostgreSQL the planner's estimate when it expects more than 1,000")
+    total_exact: bool = Field(description="false when total is PostgreSQL's estimate")
     limit: int
     offset: int
     jobs: list[Job]

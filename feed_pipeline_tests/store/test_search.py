@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from feed_pipeline.resources.database import engine_for
+from feed_pipeline.store import search as search_module
 from feed_pipeline.store.db import alembic_config, make_engine, migrate
 from feed_pipeline.store.schema import jobs
 from feed_pipeline.store.search import (
@@ -17,7 +18,7 @@ from feed_pipeline.store.search import (
     parse_search,
     search_jobs,
 )
-from feed_pipeline_tests.api.factories import insert_jobs, job_row
+from feed_pipeline_tests.api.factories import at, insert_jobs, job_row
 
 
 def _found(engine, text: str) -> list[str]:
@@ -115,3 +116,38 @@ def test_bad_page_bounds_are_refused(sqlite_url):
     for query in (JobQuery(limit=0), JobQuery(limit=201), JobQuery(offset=-1)):
         with pytest.raises(SearchQueryError):
             search_jobs(engine, query)
+
+
+# --- PostgreSQL plan choices change plans, never results -----------------------------------------------------
+
+
+def test_the_newest_first_walk_gives_the_same_page_and_restores_the_planner_settings(pg_url, monkeypatch):
+    engine = engine_for(pg_url)
+    insert_jobs(engine, [job_row(source_id=str(n), title=f"Python Developer {n}", posted_at=at(1 + n % 20))
+                         for n in range(40)])
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE jobs"))
+    query = JobQuery(search="python developer", limit=10, offset=5)
+    planned = search_jobs(engine, query)
+
+    monkeypatch.setattr(search_module, "EXACT_TOTAL_LIMIT", 5)  # the estimate (40) now calls for the walk
+    with engine.begin() as conn:
+        walked = search_jobs(conn, query)
+        settings = conn.execute(sa.text(
+            "SELECT current_setting('enable_bitmapscan'), current_setting('enable_seqscan')")).one()
+
+    assert (walked.total, walked.total_exact) == (40, False)
+    assert [r["job_key"] for r in walked.rows] == [r["job_key"] for r in planned.rows]
+    assert tuple(settings) == ("on", "on")
+
+
+def test_an_exact_count_stops_at_its_cap(pg_url, monkeypatch):
+    engine = engine_for(pg_url)
+    insert_jobs(engine, [job_row(source_id=str(n), title="Welder") for n in range(12)])
+    monkeypatch.setattr(search_module, "EXACT_TOTAL_LIMIT", 5)
+    monkeypatch.setattr(search_module, "planner_estimate", lambda conn, stmt: 3)  # an estimate far too low
+
+    page = search_jobs(engine, JobQuery(search="welder"))
+
+    assert (page.total, page.total_exact) == (11, False)  # "more than 10": counting stopped at 2 x 5 + 1
+    assert len(page.rows) == 12
