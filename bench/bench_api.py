@@ -13,7 +13,8 @@ Reports requests per second and p50/p95/p99 latency per scenario, the ILIKE/full
 
     .venv/bin/python bench/bench_api.py                      # 100k rows, 10 s per scenario
     .venv/bin/python bench/bench_api.py --rows 1000000       # the 1M-row figures in BENCHMARKS.md
-    .venv/bin/python bench/bench_api.py --reuse              # skip the load if the database already has --rows jobs
+    .venv/bin/python bench/bench_api.py --reuse              # skip the load if its database already has --rows jobs
+    (databases are named feed_pipeline_bench_api_<rows> on $FEED_PIPELINE_TEST_PG; drop them when done)
     .venv/bin/python bench/bench_api.py --serve ...          # (internal) the server process
 """
 from __future__ import annotations
@@ -43,7 +44,7 @@ from feed_pipeline.store import search  # before store.schema, which needs sqlal
 from feed_pipeline.store.schema import jobs
 
 PG_SERVER = os.environ.get("FEED_PIPELINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
-BENCH_DB = "feed_pipeline_bench_api"
+BENCH_DB_PREFIX = "feed_pipeline_bench_api"  # one database per --rows, so --reuse finds the right one
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 SEARCH_INDEXES = {
     "ix_jobs_search_vector": "CREATE INDEX ix_jobs_search_vector ON jobs USING gin (search_vector)",
@@ -220,22 +221,23 @@ def prepare_database(rows: int, reuse: bool, workers: int) -> str:
     from feed_pipeline.resources.database import engine_for
 
     admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    url = f"{PG_SERVER}/{BENCH_DB}"
+    bench_db = f"{BENCH_DB_PREFIX}_{rows}"
+    url = f"{PG_SERVER}/{bench_db}"
     with admin.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}).first()
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": bench_db}).first()
     if exists and reuse:
         engine = engine_for(url)
         if job_count(engine) == rows:
-            print(f"reusing {BENCH_DB} with {rows:,} jobs", file=sys.stderr)
+            print(f"reusing {bench_db} with {rows:,} jobs", file=sys.stderr)
             engine.dispose()
             return url
         engine.dispose()
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{bench_db}"'))
     admin.dispose()
     engine = engine_for(url)  # migrated: search_vector, its GIN index and the newest-first index exist
-    print(f"loading {rows:,} jobs into {BENCH_DB} with {workers} processes ...", file=sys.stderr)
+    print(f"loading {rows:,} jobs into {bench_db} with {workers} processes ...", file=sys.stderr)
     timings = load_jobs(url, rows, workers)
     with engine.connect() as conn:
         size = conn.execute(sa.text("SELECT pg_size_pretty(pg_total_relation_size('jobs'))")).scalar()
