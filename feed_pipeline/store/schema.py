@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData(
     naming_convention={
@@ -11,7 +12,7 @@ metadata = sa.MetaData(
     }
 )
 
-JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
 
 
@@ -186,6 +187,7 @@ jobs = sa.Table(
     sa.Index("ix_jobs_route", "route", "posted_at"),
     sa.Index("ix_jobs_feed_route", "feed_id", "route"),
     sa.Index("ix_jobs_dedupe_key", "dedupe_key"),
+    sa.Index("ix_jobs_job_key", "job_key"),  # migration 0002: the API looks jobs up by key alone
 )
 
 # job_route_history: every change of a job's route, so "why is it archived now?" has an answer.
@@ -201,6 +203,7 @@ job_route_history = sa.Table(
     sa.Column("routing_confidence", sa.Float),
     sa.Column("changed_at", UTCDateTime, nullable=False),
     sa.Index("ix_job_route_history_job", "feed_id", "job_key"),
+    sa.Index("ix_job_route_history_job_key", "job_key"),  # migration 0002
 )
 
 # review_decisions: an operator's approve/reject, applied while the content hash is unchanged.
@@ -233,6 +236,11 @@ execution_reports = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("health_recorded", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_execution_reports_feed", "feed_id", "started_at"),
+)
+
+# Search objects migration 0002 creates outside this metadata (dialect-specific): autogenerate leaves them alone.
+SEARCH_OBJECTS = frozenset(
+    {"search_vector", "jobs_fts", "job_search_docs", "ix_jobs_search_vector", "ix_jobs_route_newest"}
 )
 
 ROUTE_VIEWS = {

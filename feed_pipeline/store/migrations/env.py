@@ -4,15 +4,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from feed_pipeline.store.schema import metadata
+from feed_pipeline.store.schema import SEARCH_OBJECTS, metadata
 
 config = context.config
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate must not propose dropping the search objects migration 0002 made by hand."""
+    return name not in SEARCH_OBJECTS and not (name or "").startswith("jobs_fts")
 
 
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
