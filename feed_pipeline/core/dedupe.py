@@ -678,6 +678,23 @@ def _merged_salary(ranked: Sequence[JobRecord]) -> tuple[float | None, float | N
     return first.salary_min, first.salary_max, first.salary_currency, first.salary_period
 
 
+def _combine_fields(merged: JobRecord, ranked: Sequence[JobRecord]) -> None:
+    """The fields of a merged job that come from all of its members (see merge_records)."""
+    for name in _FILLED_FROM_OTHERS:
+        if not _filled(getattr(merged, name)):
+            setattr(merged, name, next((getattr(j, name) for j in ranked if _filled(getattr(j, name))), None))
+    for name in _PLACE_FIELDS:
+        values = {getattr(job, name) for job in ranked}
+        setattr(merged, name, values.pop() if len(values) == 1 else None)
+    merged.salary_min, merged.salary_max, merged.salary_currency, merged.salary_period = _merged_salary(ranked)
+    posted = [job.posted_at for job in ranked if job.posted_at is not None]
+    merged.posted_at = min(posted) if posted else None
+    expires = [job.expires_at for job in ranked if job.expires_at is not None]
+    merged.expires_at = max(expires) if expires else None
+    remote = {job.is_remote for job in ranked}
+    merged.is_remote = True if True in remote else (False if False in remote else None)
+
+
 def merge_records(jobs: Sequence[JobRecord], merged_key: str, cross_feed_key: str | None = None) -> JobRecord:
     """One job from the postings of one role: the primary member's fields, gaps filled from others.
 
@@ -687,7 +704,7 @@ def merge_records(jobs: Sequence[JobRecord], merged_key: str, cross_feed_key: st
     remote if any member is. `cross_feed_key` is the dedupe_key when the caller knows it (all
     postings of a pass 1 block share it), else the primary's. Inputs are not modified.
     """
-    ranked = rank_by_completeness(jobs)
+    ranked = rank_by_completeness(jobs) if len(jobs) > 1 else list(jobs)
     primary = ranked[0]
     locations = union_locations(ranked)
     member_keys = sorted({key for job in ranked for key in (job.member_keys or [job.job_key])})
@@ -708,19 +725,8 @@ def merge_records(jobs: Sequence[JobRecord], merged_key: str, cross_feed_key: st
         rejection_reason=None,
         rejection_detail=None,
     )
-    for name in _FILLED_FROM_OTHERS:
-        if not _filled(getattr(merged, name)):
-            setattr(merged, name, next((getattr(j, name) for j in ranked if _filled(getattr(j, name))), None))
-    for name in _PLACE_FIELDS:
-        values = {getattr(job, name) for job in ranked}
-        setattr(merged, name, values.pop() if len(values) == 1 else None)
-    merged.salary_min, merged.salary_max, merged.salary_currency, merged.salary_period = _merged_salary(ranked)
-    posted = [job.posted_at for job in ranked if job.posted_at is not None]
-    merged.posted_at = min(posted) if posted else None
-    expires = [job.expires_at for job in ranked if job.expires_at is not None]
-    merged.expires_at = max(expires) if expires else None
-    remote = {job.is_remote for job in ranked}
-    merged.is_remote = True if True in remote else (False if False in remote else None)
+    if len(ranked) > 1:
+        _combine_fields(merged, ranked)
     if len(locations) > 1:
         merged.title = title_without_locations(primary.title, job_location_words(primary))
     merged.dedupe_key = cross_feed_key or primary.dedupe_key or dedupe_key(primary)
