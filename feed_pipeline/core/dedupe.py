@@ -195,19 +195,22 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+def _normalized_title_and_company(job: JobRecord) -> tuple[str, str]:
+    return normalize_title(job.title, job_location_words(job)), normalize_company(job.company)
+
+
 def block_key(job: JobRecord) -> str:
     """Pass 1 block: hash of normalized title | normalized company | employment type.
 
     Filled at ingest (`assign_dedupe_keys`); the dedupe stage streams raw jobs ordered by it.
     """
-    title = normalize_title(job.title, job_location_words(job))
-    return _digest("block", title, normalize_company(job.company), job.employment_type or "")
+    title, company = _normalized_title_and_company(job)
+    return _digest("block", title, company, job.employment_type or "")
 
 
 def dedupe_key(job: JobRecord) -> str:
     """Cross-feed identity: hash of normalized title | normalized company, the same in every feed."""
-    title = normalize_title(job.title, job_location_words(job))
-    return _digest("dedupe", title, normalize_company(job.company))
+    return _digest("dedupe", *_normalized_title_and_company(job))
 
 
 def ai_block_key(job: JobRecord, ai_title: str) -> str:
@@ -217,9 +220,10 @@ def ai_block_key(job: JobRecord, ai_title: str) -> str:
 
 
 def assign_dedupe_keys(job: JobRecord) -> JobRecord:
-    """Fill `block_key` and `dedupe_key` in place and return the job (call at ingest)."""
-    job.block_key = block_key(job)
-    job.dedupe_key = dedupe_key(job)
+    """Fill `block_key` and `dedupe_key` in place and return the job (call at ingest: normalizes once)."""
+    title, company = _normalized_title_and_company(job)
+    job.block_key = _digest("block", title, company, job.employment_type or "")
+    job.dedupe_key = _digest("dedupe", title, company)
     return job
 
 
@@ -452,10 +456,9 @@ def _link_similar(
         for root, positions in processed.items():
             if root == own_root:
                 continue
-            start = max(len(positions) - probes, bisect_left(positions, low) if window else 0)
-            for probe in positions[start:]:
-                probe_positions.append(probe)
-                probe_roots.append(root)
+            nearest = positions[max(len(positions) - probes, bisect_left(positions, low) if window else 0) :]
+            probe_positions.extend(nearest)
+            probe_roots.extend([root] * len(nearest))
         touched = {own_root}
         if probe_positions:
             scores = _scores(rep_texts[rep], [rep_texts[order[probe]] for probe in probe_positions], config)
