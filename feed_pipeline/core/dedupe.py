@@ -375,9 +375,10 @@ def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockCl
     """Group the postings of one block into roles (see the module docstring for the rules).
 
     Postings with the same words and requisition are one description ("rep"); reps sharing a
-    requisition are joined first; then each rep is scored against the reps before it and joined to
-    every component it is similar to (best score first). Deterministic for a given order of `jobs`;
-    merge_block sorts by job key first, which makes the result independent of arrival order.
+    requisition are joined first; then, in text order, each rep joins the earlier roles it matches
+    (`_link_similar`), and truncated snippets join the one role they start like. Deterministic for
+    a given order of `jobs`; merge_block sorts by job key first, which makes the result independent
+    of arrival order.
     """
     count = len(jobs)
     if count <= 1:
@@ -481,7 +482,8 @@ def _link_similar(
                     comparisons += 1
                     if _scores(anchor, [rep_texts[order[probe]]], config)[0] < cutoff:
                         continue
-                components.union(rep, root)
+                if not components.union(rep, root):
+                    continue  # different requisitions: never one role
                 touched.add(root)
                 anchor = anchor if anchor is not None else rep_texts[order[probe]]
         for root in touched:  # components that merged: one list of seen positions under the new root
