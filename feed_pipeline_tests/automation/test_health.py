@@ -56,10 +56,11 @@ def notify(instance, run: dg.DagsterRun, sqlite_url: str) -> None:
     """Invoke the sensor for the run's status with the event the daemon would hand it."""
     [record] = instance.get_records_for_run(run.run_id, of_type=EVENT_FOR_STATUS[run.status]).records
     sensor = SENSORS[f"feed_health_on_{run.status.value.lower()}"]
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name=sensor.name, dagster_event=record.event_log_entry.dagster_event, dagster_instance=instance,
-        dagster_run=run, resources={"database": DatabaseResource(url=sqlite_url)})
-    sensor(context)
+        dagster_run=run, resources={"database": DatabaseResource(url=sqlite_url)},
+    ) as context:  # closed here, not whenever it is garbage-collected
+        sensor(context)
 
 
 def test_health_sensors_cover_success_failure_and_cancel_of_feed_job():

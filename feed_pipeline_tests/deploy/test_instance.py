@@ -29,9 +29,8 @@ def instance(tmp_path_factory, pg_database_factory):
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        instance = dg.DagsterInstance.from_config(str(home))
-        yield instance
-        instance.dispose()
+        with dg.DagsterInstance.from_config(str(home)) as instance:  # entered: definitions load against it
+            yield instance
 
 
 def fake_run(run_id: str, feed_id: str, **tags: str) -> dg.DagsterRun:

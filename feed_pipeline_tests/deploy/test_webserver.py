@@ -27,8 +27,6 @@ LOCATION = "feed_pipeline"
 REPOSITORY = "__repository__"
 STAGES = ["raw_jobs", "deduped_jobs", "industry_enriched", "function_enriched", "routed_jobs", "xano_mirror"]
 FEEDS = {"alpha": 4, "beta": 3}  # feed id -> postings
-# One process per run (the default multiprocess executor starts a process per step: ~13 per run).
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 ASSET_GRAPH = """{ assetNodes { assetKey { path } dependencyKeys { path } isPartitioned
@@ -132,14 +130,14 @@ def test_the_ui_shows_the_pipeline_runs_a_feed_and_backfills_every_feed(deployme
 
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
     launched = graphql(LAUNCH_RUN, params={
-        "selector": {**selector, "jobName": "feed_job"}, "runConfigData": IN_PROCESS,
+        "selector": {**selector, "jobName": "feed_job"},
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "alpha"}]}})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     single_run_id = launched["run"]["runId"]
 
     backfill = graphql(LAUNCH_BACKFILL, params={
         "selector": {"partitionSetName": "feed_job_partition_set", "repositorySelector": selector},
-        "allPartitions": True, "runConfigData": IN_PROCESS, "forceSynchronousSubmission": True,
+        "allPartitions": True, "forceSynchronousSubmission": True,
     })["launchPartitionBackfill"]
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
     backfill_id = backfill["backfillId"]
