@@ -47,24 +47,33 @@ def our_tags(run: dg.RunRequest) -> dict[str, str]:
     return {k: v for k, v in run.tags.items() if k.startswith("feed_pipeline/")}
 
 
-def context_for(instance, sqlite_url, tick=TICK):
-    defs = build_definitions({**build_resources({}), "database": DatabaseResource(url=sqlite_url)})
-    return dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
-                                     resources={"database": DatabaseResource(url=sqlite_url)},
-                                     repository_def=defs.get_repository_def())
+# The repository only resolves feed_job for partitioned run requests (resources come from the context). Built at
+# import, when no Dagster instance is current: building it later reads the current instance's state storage,
+# which another module's disposed test instance can leave behind under pytest-xdist.
+REPOSITORY = build_definitions(build_resources({})).get_repository_def()
+
+
+def evaluate(instance, sqlite_url, tick=TICK):
+    """One tick as the daemon evaluates it. The context is closed here: it opens its own instance from the ref,
+    and an unclosed one would restore Dagster's current-instance state whenever it is garbage collected."""
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                   resources={"database": DatabaseResource(url=sqlite_url)},
+                                   repository_def=REPOSITORY) as context:
+        return api_feeds_schedule.evaluate_tick(context)
 
 
 def test_each_active_api_feed_with_a_partition_gets_one_run_keyed_by_the_tick(instance, sqlite_url, feeds):
     instance.add_dynamic_partitions(feeds_partitions.name, ["careers-xml", "remote-ok", "backend", "uk-adzuna",
                                                             "paused"])
 
-    result = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url))
+    result = evaluate(instance, sqlite_url)
 
     assert result.skip_message is None
     runs = {r.partition_key: r for r in result.run_requests}
     assert sorted(runs) == ["backend", "remote-ok", "uk-adzuna"]
     assert runs["backend"].run_key == "backend:2024-05-10T12:30:00+00:00"
-    assert our_tags(runs["backend"]) == {"feed_pipeline/trigger": "schedule", "feed_pipeline/api_source_remoteok": "true",
+    assert our_tags(runs["backend"]) == {"feed_pipeline/trigger": "schedule",
+                                         "feed_pipeline/api_source_remoteok": "true",
                                     "feed_pipeline/api_source_jsearch": "true",
                                     "feed_pipeline/api_source_adzuna": "true"}
     assert runs["uk-adzuna"].tags["feed_pipeline/api_source_adzuna"] == "true"
@@ -75,8 +84,8 @@ def test_each_active_api_feed_with_a_partition_gets_one_run_keyed_by_the_tick(in
 def test_the_next_tick_gives_new_run_keys(instance, sqlite_url, feeds):
     instance.add_dynamic_partitions(feeds_partitions.name, ["remote-ok"])
 
-    first = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url))
-    later = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url, datetime(2024, 5, 10, 13, tzinfo=UTC)))
+    first = evaluate(instance, sqlite_url)
+    later = evaluate(instance, sqlite_url, datetime(2024, 5, 10, 13, tzinfo=UTC))
 
     assert [r.run_key for r in first.run_requests] == ["remote-ok:2024-05-10T12:30:00+00:00"]
     assert [r.run_key for r in later.run_requests] == ["remote-ok:2024-05-10T13:00:00+00:00"]
@@ -93,7 +102,7 @@ def test_feeds_without_a_partition_wait_for_the_registry_sensor(instance, sqlite
 
 
 def test_no_partitioned_api_feed_is_a_skip_with_the_reason(instance, sqlite_url, feeds):
-    result = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url))
+    result = evaluate(instance, sqlite_url)
 
     assert result.run_requests == []
     assert result.skip_message == "4 active API feeds, none with a partition yet"
@@ -103,16 +112,15 @@ def test_no_api_feeds_at_all_is_a_skip(instance, sqlite_url):
     feed_store.upsert_feed(engine_for(sqlite_url), "careers-xml", url="https://example.com/jobs.xml", kind="xml")
     instance.add_dynamic_partitions(feeds_partitions.name, ["careers-xml"])
 
-    result = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url))
+    result = evaluate(instance, sqlite_url)
 
     assert result.skip_message == "no active API feeds (kinds remoteok, jsearch, adzuna, multi)"
 
 
 def test_calling_the_schedule_directly_returns_the_run_requests(instance, sqlite_url, feeds):
     instance.add_dynamic_partitions(feeds_partitions.name, ["backend"])
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=TICK)
-
-    runs = api_feeds_schedule(context, database=DatabaseResource(url=sqlite_url))
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=TICK) as context:
+        runs = api_feeds_schedule(context, database=DatabaseResource(url=sqlite_url))
 
     assert [(r.partition_key, r.run_key) for r in runs] == [("backend", "backend:2024-05-10T12:30:00+00:00")]
 
@@ -122,7 +130,7 @@ def test_a_multi_feed_with_broken_params_is_still_scheduled_so_its_run_fails_vis
     feed_store.upsert_feed(engine, "typo", url=None, kind="multi", params={"sources": ["indeed"]})
     instance.add_dynamic_partitions(feeds_partitions.name, ["typo"])
 
-    result = api_feeds_schedule.evaluate_tick(context_for(instance, sqlite_url))
+    result = evaluate(instance, sqlite_url)
 
     (run,) = result.run_requests
     assert our_tags(run) == {"feed_pipeline/trigger": "schedule"}
@@ -156,7 +164,7 @@ def test_an_unreadable_interval_is_an_error_naming_the_variable(monkeypatch, val
 
 def test_the_definitions_run_the_schedule_by_default_against_feed_job():
     defs = build_definitions(build_resources({}))
-    schedule = defs.resolve_schedule_def("api_feeds_schedule")
 
+    (schedule,) = [s for s in defs.schedules if s.name == "api_feeds_schedule"]
     assert schedule.job_name == "feed_job"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING

@@ -1,17 +1,18 @@
-"""`feed-pipeline feeds add backend --kind multi` then `feed-pipeline run backend` in an empty folder (click's
-runner, the environment pointing the three *_BASE_URL at loopback RemoteOK, JSearch and Adzuna servers); then a
-second run where JSearch refuses the key: the other sources still land and nothing of the feed is treated as
-removed."""
+"""`feed-pipeline feeds add backend --kind multi` then `feed-pipeline run backend`, as an operator runs them
+(subprocesses in an empty folder, the three *_BASE_URL pointing at loopback RemoteOK, JSearch and Adzuna servers);
+then a second run where JSearch refuses the key: the other sources still land and nothing of the feed is treated
+as removed. Subprocesses also keep Dagster's process-wide state (current instance storage) out of the test worker."""
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from feed_pipeline.cli import main
 from feed_pipeline_tests.fakes.job_api_servers import (
     API_KEYS,
     adzuna_job,
@@ -48,10 +49,11 @@ def stock(apis) -> None:
     ]
 
 
-def cli(*args: str) -> dict:
-    """Run one command in-process; its stdout is one JSON object."""
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, f"{args}: exit {result.exit_code}\n{result.stderr[-3000:]}"
+def cli(workdir: Path, env: dict[str, str], *args: str) -> dict:
+    """Run one command; its stdout is one JSON object."""
+    result = subprocess.run([sys.executable, "-m", "feed_pipeline.cli", *args], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr[-3000:]}"
     return json.loads(result.stdout)
 
 
@@ -78,28 +80,18 @@ def latest_ingest(db_url: str) -> tuple[bool, str | None, dict]:
     return bool(complete), error, json.loads(stats) if isinstance(stats, str) else stats
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """An empty working folder with none of the project's variables set."""
-    for name in [n for n in os.environ if n.startswith(ISOLATED_PREFIXES)]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    (tmp_path / "dagster_home").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.slow
-def test_multi_feed_added_and_run_from_the_command_line(workdir, monkeypatch):
+def test_multi_feed_added_and_run_from_the_command_line(tmp_path):
+    workdir = tmp_path
     db_url = f"sqlite:///{workdir / 'pipeline.sqlite'}"
-    monkeypatch.setenv("FEED_PIPELINE_DATABASE_URL", db_url)
+    (workdir / "dagster_home").mkdir()
     with running_job_apis() as apis:
         stock(apis)
-        for name, value in apis.env().items():
-            monkeypatch.setenv(name, value)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED_PREFIXES)}
+        env.update(apis.env(), FEED_PIPELINE_DATABASE_URL=db_url, DAGSTER_HOME=str(workdir / "dagster_home"))
 
-        added = cli("feeds", "add", "backend", "--kind", "multi")
-        first = cli("run", "backend")
+        added = cli(workdir, env, "feeds", "add", "backend", "--kind", "multi")
+        first = cli(workdir, env, "run", "backend")
 
         assert (added["id"], added["kind"], added["params"]) == ("backend", "multi", {})
         assert first["feed_id"] == "backend" and first["status"] == "success", first
@@ -119,7 +111,7 @@ def test_multi_feed_added_and_run_from_the_command_line(workdir, monkeypatch):
         # JSearch now refuses the key and Adzuna stopped listing az-2: the run still lands RemoteOK and Adzuna.
         apis.jsearch.subscribed_keys = ()
         apis.adzuna.jobs = [j for j in apis.adzuna.jobs if j["id"] != "az-2"]
-        second = cli("run", "backend")
+        second = cli(workdir, env, "run", "backend")
 
     assert second["status"] == "success", second
     assert second["counts"]["raw"] == 3
