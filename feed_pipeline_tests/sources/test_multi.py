@@ -199,6 +199,7 @@ def test_the_registry_opens_every_api_kind(apis, fetcher, monkeypatch):
     for name, value in apis.env().items():
         monkeypatch.setenv(name, value)
     for kind in ("remoteok", "jsearch", "adzuna", "multi"):
-        reader = open_feed(FeedSpec("f", kind, None, {}), fetcher=fetcher)
+        params = FAST if kind == "multi" else FAST[kind]
+        reader = open_feed(FeedSpec("f", kind, None, dict(params)), fetcher=fetcher)
         assert list(reader) == []
         reader.close()
