@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -218,7 +219,7 @@ def api_job_key(job: JobRecord) -> str:
 # --------------------------------------------------------------------------------------------------- reader
 
 
-class JobApiReader:
+class JobApiReader(ABC):
     """FeedReader base for job APIs. Iterate once; `outcome` is final when iteration ends.
 
     Subclasses set `source`, `base_url_variable`, `default_base_url`, `supported_params`,
@@ -261,6 +262,7 @@ class JobApiReader:
 
     # -- what a source provides
 
+    @abstractmethod
     def _configure(self) -> None:
         """Read credentials and source params (raise FeedConfigError for anything unusable)."""
 
@@ -268,13 +270,13 @@ class JobApiReader:
         """Names the rate-limit budget (an app id, never a secret)."""
         return ""
 
+    @abstractmethod
     def _pages(self) -> Iterator[list[Any]]:
         """Make the requests (through `_get_json`); yield each page's raw items, in order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _fields(self, item: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """(fields under core.normalize FIELD_NAMES, extra values to keep) for one raw item."""
-        raise NotImplementedError
 
     def _explain(self, exc: FetchError) -> FeedError:
         """The FeedError for a failed request: bad credentials are configuration, the rest unavailability."""
