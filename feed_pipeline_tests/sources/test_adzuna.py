@@ -144,7 +144,7 @@ def test_the_app_key_never_appears_in_errors(apis, fetcher):
 
 def test_requests_are_paced_to_the_per_minute_limit(apis, fetcher):
     apis.adzuna.jobs = platform_jobs(200)
-    apis.adzuna.per_minute, apis.adzuna.window_s = 2, 0.5  # a 25-a-minute limit, scaled down
+    apis.adzuna.per_minute, apis.adzuna.window_s = 2, 0.4  # a 25-a-minute limit, scaled down
 
     jobs, outcome = read(apis, fetcher, pages=4, requests_per_minute=200)  # one request every 0.3 s
 

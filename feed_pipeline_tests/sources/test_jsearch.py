@@ -221,12 +221,12 @@ def test_pacing_keeps_requests_under_the_per_second_limit(apis, fetcher):
     apis.jsearch.jobs = backend_jobs(50)
     apis.jsearch.per_second = 4  # five unpaced requests would break it
 
-    jobs, outcome = read(apis, fetcher, pages=5, pages_per_request=1, requests_per_minute=200)
+    jobs, outcome = read(apis, fetcher, pages=5, pages_per_request=1, requests_per_minute=150)  # one per 0.4 s
 
     assert len(jobs) == 50
     assert apis.jsearch.per_second_rejections == 0
     starts = [r.at for r in apis.jsearch.requests]
-    assert all(b - a >= 0.25 for a, b in itertools.pairwise(starts))
+    assert all(b - a >= 0.3 for a, b in itertools.pairwise(starts))  # arrival times jitter on a busy machine
     assert outcome.stats["paced_wait_s"] > 1.0
 
 
