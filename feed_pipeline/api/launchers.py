@@ -257,8 +257,8 @@ class GraphQLRunLauncher:
 
     def __init__(self, url: str, database_url: str | None, timeout_s: float = 30.0,
                  base_run_config: Mapping[str, Any] | None = None):
-        """`base_run_config` goes into every launched run, e.g. `{"execution": {"config": {"in_process": {}}}}`
-        to run all steps in one process instead of one subprocess per step (Dagster's default)."""
+        """`base_run_config` goes into every launched run (e.g. op config); feed_job already runs its steps
+        in one process (its executor is the in-process one)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"DAGSTER_GRAPHQL_URL must be an http(s) URL like http://host:3000/graphql, got {url!r}")

@@ -15,7 +15,7 @@ DUPLICATE_RATE_JUMP_WARN = 0.20
 
 class DedupeRunConfig(dg.Config):
     similarity_threshold: float | None = Field(
-        default=None, description="Description similarity (0-100) for a fuzzy merge; None = the default")
+        default=None, description="Description similarity (0-1) for a fuzzy merge; None = the default (0.85)")
 
 
 @dg.asset(

@@ -46,7 +46,7 @@ CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at
 
 
 class EnrichConfig(dg.Config):
-    similarity_threshold: float | None = None  # pass 2 description similarity; None = the dedupe default
+    similarity_threshold: float | None = None  # pass 2 description similarity (0-1); None = the dedupe default
 
 
 def industry_input(job: JobRecord) -> IndustryInput:

@@ -16,6 +16,16 @@ STATUS_NAMES = {
 }
 
 
+def describe_failure(event: dg.DagsterEvent) -> str:
+    """`step: first line of the error` for a failure event, not Dagster's generic "step failed" message."""
+    data = event.step_failure_data if event.is_step_failure else None
+    if data is not None and data.error is not None:
+        message = data.error.message.strip().splitlines()[0]
+    else:
+        message = event.message or "failed"
+    return f"{event.step_key or 'run'}: {message}"
+
+
 def record_finished_run(instance: dg.DagsterInstance, run: dg.DagsterRun, database: DatabaseResource) -> bool:
     """Fold one finished run into its execution report and the feed's health (idempotent per run)."""
     feed_id = run.tags.get(PARTITION_TAG)
@@ -28,7 +38,8 @@ def record_finished_run(instance: dg.DagsterInstance, run: dg.DagsterRun, databa
     if run.status == dg.DagsterRunStatus.FAILURE:
         failures = instance.all_logs(run.run_id, of_type={dg.DagsterEventType.STEP_FAILURE,
                                                            dg.DagsterEventType.RUN_FAILURE})
-        error = "; ".join(e.message or "" for e in failures[-3:]) or "run failed"
+        error = "; ".join(describe_failure(e.dagster_event) for e in failures[-3:] if e.dagster_event)
+        error = error or "run failed"
     return reports.record_run_outcome(database.engine, run.run_id, feed_id, STATUS_NAMES[run.status],
                                       started_at=started, finished_at=finished, error=error)
 

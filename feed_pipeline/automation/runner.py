@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from feed_pipeline.automation.health import describe_failure
 from feed_pipeline.automation.jobs import FEED_JOB_NAME
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import engine_for
@@ -66,16 +67,9 @@ def run_feed(
     error = None
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure or e.event_type_value == "RUN_FAILURE"]
-        error = "; ".join(f"{e.step_key or 'run'}: {_failure_message(e)}" for e in failures) or "run failed"
+        error = "; ".join(describe_failure(e) for e in failures) or "run failed"
     reports.record_run_outcome(engine, result.run_id, feed_id, status, started_at=started_at, error=error)
     return summarize(engine, feed_id, result.run_id, status, time.perf_counter() - start, error)
-
-
-def _failure_message(event) -> str:
-    data = getattr(event, "step_failure_data", None)
-    if data is not None and data.error is not None:
-        return data.error.message.strip().splitlines()[0]
-    return event.message or "failed"
 
 
 def summarize(engine, feed_id: str, run_id: str, status: str, duration_s: float, error: str | None = None) -> dict:

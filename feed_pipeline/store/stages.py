@@ -153,8 +153,10 @@ def replace_deduped_blocks(
             merged: list[JobRecord] = []
             for block in pending:
                 merged.extend(merge(block, previous))
-            conn.execute(deduped_jobs.delete().where(
-                deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(block_keys)))
+            # A merged key can move between blocks when a posting's title or company changes: clear it too.
+            stale = sa.or_(deduped_jobs.c.block_key.in_(block_keys),
+                           deduped_jobs.c.job_key.in_([j.job_key for j in merged]))
+            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, stale))
             for batch in batched(merged, WRITE_BATCH):
                 conn.execute(deduped_jobs.insert(), [dict(job_to_row(j), run_id=run_id) for j in batch])
             return merged

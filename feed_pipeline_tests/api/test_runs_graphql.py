@@ -95,8 +95,7 @@ def dagster_webserver(tmp_path, sqlite_url):
 def test_a_run_launched_through_the_webserver_finishes_and_reports(dagster_webserver):
     url, db_url, tmp_path = dagster_webserver
     feed_store.upsert_feed(engine_for(db_url), "small", url=small_feed(tmp_path / "small.xml"), kind="xml")
-    # One process for all steps: Dagster's default starts a subprocess per step (about 10 s each here).
-    launcher = GraphQLRunLauncher(url, db_url, base_run_config={"execution": {"config": {"in_process": {}}}})
+    launcher = GraphQLRunLauncher(url, db_url)
     client = make_client(db_url, token=TOKEN, dagster_graphql_url=url, launcher=launcher)
 
     launched = client.post("/api/feeds/small/runs", headers=AUTH)

@@ -1,0 +1,45 @@
+"""Stage tables: partition rewrites that replace, never duplicate, even when jobs move between blocks."""
+import sqlalchemy as sa
+
+from feed_pipeline.core.dedupe import DedupeConfig, assign_dedupe_keys, merge_block
+from feed_pipeline.core.identity import assign_identity
+from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.store import stages
+from feed_pipeline.store.db import engine_for
+from feed_pipeline.store.schema import deduped_jobs
+
+
+def posting(ref: str, title: str, city: str) -> JobRecord:
+    job = JobRecord(feed_id="f", source="xml", source_id=ref, title=title, company="Acme",
+                    description="Design and run the backend services of our logistics platform.",
+                    locations=[city], employment_type="full_time")
+    return assign_dedupe_keys(assign_identity(job))
+
+
+def run_pass_one(engine, run_id: str, jobs: list[JobRecord]) -> dict[str, list[str]]:
+    stages.replace_raw_jobs(engine, "f", jobs)
+    claimed: set[str] = set()
+    for _ in stages.replace_deduped_blocks(
+        engine, "f", run_id, stages.iter_raw_blocks(engine, "f"),
+        lambda block, previous: merge_block(block, DedupeConfig(), previous, claimed_keys=claimed),
+    ):
+        pass
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(deduped_jobs.c.job_key, deduped_jobs.c.member_keys)).all())
+
+
+def test_a_retitled_posting_moves_block_without_a_duplicate_key(db_url):
+    engine = engine_for(db_url)
+    first = run_pass_one(engine, "run-1", [posting("R1", "Zeta Engineer", "Austin")])
+    second = run_pass_one(engine, "run-2", [posting("R1", "Alpha Engineer", "Austin")])
+    assert list(first) == list(second), "the posting keeps its key in its new block"
+
+
+def test_rerunning_pass_one_replaces_the_partition(db_url):
+    engine = engine_for(db_url)
+    jobs = [posting("R1", "Backend Engineer", "Austin"), posting("R2", "Backend Engineer", "Denver"),
+            posting("R3", "Data Analyst", "Austin")]
+    first = run_pass_one(engine, "run-1", jobs)
+    assert run_pass_one(engine, "run-2", jobs) == first
+    assert sorted(len(m) for m in first.values()) == [1, 2], "the two locations of one role merged"
+    assert run_pass_one(engine, "run-3", jobs[2:]) == {k: m for k, m in first.items() if len(m) == 1}
