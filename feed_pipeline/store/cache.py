@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feed_pipeline.store.rows import upsert, utcnow
+from feed_pipeline.store.rows import upsert_rows, utcnow
 from feed_pipeline.store.schema import enrichment_cache
 
 LOOKUP_CHUNK = 500
@@ -38,5 +38,5 @@ def put_cached(
          "created_at": now}
         for h, r in results.items()
     ]
-    conn.execute(upsert(enrichment_cache, conn.dialect.name, rows,
-                        ("input_hash", "stage", "model", "prompt_version"), ["result", "created_at"]))
+    upsert_rows(conn, enrichment_cache, rows, ("input_hash", "stage", "model", "prompt_version"),
+                ["result", "created_at"])

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import RejectionReason, Route
-from feed_pipeline.store.rows import upsert, utcnow
+from feed_pipeline.store.rows import upsert_rows, utcnow
 from feed_pipeline.store.schema import job_route_history, jobs, review_decisions
 
 PRESERVED_ON_UPDATE = ("feed_id", "job_key", "first_seen_at")
@@ -38,7 +38,7 @@ def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, An
     }
     full = [dict(r, last_run_id=run_id, first_seen_at=now, last_seen_at=now, updated_at=now) for r in rows]
     update_cols = [c for c in full[0] if c not in PRESERVED_ON_UPDATE]
-    conn.execute(upsert(jobs, conn.dialect.name, full, ("feed_id", "job_key"), update_cols))
+    upsert_rows(conn, jobs, full, ("feed_id", "job_key"), update_cols)
     history = [
         {"feed_id": r["feed_id"], "job_key": r["job_key"], "run_id": run_id, "route": r["route"],
          "reason": r.get("reason"), "routing_confidence": r.get("routing_confidence"), "changed_at": now}
@@ -120,8 +120,8 @@ def record_review(
     row = {"feed_id": job["feed_id"], "job_key": job_key, "decision": decision, "note": note,
            "content_hash": job["content_hash"], "decided_by": decided_by, "decided_at": utcnow()}
     with engine.begin() as conn:
-        conn.execute(upsert(review_decisions, conn.dialect.name, [row], ("feed_id", "job_key"),
-                            ["decision", "note", "content_hash", "decided_by", "decided_at"]))
+        upsert_rows(conn, review_decisions, [row], ("feed_id", "job_key"),
+                    ["decision", "note", "content_hash", "decided_by", "decided_at"])
     return row
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import JobRecord
-from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert, utcnow
+from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
 from feed_pipeline.store.schema import deduped_jobs, enrichments, ingests, raw_jobs
 
 WRITE_BATCH = 1000
@@ -37,10 +37,8 @@ def replace_raw_jobs(
                 row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail,
                            ingested_at=now)
                 rows[job.job_key] = row
-            conn.execute(
-                upsert(raw_jobs, engine.dialect.name, list(rows.values()), ("feed_id", "job_key"),
-                       [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
-            )
+            upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
+                        [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
             written += len(rows)
             if on_batch:
                 on_batch(batch)
@@ -87,8 +85,8 @@ def record_ingest(
     row = {"feed_id": feed_id, "run_id": run_id, "started_at": started_at, "finished_at": utcnow(),
            "complete": complete, "unchanged": unchanged, "error": error, "stats": dict(stats)}
     with engine.begin() as conn:
-        conn.execute(upsert(ingests, engine.dialect.name, [row], ("feed_id", "run_id"),
-                            ["finished_at", "complete", "unchanged", "error", "stats"]))
+        upsert_rows(conn, ingests, [row], ("feed_id", "run_id"),
+                    ["finished_at", "complete", "unchanged", "error", "stats"])
 
 
 def latest_ingest(engine: sa.Engine, feed_id: str) -> dict[str, Any] | None:
@@ -211,7 +209,7 @@ def write_enrichments(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     for row in full:
         for c in columns:
             row.setdefault(c, None)
-    conn.execute(upsert(enrichments, conn.dialect.name, full, ("feed_id", "job_key"), columns))
+    upsert_rows(conn, enrichments, full, ("feed_id", "job_key"), columns)
 
 
 def update_enrichments(conn: sa.Connection, feed_id: str, updates: list[dict[str, Any]]) -> None:
