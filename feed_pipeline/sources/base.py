@@ -64,6 +64,42 @@ class FeedReader(Protocol):
     def close(self) -> None: ...
 
 
+class OneShotReader:
+    """The readers' shared lifecycle: iterated once; the HttpFetcher is closed on exit unless it was lent.
+
+    Subclasses set `spec`, `_fetcher`, `_own_fetcher` and `_started` in `__init__` and implement `_records()`.
+    """
+
+    spec: FeedSpec
+    _fetcher: Any
+    _own_fetcher: bool
+    _started: bool
+
+    def __iter__(self) -> Iterator[JobRecord]:
+        if self._started:
+            raise RuntimeError(f"feed {self.spec.id!r}: a FeedReader can be iterated only once; open the feed again")
+        self._started = True
+        return self._records()
+
+    def _records(self) -> Iterator[JobRecord]:
+        raise NotImplementedError
+
+    def _close_resources(self) -> None:
+        """Anything besides the fetcher that a reader holds open (e.g. a response body)."""
+
+    def close(self) -> None:
+        self._close_resources()
+        if self._own_fetcher and self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class FeedError(Exception):
     """A feed could not be read at all; the message says which feed, what failed and what to do."""
 

@@ -39,7 +39,14 @@ from feed_pipeline.core.identity import make_content_hash, make_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
 from feed_pipeline.core.normalize import clean_text, job_from_fields
 from feed_pipeline.core.role_filter import DEFAULT_API_PRESET, RoleFilter, RoleFilterError, role_filter_from_params
-from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, FeedUnavailableError, IngestOutcome
+from feed_pipeline.sources.base import (
+    FeedConfigError,
+    FeedError,
+    FeedSpec,
+    FeedUnavailableError,
+    IngestOutcome,
+    OneShotReader,
+)
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, describe_error, redact_url
 
 log = logging.getLogger(__name__)
@@ -219,7 +226,7 @@ def api_job_key(job: JobRecord) -> str:
 # --------------------------------------------------------------------------------------------------- reader
 
 
-class JobApiReader(ABC):
+class JobApiReader(OneShotReader, ABC):
     """FeedReader base for job APIs. Iterate once; `outcome` is final when iteration ends.
 
     Subclasses set `source`, `base_url_variable`, `default_base_url`, `supported_params`,
@@ -312,23 +319,6 @@ class JobApiReader(ABC):
                                 f"format may have changed, see sources/{self.source}.py")
 
     # -- FeedReader
-
-    def __iter__(self) -> Iterator[JobRecord]:
-        if self._started:
-            raise RuntimeError(f"feed {self.spec.id!r}: a FeedReader can be iterated only once; open the feed again")
-        self._started = True
-        return self._records()
-
-    def close(self) -> None:
-        if self._own_fetcher and self._fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = None
-
-    def __enter__(self) -> JobApiReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _records(self) -> Iterator[JobRecord]:
         started = time.perf_counter()

@@ -25,7 +25,7 @@ from typing import Any
 
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.sources.adzuna import AdzunaReader
-from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome
+from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
 from feed_pipeline.sources.http_fetch import HttpFetcher
 from feed_pipeline.sources.job_api import ROLE_PARAMS, JobApiReader
 from feed_pipeline.sources.jsearch import JSearchReader
@@ -83,7 +83,7 @@ def plan_sources(feed_id: str, params: Mapping[str, Any]) -> list[tuple[str, dic
     return [(source, source_params(feed_id, params, source)) for source in sources]
 
 
-class MultiSourceReader:
+class MultiSourceReader(OneShotReader):
     """FeedReader for `kind = "multi"`: the sources' postings in turn, each source's failure contained."""
 
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
@@ -97,23 +97,6 @@ class MultiSourceReader:
         self._own_fetcher = fetcher is None
         self._fetcher = fetcher
         self._started = False
-
-    def __iter__(self) -> Iterator[JobRecord]:
-        if self._started:
-            raise RuntimeError(f"feed {self.spec.id!r}: a FeedReader can be iterated only once; open the feed again")
-        self._started = True
-        return self._records()
-
-    def close(self) -> None:
-        if self._own_fetcher and self._fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = None
-
-    def __enter__(self) -> MultiSourceReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _records(self) -> Iterator[JobRecord]:
         started = time.perf_counter()

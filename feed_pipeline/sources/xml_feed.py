@@ -33,7 +33,7 @@ from lxml import etree
 from feed_pipeline.core.identity import assign_identity, make_content_hash, make_fallback_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
 from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, clean_text, job_from_fields
-from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome
+from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
 from feed_pipeline.sources.feed_bytes import FeedBody, locate, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
 from feed_pipeline.sources.xml_framing import (
@@ -200,7 +200,7 @@ def _int_param(spec: FeedSpec, name: str, default: int, minimum: int) -> int:
     return value
 
 
-class XmlFeedReader:
+class XmlFeedReader(OneShotReader):
     """FeedReader for XML feeds (`kind = "xml"`). Iterate once; `outcome` is final when iteration ends.
 
     Feed params: `profile` / `record_tag` / `fields` / `date_order` / `case_sensitive` (see xml_profiles),
@@ -239,24 +239,9 @@ class XmlFeedReader:
 
     # -- FeedReader
 
-    def __iter__(self) -> Iterator[JobRecord]:
-        if self._started:
-            raise RuntimeError(f"feed {self.spec.id!r}: a FeedReader can be iterated only once; open the feed again")
-        self._started = True
-        return self._records()
-
-    def close(self) -> None:
+    def _close_resources(self) -> None:
         if self._body is not None:
             self._body.close()
-        if self._own_fetcher and self._fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = None
-
-    def __enter__(self) -> XmlFeedReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- pipeline
 

@@ -1,7 +1,6 @@
 """The jsearch source against a loopback JSearch behind RapidAPI: envelope, paging, quotas and errors."""
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -226,7 +225,8 @@ def test_pacing_keeps_requests_under_the_per_second_limit(apis, fetcher):
     assert len(jobs) == 50
     assert apis.jsearch.per_second_rejections == 0
     starts = [r.at for r in apis.jsearch.requests]
-    assert all(b - a >= 0.3 for a, b in itertools.pairwise(starts))  # arrival times jitter on a busy machine
+    # Paced at one per 0.4 s: the whole span shows it (single gaps jitter with arrival times on a busy machine).
+    assert starts[-1] - starts[0] >= 0.4 * (len(starts) - 1) * 0.8
     assert outcome.stats["paced_wait_s"] > 1.0
 
 
