@@ -17,7 +17,7 @@ def _pg_server_reachable() -> str | None:
             conn.execute(sa.text("select 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+    except Exception as exc:  # any failure means "no server"
         return f"{type(exc).__name__}: {exc}"
 
 
