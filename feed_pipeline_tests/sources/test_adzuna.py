@@ -8,15 +8,9 @@ import pytest
 from feed_pipeline.sources.adzuna import AdzunaReader
 from feed_pipeline.sources.base import FeedConfigError, FeedSpec
 from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
-from feed_pipeline_tests.fakes.job_api_servers import adzuna_job, running_job_apis
+from feed_pipeline_tests.fakes.job_api_servers import adzuna_job
 
 NOW = datetime(2024, 5, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def apis():
-    with running_job_apis() as apis:
-        yield apis
 
 
 @pytest.fixture

@@ -16,17 +16,10 @@ from feed_pipeline_tests.fakes.job_api_servers import (
     adzuna_job,
     jsearch_job,
     remoteok_job,
-    running_job_apis,
 )
 
 NOW = datetime(2024, 5, 10, tzinfo=UTC)
 FAST = {source: {"requests_per_minute": 60_000} for source in ("remoteok", "jsearch", "adzuna")}
-
-
-@pytest.fixture
-def apis():
-    with running_job_apis() as apis:
-        yield apis
 
 
 @pytest.fixture

@@ -12,16 +12,9 @@ from feed_pipeline_tests.fakes.job_api_servers import (
     REMOTEOK_LEGAL,
     Fault,
     remoteok_job,
-    running_job_apis,
 )
 
 NOW = datetime(2024, 5, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def apis():
-    with running_job_apis() as apis:
-        yield apis
 
 
 @pytest.fixture
