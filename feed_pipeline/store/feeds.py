@@ -121,7 +121,3 @@ def save_fetch_state(
             .where(feeds.c.id == feed_id)
             .values(etag=etag, last_modified=last_modified, content_hash=content_hash, updated_at=utcnow())
         )
-
-
-def clear_fetch_state(engine: sa.Engine, feed_id: str) -> None:
-    save_fetch_state(engine, feed_id, etag=None, last_modified=None, content_hash=None)

@@ -76,12 +76,12 @@ def mark_removed(conn: sa.Connection, feed_id: str, run_id: str) -> int:
     return len(keys)
 
 
-def route_counts(engine_or_conn, feed_id: str, run_id: str | None = None) -> dict[str, int]:
+def route_counts(engine: sa.Engine, feed_id: str, run_id: str | None = None) -> dict[str, int]:
     """Jobs of the feed by route; with `run_id`, only the jobs that run saw."""
     stmt = sa.select(jobs.c.route, sa.func.count()).where(jobs.c.feed_id == feed_id).group_by(jobs.c.route)
     if run_id:
         stmt = stmt.where(jobs.c.last_run_id == run_id)
-    with _connect(engine_or_conn) as conn:
+    with engine.connect() as conn:
         return {route: n for route, n in conn.execute(stmt)}
 
 
@@ -131,21 +131,3 @@ def review_decisions_for(conn: sa.Connection, feed_id: str, job_keys: Iterable[s
         review_decisions.c.feed_id == feed_id, review_decisions.c.job_key.in_(list(job_keys))
     )
     return {k: (d, h) for k, d, h in conn.execute(stmt)}
-
-
-class _connect:
-    """Use a Connection as is, or open one from an Engine."""
-
-    def __init__(self, engine_or_conn):
-        self._target = engine_or_conn
-        self._conn = None
-
-    def __enter__(self) -> sa.Connection:
-        if isinstance(self._target, sa.Connection):
-            return self._target
-        self._conn = self._target.connect()
-        return self._conn
-
-    def __exit__(self, *exc) -> None:
-        if self._conn is not None:
-            self._conn.close()

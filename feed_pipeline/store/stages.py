@@ -20,7 +20,6 @@ def replace_raw_jobs(
     engine: sa.Engine,
     feed_id: str,
     jobs: Iterable[JobRecord],
-    on_batch: Callable[[list[JobRecord]], None] | None = None,
 ) -> int:
     """Replace the feed's raw postings with `jobs`, streamed in batches; returns how many were written.
 
@@ -40,8 +39,6 @@ def replace_raw_jobs(
             upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
                         [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
             written += len(rows)
-            if on_batch:
-                on_batch(batch)
     return written
 
 
@@ -97,13 +94,6 @@ def latest_ingest(engine: sa.Engine, feed_id: str) -> dict[str, Any] | None:
         .order_by(ingests.c.started_at.desc())
         .limit(1)
     )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
-
-
-def ingest_of_run(engine: sa.Engine, feed_id: str, run_id: str) -> dict[str, Any] | None:
-    stmt = sa.select(ingests).where(ingests.c.feed_id == feed_id, ingests.c.run_id == run_id)
     with engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
@@ -176,13 +166,6 @@ def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> I
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings()
         for rows in result.partitions(chunk):
             yield [row_to_job(r) for r in rows]
-
-
-def count_deduped(engine: sa.Engine, feed_id: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.select(sa.func.count()).select_from(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id)
-        ).scalar_one()
 
 
 def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, JobRecord]:
