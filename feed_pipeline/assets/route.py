@@ -111,8 +111,6 @@ def routed_jobs(
         removed = job_store.mark_removed(conn, feed_id, run_id) if complete else 0
         duration = elapsed()
     counts = job_store.route_counts(engine, feed_id, run_id)
-    counts.setdefault(Route.REJECTED.value, 0)
-    counts[Route.REJECTED.value] += removed
     report_stage(engine, run_id, feed_id, "routed_jobs", duration_s=duration,
                  counts={r.value: counts.get(r.value, 0) for r in Route if r is not Route.REJECTED} | {
                      "removed": removed},

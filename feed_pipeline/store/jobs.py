@@ -51,7 +51,10 @@ def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, An
 
 
 def mark_removed(conn: sa.Connection, feed_id: str, run_id: str) -> int:
-    """Jobs that were not part of this (complete) ingest left the feed: route them rejected/removed."""
+    """Jobs that were not part of this (complete) ingest left the feed: route them rejected/removed.
+
+    They count as seen by this run (`last_run_id`), so the run's route counts include them.
+    """
     now = utcnow()
     stale = sa.and_(
         jobs.c.feed_id == feed_id,
@@ -66,7 +69,8 @@ def mark_removed(conn: sa.Connection, feed_id: str, run_id: str) -> int:
         conn.execute(
             jobs.update()
             .where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(chunk))
-            .values(route=Route.REJECTED.value, reason=RejectionReason.REMOVED.value, updated_at=now)
+            .values(route=Route.REJECTED.value, reason=RejectionReason.REMOVED.value, updated_at=now,
+                    last_run_id=run_id)
         )
         conn.execute(job_route_history.insert(), [
             {"feed_id": feed_id, "job_key": k, "run_id": run_id, "route": Route.REJECTED.value,
