@@ -10,14 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feed_pipeline.core.jobs import JobRecord
-
-JOB_FIELDS = (
-    "feed_id", "job_key", "source", "source_id", "title", "company", "description", "description_html", "url",
-    "locations", "city", "state", "country", "postal_code", "employment_type", "salary_min", "salary_max",
-    "salary_currency", "salary_period", "is_remote", "posted_at", "expires_at", "requisition_id", "category",
-    "status", "tags", "extra", "content_hash", "block_key", "member_keys", "source_ids", "is_multi_location",
-    "dedupe_key",
-)
+from feed_pipeline.store.schema import JOB_COLUMNS
 
 
 def utcnow() -> datetime:
@@ -32,13 +25,13 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def job_to_row(job: JobRecord) -> dict[str, Any]:
-    row = {name: getattr(job, name) for name in JOB_FIELDS}
+    row = {name: getattr(job, name) for name in JOB_COLUMNS}
     row["extra"] = _json_safe(row["extra"])
     return row
 
 
 def row_to_job(row: sa.RowMapping | dict) -> JobRecord:
-    data = {name: row[name] for name in JOB_FIELDS if name in row}
+    data = {name: row[name] for name in JOB_COLUMNS if name in row}
     data["posted_at"] = as_utc(data.get("posted_at"))
     data["expires_at"] = as_utc(data.get("expires_at"))
     job = JobRecord.from_dict(data)

@@ -55,6 +55,9 @@ def _job_columns() -> list[sa.Column]:
     ]
 
 
+JOB_COLUMNS = tuple(column.name for column in _job_columns())  # the JobRecord fields stored per job
+
+
 feeds = sa.Table(
     "feeds",
     metadata,
