@@ -124,6 +124,9 @@ class Taxonomy:
     # Vocabularies the offline classifier reports as `skills` / `tech_stack` when the text names them.
     skills: tuple[str, ...] = ()
     technologies: tuple[str, ...] = ()
+    # One sentence per entry, when the taxonomy gives one: prompts and the semantic classifier read them.
+    industry_descriptions: dict[str, str] = field(default_factory=dict)
+    function_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)  # industry -> function -> text
 
     @property
     def industry_names(self) -> tuple[str, ...]:
@@ -137,3 +140,9 @@ class Taxonomy:
 
     def has_function(self, industry: str | None, function: str | None) -> bool:
         return function in self.industries.get(industry or "", ())
+
+    def industry_description(self, industry: str) -> str:
+        return self.industry_descriptions.get(industry, "")
+
+    def function_description(self, industry: str, function: str) -> str:
+        return self.function_descriptions.get(industry, {}).get(function, "")

@@ -44,6 +44,8 @@ def taxonomy_from_dict(raw: Any, where: str = "taxonomy") -> Taxonomy:
     industries: dict[str, tuple[str, ...]] = {}
     industry_keywords: dict[str, tuple[str, ...]] = {}
     function_keywords: dict[str, dict[str, tuple[str, ...]]] = {}
+    industry_descriptions: dict[str, str] = {}
+    function_descriptions: dict[str, dict[str, str]] = {}
     for index, entry in enumerate(raw["industries"]):
         spot = f"{where}: industries[{index}]"
         if not isinstance(entry, dict):
@@ -65,9 +67,15 @@ def taxonomy_from_dict(raw: Any, where: str = "taxonomy") -> Taxonomy:
                 raise TaxonomyError(f"{f_spot}: function {f_name!r} appears twice in {name!r}")
             names.append(f_name)
             per_function[f_name] = _keywords(function.get("keywords", []), f"{f_spot} ({f_name}).keywords")
+            description = _description(function.get("description"), f"{f_spot} ({f_name}).description")
+            if description:
+                function_descriptions.setdefault(name, {})[f_name] = description
         industries[name] = tuple(names)
         industry_keywords[name] = _keywords(entry.get("keywords", []), f"{spot} ({name}).keywords")
         function_keywords[name] = per_function
+        description = _description(entry.get("description"), f"{spot} ({name}).description")
+        if description:
+            industry_descriptions[name] = description
     return Taxonomy(
         industries=industries,
         industry_keywords=industry_keywords,
@@ -75,6 +83,8 @@ def taxonomy_from_dict(raw: Any, where: str = "taxonomy") -> Taxonomy:
         version=str(raw.get("version", "1")),
         skills=_keywords(raw.get("skills", []), f"{where}: skills"),
         technologies=_keywords(raw.get("technologies", []), f"{where}: technologies"),
+        industry_descriptions=industry_descriptions,
+        function_descriptions=function_descriptions,
     )
 
 
@@ -82,6 +92,15 @@ def _name(value: Any, spot: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TaxonomyError(f"{spot}: 'name' must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _description(value: Any, spot: str) -> str:
+    """An optional one-sentence description; absent or null means none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TaxonomyError(f"{spot} must be a string, got {type(value).__name__}")
+    return " ".join(value.split())
 
 
 def _keywords(value: Any, spot: str) -> tuple[str, ...]:
