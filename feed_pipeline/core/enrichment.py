@@ -44,13 +44,19 @@ class IndustryResult:
 
 @dataclass(slots=True, frozen=True)
 class FunctionInput:
-    """Stage 2 input: one job of a known industry, described by its standardized stage 1 fields."""
+    """Stage 2 input: one job of a known industry, by its standardized stage 1 fields and its own words.
+
+    `title` and `text` are the posting's original title and plain text (or an excerpt of it): a summary alone
+    loses the words that tell one function from another.
+    """
 
     job_key: str
     ai_title: str
     ai_description: str
     skills: tuple[str, ...] = ()
     input_hash: str = ""
+    title: str = ""
+    text: str = ""
 
 
 @dataclass(slots=True, frozen=True)
