@@ -13,6 +13,7 @@ from feed_pipeline.core.jobs import Route
 
 REVIEW_APPROVED = "approved in manual review"
 REVIEW_REJECTED = "rejected in manual review"
+NOT_ENRICHED = "no AI answer yet: the enrichment stages did not finish for this job (it is retried next run)"
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,11 @@ def route_enriched_job(
     thresholds: Thresholds,
     review_decision: str | None = None,
 ) -> RouteDecision:
-    """Route one enriched job. `enrichment_status` is ok | archived | failed (stage 1); `review_decision`
-    is approve | reject when an operator decided on this exact content."""
+    """Route one enriched job. `enrichment_status` is ok | archived | failed (stage 1), or missing when the
+    job has no enrichment row (stage 1 crashed or has not run); `review_decision` is approve | reject when an
+    operator decided on this exact content."""
+    if enrichment_status == "missing":
+        return RouteDecision(Route.FAILED, NOT_ENRICHED, None)
     if enrichment_status == "failed":
         return RouteDecision(Route.FAILED, f"industry stage failed: {enrichment_error or 'unknown error'}", None)
     if enrichment_status == "archived":
