@@ -8,7 +8,7 @@ def test_a_pass2_job_is_rebuilt_with_pass2s_fields_and_content_hash():
     base = text(40)
     short = merge_block([posting("1", title="Nurse, Registered", description=edited(base, 1)[:400])], CONFIG)[0]
     longer = merge_block([posting("2", city="Denver", title="RN", description=edited(base, 2))], CONFIG)[0]
-    [(merged, _, keys)] = merge_enriched_block([(short, _result(short, 0.8)), (longer, _result(longer, 0.9))], CONFIG)
+    [(merged, _, _)] = merge_enriched_block([(short, _result(short, 0.8)), (longer, _result(longer, 0.9))], CONFIG)
 
     members = sorted([short, longer], key=lambda j: j.job_key)
     published = _merged_job(members, {"job_key": merged.job_key})
