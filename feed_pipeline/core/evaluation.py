@@ -19,12 +19,12 @@ Definitions, used by `feed-pipeline evaluate`, `feed-pipeline calibrate` and the
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.routing import Thresholds, is_valid_confidence
@@ -157,32 +157,32 @@ def _right(p: Prediction, mapping: Mapping[str, str], level: str) -> bool:
 
 
 class _Scores:
-    """Outcomes as sorted arrays, so every threshold is answered by a binary search."""
+    """Outcomes as sorted confidences with running counts, so every threshold is one binary search."""
 
     def __init__(self, outcomes: Sequence[Outcome]):
         self.jobs = len(outcomes)
         valid = [o for o in outcomes if is_valid_confidence(o.confidence)]
         approvable = sorted((o.confidence, o.correct) for o in valid if o.has_function)
-        self.approvable = np.array([c for c, _ in approvable], dtype=float)
-        self.approvable_correct = np.cumsum([0] + [int(ok) for _, ok in approvable])
+        self.approvable = [c for c, _ in approvable]
+        self.approvable_correct = list(accumulate((int(ok) for _, ok in approvable), initial=0))
         scored = sorted((o.confidence, o.correct) for o in valid)
-        self.scored = np.array([c for c, _ in scored], dtype=float)
-        self.scored_wrong = np.cumsum([0] + [int(not ok) for _, ok in scored])
+        self.scored = [c for c, _ in scored]
+        self.scored_wrong = list(accumulate((int(not ok) for _, ok in scored), initial=0))
 
     def approved_at(self, threshold: float) -> ThresholdPoint:
-        start = int(np.searchsorted(self.approvable, threshold, side="left"))  # first confidence >= threshold
+        start = bisect_left(self.approvable, threshold)  # the first confidence >= threshold
         n = len(self.approvable)
-        correct = int(self.approvable_correct[n] - self.approvable_correct[start])
-        return ThresholdPoint(threshold, n - start, correct, self.jobs)
+        return ThresholdPoint(threshold, n - start, self.approvable_correct[n] - self.approvable_correct[start],
+                              self.jobs)
 
     def archived_below(self, threshold: float) -> ArchivePoint:
-        end = int(np.searchsorted(self.scored, threshold, side="left"))  # confidences < threshold
-        return ArchivePoint(threshold, end, int(self.scored_wrong[end]))
+        end = bisect_left(self.scored, threshold)  # confidences < threshold
+        return ArchivePoint(threshold, end, self.scored_wrong[end])
 
     def grid(self) -> list[float]:
         """Every 0.001 multiple at or just below some job's confidence, ascending."""
-        steps = np.unique(np.floor(self.scored * THRESHOLD_GRID).astype(int))
-        return [round(int(s) / THRESHOLD_GRID, 3) for s in steps]
+        return [round(step / THRESHOLD_GRID, 3)
+                for step in sorted({math.floor(c * THRESHOLD_GRID) for c in self.scored})]
 
 
 def approved_at(outcomes: Sequence[Outcome], threshold: float) -> ThresholdPoint:
@@ -246,60 +246,63 @@ def threshold_report(outcomes: Sequence[Outcome], thresholds: Thresholds,
 # --- against labels -------------------------------------------------------------------------------------------
 
 
-def predictions_frame(predictions: Sequence[Prediction], label_map: Mapping[str, str] | None = None,
-                      level: str = "function") -> pd.DataFrame:
-    """One row per job: its reference class (the mapped label), predicted class and rightness.
+@dataclass(frozen=True, slots=True)
+class _Row:
+    reference: str  # the reference class: the mapped label, spelled as first seen
+    predicted: str  # the prediction, spelled as its reference class when it is one; NO_FUNCTION when none
+    correct: bool
+    route: str
 
-    A prediction that matches some reference class takes that class's spelling, so the two axes of the
-    confusion matrix line up; a job without a prediction is predicted NO_FUNCTION.
-    """
+
+def _rows(predictions: Sequence[Prediction], label_map: Mapping[str, str] | None, level: str) -> list[_Row]:
+    """One row per job. A prediction that matches a reference class takes that class's spelling, so the two
+    axes of the confusion matrix line up."""
     mapping = normalize_label_map(label_map)
     expected = [mapping.get(normalize_label(p.label), p.label) for p in predictions]
     spelling: dict[str, str] = {}
     for name in expected:
         spelling.setdefault(normalize_label(name), " ".join(name.split()))
-    answers = [predicted(p, level) for p in predictions]
-    shown = [NO_FUNCTION if a is None else spelling.get(normalize_label(a), a) for a in answers]
-    return pd.DataFrame({
-        "job_key": [p.job_key for p in predictions],
-        "reference": [spelling[normalize_label(e)] for e in expected],
-        "predicted": shown,
-        "correct": [_right(p, mapping, level) for p in predictions],
-        "route": [p.route for p in predictions],
-    })
+    rows = []
+    for p, name in zip(predictions, expected, strict=True):
+        answer = predicted(p, level)
+        shown = NO_FUNCTION if answer is None else spelling.get(normalize_label(answer), answer)
+        rows.append(_Row(spelling[normalize_label(name)], shown, _right(p, mapping, level), p.route))
+    return rows
 
 
-def confusion_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+def confusion_matrix(rows: Sequence[_Row]) -> dict[str, list]:
     """Jobs by reference class (rows) and prediction (columns, only those predicted at least once).
 
     Predictions that are reference classes come first in the rows' order (the diagonal reads as agreement),
     then the others, then NO_FUNCTION.
     """
-    table = pd.crosstab(frame["reference"], frame["predicted"])
-    references = sorted(table.index, key=normalize_label)
-    predicted = set(table.columns)
-    others = sorted((c for c in predicted if c not in set(references) and c != NO_FUNCTION), key=normalize_label)
-    columns = [r for r in references if r in predicted] + others + ([NO_FUNCTION] if NO_FUNCTION in predicted else [])
-    return table.reindex(index=references, columns=columns, fill_value=0)
+    cells = Counter((r.reference, r.predicted) for r in rows)
+    references = sorted({r.reference for r in rows}, key=normalize_label)
+    answered = {r.predicted for r in rows}
+    others = sorted(answered - set(references) - {NO_FUNCTION}, key=normalize_label)
+    columns = [r for r in references if r in answered] + others + ([NO_FUNCTION] if NO_FUNCTION in answered else [])
+    return {"labels": references, "predicted": columns,
+            "matrix": [[cells[(ref, col)] for col in columns] for ref in references]}
 
 
-def per_label(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def per_label(rows: Sequence[_Row]) -> list[dict[str, Any]]:
     """Support, agreement (= recall) and precision per reference class, most frequent first."""
-    rows = []
-    for label, group in frame.groupby("reference", sort=False):
-        predicted_as = frame[frame["predicted"] == label]
-        right = int(group["correct"].sum())
-        rows.append({
+    table = []
+    for label in {r.reference for r in rows}:
+        own = [r for r in rows if r.reference == label]
+        predicted_as = [r for r in rows if r.predicted == label]
+        right = sum(r.correct for r in own)
+        table.append({
             "label": label,
-            "support": len(group),
+            "support": len(own),
             "correct": right,
-            "agreement": _round(right / len(group)),
+            "agreement": _round(right / len(own)),
             "predicted": len(predicted_as),
-            "precision": _round(int(predicted_as["correct"].sum()) / len(predicted_as)) if len(predicted_as) else None,
-            "recall": _round(right / len(group)),
-            "approved": int((group["route"] == Route.APPROVED.value).sum()),
+            "precision": _round(sum(r.correct for r in predicted_as) / len(predicted_as)) if predicted_as else None,
+            "recall": _round(right / len(own)),
+            "approved": sum(r.route == Route.APPROVED.value for r in own),
         })
-    return sorted(rows, key=lambda r: (-r["support"], normalize_label(r["label"])))
+    return sorted(table, key=lambda r: (-r["support"], normalize_label(r["label"])))
 
 
 def label_report(predictions: Sequence[Prediction], thresholds: Thresholds,
@@ -308,20 +311,18 @@ def label_report(predictions: Sequence[Prediction], thresholds: Thresholds,
     """Every figure `feed-pipeline evaluate` reports for labeled predictions."""
     if not predictions:
         raise ValueError("no labeled jobs to evaluate")
-    frame = predictions_frame(predictions, label_map, level)
-    confusion = confusion_matrix(frame)
-    correct = int(frame["correct"].sum())
-    routes = {r.value: int((frame["route"] == r.value).sum()) for r in Route}
+    rows = _rows(predictions, label_map, level)
+    correct = sum(r.correct for r in rows)
+    routes = Counter(r.route for r in rows)
     return {
         "level": level,
-        "jobs": len(frame),
+        "jobs": len(rows),
         "correct": correct,
-        "agreement": _round(correct / len(frame)),
-        "routes": {r: n for r, n in routes.items() if n},
+        "agreement": _round(correct / len(rows)),
+        "routes": {r.value: routes[r.value] for r in Route if routes[r.value]},
         **threshold_report(outcomes_from_predictions(predictions, label_map, level), thresholds, target),
-        "per_label": per_label(frame),
-        "confusion": {"labels": list(confusion.index), "predicted": list(confusion.columns),
-                      "matrix": confusion.to_numpy().tolist()},
+        "per_label": per_label(rows),
+        "confusion": confusion_matrix(rows),
     }
 
 
