@@ -16,7 +16,8 @@ CONFUSION_ANNOTATE_MAX = 20  # write counts in the heatmap's cells up to this ma
 
 
 def write_evaluation_report(figures: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    """`evaluation.md` and `evaluation.png` in `out_dir`; returns their paths."""
+    """`evaluation.md` and `evaluation.png` in `out_dir`; returns their absolute paths."""
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     md, png = out_dir / "evaluation.md", out_dir / "evaluation.png"
     md.write_text(evaluation_markdown(figures, png.name), encoding="utf-8")
@@ -26,7 +27,8 @@ def write_evaluation_report(figures: dict[str, Any], out_dir: Path) -> dict[str,
 
 
 def write_calibration_report(figures: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    """`calibration.md` and `calibration.png` (the curve) in `out_dir`; returns their paths."""
+    """`calibration.md` and `calibration.png` (the curve) in `out_dir`; returns their absolute paths."""
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     md, png = out_dir / "calibration.md", out_dir / "calibration.png"
     md.write_text(calibration_markdown(figures, png.name), encoding="utf-8")
