@@ -93,7 +93,10 @@ def label_from_file(row: Mapping[str, Any], labels: Mapping[str, str]) -> str | 
 
 def labeled_run(engine: sa.Engine, feed_id: str, run_id: str) -> LabeledRun | None:
     """The jobs this run classified, labeled by the feed's `label_field` param; None when it has none."""
-    params = feed_store.get_feed(engine, feed_id).params or {}
+    try:
+        params = feed_store.get_feed(engine, feed_id).params or {}
+    except feed_store.FeedNotFoundError:  # metadata never fails a run
+        return None
     label_field = params.get(LABEL_FIELD_PARAM)
     if not label_field:
         return None

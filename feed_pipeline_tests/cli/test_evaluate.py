@@ -15,6 +15,7 @@ from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import main
 from feed_pipeline.core.identity import assign_identity
 from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
@@ -119,7 +120,8 @@ def test_evaluate_classifies_blind_to_the_category_and_writes_reports_but_no_row
     assert (figures["jobs"], figures["level"], figures["classifier"]) == (8, "function", "offline-keyword-v1")
     assert {"agreement", "per_label", "confusion", "current", "recommended", "curve", "target_precision",
             "ai_usage", "report"} <= set(figures)
-    assert (figures["current"]["archive_below"], figures["current"]["approve_at"]) == (0.5, 0.86)
+    assert (figures["current"]["archive_below"], figures["current"]["approve_at"]) == (
+        Thresholds().archive_below, Thresholds().approve_at)
     assert figures["target_precision"] == 0.97
     _assert_consistent(figures)
     assert next(r for r in figures["per_label"] if r["label"] == "Nursing")["support"] == 2
