@@ -103,10 +103,10 @@ def _thresholds_section(f: dict[str, Any]) -> list[str]:
     cur, rec = f["current"], f["recommended"]
     approve, archive = rec["approve_at"], rec["archive_below"]
     target = _pct(f["target_precision"])
-    approve_text = (f"approve_at **{approve['threshold']}** approves {approve['approved']} jobs "
+    approve_text = (f"approve_at **{approve['threshold']}** approves {approve['approved']} job(s) "
                     f"(coverage {_pct(approve['coverage'])}) at precision {_pct(approve['precision'])}"
                     if approve else f"no threshold reaches {target} precision on these jobs")
-    archive_text = (f"archive_below **{archive['threshold']}** archives {archive['archived']} jobs, "
+    archive_text = (f"archive_below **{archive['threshold']}** archives {archive['archived']} job(s), "
                     f"{_pct(archive['precision'])} of them wrong" if archive else
                     f"no archive threshold keeps {target} of the archived jobs wrong: archiving by confidence "
                     f"would drop right answers")
@@ -159,36 +159,70 @@ def _pct(value: float | None) -> str:
 
 def _save_plot(path: Path, f: dict[str, Any], *, confusion: dict[str, Any] | None, title: str) -> None:
     n = len(confusion["labels"]) if confusion else 0
-    width = 7 + (min(12, 3 + 0.45 * len(confusion["predicted"])) if confusion else 0)
+    width = 12 + (min(12, 3 + 0.45 * len(confusion["predicted"])) if confusion else 0)
     fig = Figure(figsize=(width, max(5.0, 1.5 + 0.4 * n)), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 2 if confusion else 1, squeeze=False)[0]
-    _draw_curve(axes[0], f)
+    axes = fig.subplots(1, 3 if confusion else 2, squeeze=False)[0]
+    _draw_by_threshold(axes[0], f)
+    _draw_precision_coverage(axes[1], f)
     if confusion:
-        _draw_confusion(axes[1], confusion, f.get("level", "function"))
+        _draw_confusion(axes[2], confusion, f.get("level", "function"))
     fig.suptitle(title)
     fig.savefig(path, format="png")
 
 
-def _draw_curve(ax, f: dict[str, Any]) -> None:
+def _steps(f: dict[str, Any]) -> tuple[list[float], list[float | None], list[float]]:
+    """Thresholds from 0 with the precision and coverage that hold up to each one (a step function)."""
     curve = f["curve"]
     xs = [p["threshold"] for p in curve]
-    ax.plot(xs, [p["precision"] for p in curve], label="approved precision", color="tab:blue")
-    ax.plot(xs, [p["coverage"] for p in curve], label="coverage (approved / jobs)", color="tab:orange")
+    precision = [p["precision"] for p in curve]
+    coverage = [p["coverage"] for p in curve]
+    if curve and xs[0] > 0:
+        xs, precision, coverage = [0.0, *xs], [precision[0], *precision], [coverage[0], *coverage]
+    return xs, precision, coverage
+
+
+def _draw_by_threshold(ax, f: dict[str, Any]) -> None:
+    xs, precision, coverage = _steps(f)
+    ax.plot(xs, precision, drawstyle="steps-pre", label="approved precision", color="tab:blue")
+    ax.plot(xs, coverage, drawstyle="steps-pre", label="coverage (approved / jobs)", color="tab:orange")
     ax.axhline(f["target_precision"], color="tab:blue", linestyle=":", linewidth=1,
                label=f"target precision {f['target_precision']}")
     cur, rec = f["current"], f["recommended"]
     ax.axvline(cur["archive_below"], color="grey", linestyle="--", label=f"archive_below {cur['archive_below']}")
     ax.axvline(cur["approve_at"], color="black", linestyle="--", label=f"approve_at {cur['approve_at']}")
     if rec["approve_at"]:
-        ax.axvline(rec["approve_at"]["threshold"], color="tab:green", linestyle="-",
+        ax.axvline(rec["approve_at"]["threshold"], color="tab:green",
                    label=f"recommended approve_at {rec['approve_at']['threshold']}")
+    if rec["archive_below"]:
+        ax.axvline(rec["archive_below"]["threshold"], color="tab:red", linestyle="-.",
+                   label=f"recommended archive_below {rec['archive_below']['threshold']}")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("approval threshold (routing confidence)")
     ax.set_ylabel("share")
     ax.set_title("precision and coverage by threshold")
     ax.legend(loc="lower left", fontsize="small")
+    ax.grid(alpha=0.3)
+
+
+def _draw_precision_coverage(ax, f: dict[str, Any]) -> None:
+    curve = [p for p in f["curve"] if p["precision"] is not None]
+    ax.plot([p["coverage"] for p in curve], [p["precision"] for p in curve], marker=".", color="tab:blue")
+    ax.axhline(f["target_precision"], color="tab:blue", linestyle=":", linewidth=1)
+    cur, rec = f["current"], f["recommended"]
+    if cur["approved_precision"] is not None:
+        ax.plot([cur["coverage"]], [cur["approved_precision"]], "ks", label=f"approve_at {cur['approve_at']}")
+    if rec["approve_at"]:
+        ax.plot([rec["approve_at"]["coverage"]], [rec["approve_at"]["precision"]], "o", color="tab:green",
+                label=f"recommended {rec['approve_at']['threshold']}")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("coverage (approved / jobs)")
+    ax.set_ylabel("approved precision")
+    ax.set_title("precision-coverage curve")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", fontsize="small")
     ax.grid(alpha=0.3)
 
 
