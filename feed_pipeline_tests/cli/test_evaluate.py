@@ -17,6 +17,7 @@ from feed_pipeline.core.identity import assign_identity
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.definitions import build_definitions
+from feed_pipeline.evaluation.classify import blind
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -26,6 +27,7 @@ from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import schema
 from feed_pipeline.store.db import engine_for
 from feed_pipeline.store.rows import job_to_row
+from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer
 
 ISOLATED_PREFIXES = ("FEED_PIPELINE_", "XANO_", "GEMINI_", "DAGSTER_")
 STAGE_TABLES = ("raw_jobs", "ingests", "deduped_jobs", "enrichments", "enrichment_cache", "jobs",
@@ -55,7 +57,7 @@ POSTINGS = [
 ]
 
 
-def _feed_xml() -> str:
+def _feed_xml(label_prefix: str = "") -> str:
     jobs = []
     for ref, title, company, category, tag, text in POSTINGS:
         jobs.append(
@@ -65,7 +67,7 @@ def _feed_xml() -> str:
             f"<city>Austin</city><state>TX</state><country>US</country>"
             f"<date>Mon, 02 Nov 2026 10:00:00 +0000</date>"
             f"<description><![CDATA[<p>{text}</p>]]></description>"
-            + (f"<category><![CDATA[{category}]]></category>" if category else "")
+            + (f"<category><![CDATA[{label_prefix}{category}]]></category>" if category else "")
             + (f"<boardtag>{tag}</boardtag>" if tag else "")
             + f"<status>{'CLOSED' if ref == 'R9' else 'OPEN'}</status></job>"
         )
@@ -173,6 +175,28 @@ def test_evaluate_explains_what_is_wrong(workdir):
     assert "id column" in cli("evaluate", "labeled", "--labels", str(bad), code=2).stderr
 
 
+def test_evaluate_with_gemini_configured_never_sends_the_label(workdir, db_url, monkeypatch):
+    feed = workdir / "prefixed.xml"
+    feed.write_text(_feed_xml(label_prefix="board:"), encoding="utf-8")
+    feed_store.upsert_feed(engine_for(db_url), "prefixed", url=str(feed), kind="xml")
+    mapping = workdir / "map.json"
+    mapping.write_text(json.dumps({f"board:{p[3]}": p[3] for p in POSTINGS if p[3]}))
+    with FakeGeminiServer() as server:
+        monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
+        monkeypatch.setenv("GEMINI_BASE_URL", server.base_url)
+        monkeypatch.setenv("GEMINI_RPM", "100000")
+
+        figures = json.loads(cli("evaluate", "prefixed", "--label-field", "category", "--label-map",
+                                 str(mapping)).stdout)
+        sent = json.dumps([r.body for r in server.generate_requests])
+
+    assert figures["classifier"] != "offline-keyword-v1" and figures["ai_usage"]["calls"] >= 2
+    assert figures["jobs"] == 8
+    _assert_consistent(figures)
+    assert "Senior Backend Software Engineer" in sent, "the postings went to Gemini"
+    assert "board:" not in sent, "but never a posting's own label"
+
+
 # --- calibrate from review decisions --------------------------------------------------------------------------
 
 # job, routing confidence, function, decision: worked out in test_calibrate_*
@@ -264,3 +288,12 @@ def test_a_labeled_feeds_run_shows_the_figures_evaluate_reports(workdir, db_url,
     assert metadata["label_approved"] == evaluated["current"]["approved"]
     if evaluated["current"]["approved"]:
         assert metadata["label_approved_precision"] == evaluated["current"]["approved_precision"]
+
+
+def test_blind_removes_only_the_label_and_leaves_the_record_untouched():
+    job = JobRecord(feed_id="f", source="xml", source_id="1", title="Nurse", category="Nursing",
+                    extra={"boardtag": "care", "other": "x"})
+
+    assert blind(job, "category").category is None
+    assert blind(job, "boardtag").extra == {"other": "x"} and blind(job, "boardtag").category == "Nursing"
+    assert (job.category, job.extra) == ("Nursing", {"boardtag": "care", "other": "x"})
