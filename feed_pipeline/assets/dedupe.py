@@ -23,7 +23,8 @@ class DedupeRunConfig(dg.Config):
     group_name=GROUP,
     deps=["raw_jobs"],
     kinds={"sql"},
-    description="One job per role: postings merged by normalized title/company/type, then fuzzy description match.",
+    description="One job per role: postings blocked by normalized title/company, then merged on near-identical "
+                "descriptions (different stated employment types or requisition ids never merge).",
 )
 def deduped_jobs(
     context: dg.AssetExecutionContext, config: DedupeRunConfig, database: DatabaseResource
