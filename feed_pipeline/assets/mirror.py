@@ -5,7 +5,7 @@ from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, markdown_table, stopwatch
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.core.mirror import to_xano_record
+from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, to_xano_record
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, XanoResource
@@ -16,9 +16,13 @@ from feed_pipeline.store.reports import report_stage
 
 class MirrorConfig(dg.Config):
     max_delete_share: float = Field(
-        default=0.5, description="Refuse to delete more than this share of the feed's Xano records in one run")
+        default=DEFAULT_MAX_DELETE_SHARE,
+        description="Refuse a delete of more than this share of the feed's Xano records (when it is also over "
+                    "min_mass_delete records), or one that shrinks the copy by more than this share")
+    min_mass_delete: int = Field(
+        default=DEFAULT_MIN_MASS_DELETE, description="A delete of at most this many records is not a mass delete")
     allow_mass_delete: bool = Field(
-        default=False, description="Delete even past max_delete_share or after an incomplete ingest")
+        default=False, description="Delete even past the valve's limits or after an incomplete ingest")
 
 
 def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
@@ -44,7 +48,8 @@ def xano_mirror(
     with stopwatch() as elapsed, xano.open_client() as client:
         try:
             outcome = client.sync_feed(feed_id, desired, max_delete_share=config.max_delete_share,
-                                       ingest_complete=complete, allow_mass_delete=config.allow_mass_delete)
+                                       min_mass_delete=config.min_mass_delete, ingest_complete=complete,
+                                       allow_mass_delete=config.allow_mass_delete)
         except MirrorBlockedError as blocked:
             report_stage(engine, context.run_id, feed_id, "xano_mirror", duration_s=elapsed(),
                          mirror=_mirror_counts(blocked.outcome), stats={"deletes_blocked": blocked.reason})
