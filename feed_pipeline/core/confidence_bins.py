@@ -40,13 +40,29 @@ def bin_edges(thresholds: Thresholds, step: float = 0.1) -> list[float]:
     return sorted(set(fixed) | set(kept))
 
 
-def confidence_histogram(values: Iterable[float], thresholds: Thresholds, step: float = 0.1) -> list[ConfidenceBin]:
-    """Counts of `values` (each in [0, 1]) per bin, each bin tagged with the route its confidences get."""
-    edges = bin_edges(thresholds, step)
-    counts = [0] * (len(edges) - 1)
-    for value in values:
+class ConfidenceHistogram:
+    """Counts confidences into threshold-aligned bins as they stream by (memory: one counter per bin)."""
+
+    def __init__(self, thresholds: Thresholds, step: float = 0.1):
+        self.thresholds = thresholds
+        self.edges = bin_edges(thresholds, step)
+        self.counts = [0] * (len(self.edges) - 1)
+
+    def add(self, value: float) -> None:
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"a routing confidence must be in [0, 1], got {value!r}")
-        counts[min(bisect_right(edges, value) - 1, len(counts) - 1)] += 1
-    return [ConfidenceBin(low=low, high=high, route=thresholds.route_for(low), jobs=count)
-            for low, high, count in zip(edges, edges[1:], counts, strict=False)]
+        self.counts[min(bisect_right(self.edges, value) - 1, len(self.counts) - 1)] += 1
+
+    def bins(self) -> list[ConfidenceBin]:
+        """Every bin, low to high, tagged with the route its confidences get."""
+        edges = self.edges
+        return [ConfidenceBin(low=low, high=high, route=self.thresholds.route_for(low), jobs=count)
+                for low, high, count in zip(edges, edges[1:], self.counts, strict=False)]
+
+
+def confidence_histogram(values: Iterable[float], thresholds: Thresholds, step: float = 0.1) -> list[ConfidenceBin]:
+    """Counts of `values` (each in [0, 1]) per bin, each bin tagged with the route its confidences get."""
+    histogram = ConfidenceHistogram(thresholds, step)
+    for value in values:
+        histogram.add(value)
+    return histogram.bins()
