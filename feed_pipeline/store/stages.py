@@ -109,13 +109,17 @@ def ingest_of_run(engine: sa.Engine, feed_id: str, run_id: str) -> dict[str, Any
 
 def previous_ingest_with(engine: sa.Engine, feed_id: str, run_id: str, stat: str,
                          lookback: int = 10) -> dict[str, Any] | None:
-    """The newest ingest of the feed, other than this run's, that read data and recorded `stat` in its stats.
+    """The newest ingest of the feed before this run's that read data and recorded `stat` in its stats.
 
     The comparison base for this run's figures (an unchanged fetch or a failed read records none of them).
+    A run without an ingest row compares with the newest one.
     """
+    mine = sa.select(ingests.c.started_at).where(ingests.c.feed_id == feed_id,
+                                                 ingests.c.run_id == run_id).scalar_subquery()
     stmt = (
         sa.select(ingests)
-        .where(ingests.c.feed_id == feed_id, ingests.c.unchanged.is_(False), ingests.c.run_id != run_id)
+        .where(ingests.c.feed_id == feed_id, ingests.c.unchanged.is_(False), ingests.c.run_id != run_id,
+               sa.or_(mine.is_(None), ingests.c.started_at < mine))
         .order_by(ingests.c.started_at.desc())
         .limit(lookback)
     )
