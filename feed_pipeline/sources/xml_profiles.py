@@ -261,6 +261,12 @@ def keep_own_id(profile: XmlProfile, record_keys: set[str]) -> XmlProfile:
     return dataclasses.replace(profile, fields=MappingProxyType(fields))
 
 
+def unmapped_known_keys(profile: XmlProfile, record_keys: set[str]) -> frozenset[str]:
+    """The record's keys that some built-in profile reads as a field but `profile` leaves in `extra`."""
+    keys = {key.lower() for key in record_keys} & _ANY_PROFILE_KEYS
+    return frozenset(keys - profile.key_index().keys())
+
+
 def detect_profile(root_tag: str | None, record_keys: set[str]) -> XmlProfile:
     """The built-in profile that maps the most of the first record (score_profiles), keeping its own id."""
     best = score_profiles(root_tag, record_keys)[0]

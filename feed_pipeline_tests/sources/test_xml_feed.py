@@ -97,6 +97,15 @@ def test_a_published_indeed_style_feed_with_extra_salary_tags_keeps_every_jobs_o
     assert first.posted_at == datetime(2024, 5, 6, 14, 3, 11, tzinfo=UTC)
     assert first.url == "https://careers.contoso.example/jobs/10482?source=indeed&utm_medium=feed"
     assert first.extra["companyurl"] == "https://www.contoso.example" and "companylogo" in first.extra
+    assert "unmapped_known_tags" not in outcome.stats  # the Indeed profile reads every tag some profile knows
+
+
+def test_tags_a_detected_profile_leaves_unmapped_are_named_in_the_stats(tmp_path):
+    record = (b"<job><referencenumber>R-1</referencenumber><title>Engineer</title><url>https://x.example/1</url>"
+              b"<city>Austin</city><contract_type>permanent</contract_type></job>")
+    jobs, outcome = read(write(tmp_path, feed_xml(record)))
+    assert outcome.profile == "indeed" and outcome.stats["unmapped_known_tags"] == ["contract_type"]
+    assert jobs[0].extra["contract_type"] == "permanent" and jobs[0].city == "Austin"
 
 
 def test_a_feed_whose_best_profile_lacks_its_id_tag_still_keys_jobs_by_their_own_id(tmp_path):
@@ -106,7 +115,7 @@ def test_a_feed_whose_best_profile_lacks_its_id_tag_still_keys_jobs_by_their_own
               b"<salary_frequency>annual</salary_frequency><url>https://x.example/1</url></job>")
     jobs, outcome = read(write(tmp_path, feed_xml(record, root=b"jobs")))
 
-    assert outcome.profile == "adzuna"
+    assert outcome.profile == "adzuna" and "unmapped_known_tags" not in outcome.stats
     assert jobs[0].source_id == "R-1" and jobs[0].job_key == make_job_key("feed-1", "R-1", None)
 
 
