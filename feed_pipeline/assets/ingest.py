@@ -104,11 +104,7 @@ def raw_jobs(
         context.log.info(f"feed {feed_id}: {total} postings ({written} written this run)")
     else:
         context.log.warning(f"feed {feed_id}: ingest INCOMPLETE ({outcome.error}); no job will be treated as removed")
-    # An unchanged feed was not read: its data (and so its figures) are those of the last ingest that read it.
-    data_stats, data_run = ingest_stats, context.run_id
-    if outcome.unchanged:
-        last = stages.previous_ingest_with(engine, feed_id, context.run_id, "bytes_read")
-        data_stats, data_run = ((last["stats"], last["run_id"]) if last else ({}, context.run_id))
+    data_stats, data_run = _data_ingest(engine, feed_id, context.run_id, outcome.unchanged, ingest_stats)
     data_coverage = FieldCoverage.from_dict(data_stats.get("coverage"))
     previous = stages.previous_ingest_with(engine, feed_id, data_run, "coverage")
     report_stage(engine, context.run_id, feed_id, "raw_jobs", duration_s=duration, counts=counts,
@@ -136,6 +132,15 @@ def raw_jobs(
     if outcome.source_errors:
         metadata["source_errors"] = dg.MetadataValue.json(outcome.source_errors)
     return dg.MaterializeResult(metadata=RAW_METADATA.emit(metadata))
+
+
+def _data_ingest(engine, feed_id: str, run_id: str, unchanged: bool, stats: dict) -> tuple[dict, str]:
+    """(stats, run id) of the ingest that produced the feed's data: this run's, or, when the feed was unchanged
+    and nothing was read, the last ingest that read it (its figures are still true of the data)."""
+    if not unchanged:
+        return stats, run_id
+    last = stages.previous_ingest_with(engine, feed_id, run_id, "bytes_read")
+    return (last["stats"], last["run_id"]) if last else ({}, run_id)
 
 
 def coverage_table(current: FieldCoverage | None, previous: FieldCoverage | None) -> dg.MetadataValue:
