@@ -13,7 +13,7 @@ import dagster as dg
 
 from feed_pipeline.assets.dedupe import deduped_jobs, duplicate_rate_stable
 from feed_pipeline.assets.enrich import function_enriched, industry_answers_valid, industry_enriched
-from feed_pipeline.assets.ingest import feed_did_not_shrink, raw_jobs
+from feed_pipeline.assets.ingest import coverage_did_not_drop, feed_did_not_shrink, raw_jobs
 from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
 from feed_pipeline.assets.route import (
     ai_failure_rate,
@@ -33,6 +33,7 @@ from feed_pipeline.resources.xano import XanoResource
 ASSETS = [raw_jobs, deduped_jobs, industry_enriched, function_enriched, routed_jobs, xano_mirror]
 ASSET_CHECKS = [
     feed_did_not_shrink,
+    coverage_did_not_drop,
     duplicate_rate_stable,
     industry_answers_valid,
     routes_obey_thresholds,

@@ -99,6 +99,37 @@ def latest_ingest(engine: sa.Engine, feed_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def ingest_of_run(engine: sa.Engine, feed_id: str, run_id: str) -> dict[str, Any] | None:
+    """The ingest row this run recorded for the feed, if any."""
+    stmt = sa.select(ingests).where(ingests.c.feed_id == feed_id, ingests.c.run_id == run_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def previous_ingest_with(engine: sa.Engine, feed_id: str, run_id: str, stat: str,
+                         lookback: int = 10) -> dict[str, Any] | None:
+    """The newest ingest of the feed before this run's that read data and recorded `stat` in its stats.
+
+    The comparison base for this run's figures (an unchanged fetch or a failed read records none of them).
+    A run without an ingest row compares with the newest one.
+    """
+    mine = sa.select(ingests.c.started_at).where(ingests.c.feed_id == feed_id,
+                                                 ingests.c.run_id == run_id).scalar_subquery()
+    stmt = (
+        sa.select(ingests)
+        .where(ingests.c.feed_id == feed_id, ingests.c.unchanged.is_(False), ingests.c.run_id != run_id,
+               sa.or_(mine.is_(None), ingests.c.started_at < mine))
+        .order_by(ingests.c.started_at.desc())
+        .limit(lookback)
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(stmt).mappings():
+            if stat in (row["stats"] or {}):
+                return dict(row)
+    return None
+
+
 def last_ingest_complete(engine: sa.Engine, feed_id: str) -> bool:
     """Whether the data downstream stages see came from a complete document; no ingest yet counts as incomplete."""
     row = latest_ingest(engine, feed_id)
