@@ -1,4 +1,4 @@
-"""What routes get injected: the settings, a migrated engine, the run launcher, and the write-token check."""
+"""What routes get injected: the settings, a migrated engine, the run launcher, and the API token checks."""
 from __future__ import annotations
 
 import hmac
@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from feed_pipeline.api.errors import ApiError, database_unavailable
 from feed_pipeline.api.launchers import GraphQLRunLauncher, RunLauncher, WorkerRunLauncher
-from feed_pipeline.api.settings import TOKEN_ENV, ApiSettings
+from feed_pipeline.api.settings import PUBLIC_JOBS_ENV, TOKEN_ENV, ApiSettings
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store.search import TextCondition
 
@@ -54,16 +54,34 @@ def get_text_condition() -> TextCondition | None:
     return None
 
 
-def require_write_token(
+def require_api_token(
     settings: ApiSettings = Depends(get_settings),
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    """Writes need `Authorization: Bearer <FEED_PIPELINE_API_TOKEN>`; with no token configured they are off (403)."""
+    """Operator endpoints (writes, feeds, reports, runs) need `Authorization: Bearer <FEED_PIPELINE_API_TOKEN>`;
+    with no token configured they are off (403)."""
     if not settings.api_token:
-        raise ApiError(403, "writes_disabled",
-                       f"write endpoints are off on this server: set {TOKEN_ENV} where the API runs, then send "
-                       f"it as 'Authorization: Bearer <token>'")
+        raise ApiError(403, "token_not_configured",
+                       f"this endpoint is for operators and is off on this server: set {TOKEN_ENV} where the API "
+                       f"runs, then send it as 'Authorization: Bearer <token>'")
     if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), settings.api_token.encode()):
         raise ApiError(401, "unauthorized",
                        f"send 'Authorization: Bearer <token>' with the token set in {TOKEN_ENV} on the API server",
                        headers={"WWW-Authenticate": "Bearer"})
+
+
+require_write_token = require_api_token  # the name the write routes were written with; one rule for both
+
+
+def require_job_reader(
+    settings: ApiSettings = Depends(get_settings),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> None:
+    """Job reads are open unless FEED_PIPELINE_PUBLIC_JOBS=false, which puts them behind the API token too."""
+    if settings.public_jobs:
+        return
+    if not settings.api_token:
+        raise ApiError(403, "token_not_configured",
+                       f"job reads are closed on this server ({PUBLIC_JOBS_ENV}=false) and no {TOKEN_ENV} is set; "
+                       f"set it where the API runs and send it as 'Authorization: Bearer <token>'")
+    require_api_token(settings, credentials)

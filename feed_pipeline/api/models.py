@@ -19,6 +19,10 @@ NO_NUL_MESSAGE = "must not contain NUL (\\x00) characters"
 SafeText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 """Text that comes in from clients and may reach the database."""
 
+MAX_LISTED_KEYS = 100
+"""A job's member_keys and source_ids in one answer: 200,000 identical postings merged into one job would
+otherwise make a single answer megabytes long. The counts say how many there are in all."""
+
 
 class Salary(BaseModel):
     min: float | None
@@ -143,8 +147,11 @@ class ReviewDecision(BaseModel):
 class JobDetail(Job):
     description_html: str | None
     content_hash: str
-    member_keys: list[str] = Field(description="the raw postings merged into this job")
-    source_ids: list[str]
+    member_keys: list[str] = Field(description=f"the raw postings merged into this job, the first {MAX_LISTED_KEYS} "
+                                               f"in key order")
+    member_count: int = Field(description="how many raw postings were merged into this job in all")
+    source_ids: list[str] = Field(description=f"the postings' own ids, the first {MAX_LISTED_KEYS}")
+    source_id_count: int = Field(description="how many source ids the job has in all")
     extra: dict[str, Any] = Field(description="source-specific fields kept as given")
     route_history: list[RouteChange]
     review: ReviewDecision | None = Field(description="the operator's decision, if any")
@@ -153,9 +160,11 @@ class JobDetail(Job):
     def from_parts(cls, row: dict[str, Any], history: list[dict[str, Any]],
                    review: dict[str, Any] | None) -> JobDetail:
         base = Job.from_row(row).model_dump()
+        member_keys, source_ids = list(row.get("member_keys") or []), list(row.get("source_ids") or [])
         return cls(
             **base, description_html=row.get("description_html"), content_hash=row["content_hash"],
-            member_keys=list(row.get("member_keys") or []), source_ids=list(row.get("source_ids") or []),
+            member_keys=member_keys[:MAX_LISTED_KEYS], member_count=len(member_keys),
+            source_ids=source_ids[:MAX_LISTED_KEYS], source_id_count=len(source_ids),
             extra=dict(row.get("extra") or {}), route_history=[RouteChange(**h) for h in history],
             review=ReviewDecision(**review) if review else None,
         )
@@ -175,8 +184,8 @@ class Feed(BaseModel):
     id: str
     name: str
     kind: str
-    url: str | None
-    params: dict[str, Any]
+    url: str | None = Field(description="credentials redacted (`***`); a local file by its name only")
+    params: dict[str, Any] = Field(description="secret-looking values redacted")
     active: bool
     health: FeedHealth
 
@@ -277,8 +286,37 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str = Field(description="the SQL dialect answering: sqlite or postgresql")
     schema_revision: str | None
-    writes_enabled: bool
+    writes_enabled: bool = Field(description="an API token is configured: the operator endpoints are on")
+    public_jobs: bool = Field(description="job reads are open (FEED_PIPELINE_PUBLIC_JOBS)")
     run_launcher: Literal["graphql", "worker"]
 
 
+class ExecutionStatus(BaseModel):
+    """`GET /execution-status/{feed_id}`: the feed's health and its last run's report."""
+
+    feed_id: str
+    health: FeedHealth
+    last_report: Report | None = Field(description="the newest execution report; null before the first run")
+
+
+class IngestedFeed(BaseModel):
+    feed_id: str
+    kind: str
+    run_id: str | None
+    status: str = Field(description="the run's status (success, partial, failure...), `running` when it had not "
+                                    "finished in time, or `already_running` when another run held the feed")
+    counts: RunCounts | None = Field(description="the run summary's counts, once finished")
+    error: str | None = None
+
+
+class IngestResult(BaseModel):
+    """`POST /api/jobs/ingest`: one run per active job-API feed, and what each source contributed."""
+
+    feeds: list[IngestedFeed]
+    sources: dict[str, dict[str, int]] = Field(
+        description="source (remoteok, jsearch, adzuna) -> route -> jobs of those feeds, after the runs")
+    finished: bool = Field(description="every run finished before the answer")
+
+
 FeedDetail.model_rebuild()
+ExecutionStatus.model_rebuild()

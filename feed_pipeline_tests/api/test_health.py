@@ -12,7 +12,7 @@ def test_health_is_ok_when_the_database_answers(db_url):
     assert body["status"] == "ok"
     assert body["database"] == db_url.split(":")[0]
     assert body["schema_revision"] == "0002"
-    assert body["writes_enabled"] is True
+    assert body["writes_enabled"] is True and body["public_jobs"] is True
     assert body["run_launcher"] == "worker"
 
 
