@@ -13,6 +13,7 @@ from feed_pipeline.cli import SAMPLE_FEED_PATH
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline_tests.api.conftest import AUTH, TOKEN, make_client, operator_client
+
 RUN_TIMEOUT_S = 120
 
 
