@@ -196,13 +196,14 @@ def api(host: str, port: int) -> None:
 @main.command("xano-sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=int)
-@click.option("--db", "db_path", default=None, help="SQLite file (default: the one `make run` mirrors into).")
+@click.option("--db", "db_path", default=None,
+              help="SQLite file (default: the one runs mirror into, beside the configured database).")
 @click.option("--token", envvar="XANO_TOKEN", default=None, help="Require this Bearer token.")
 def xano_sandbox(host: str, port: int, db_path: str | None, token: str | None) -> None:
     """Serve the local Xano stand-in over HTTP, showing what `make run` mirrored."""
-    from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, serve_forever
+    from feed_pipeline.sandbox.server import serve_forever
 
-    serve_forever(host=host, port=port, db_path=db_path or DEFAULT_SANDBOX_DB, token=token)
+    serve_forever(host=host, port=port, db_path=db_path, token=token)
 
 
 if __name__ == "__main__":
