@@ -252,13 +252,13 @@ def test_a_failed_fetch_never_shows_the_userinfo_password(fetcher):
     assert "pa55word" not in caught.value.url and "127.0.0.1:1/feed.xml" in str(caught.value)
 
 
-def test_env_references_are_resolved_at_fetch_time_and_never_shown(feed_server, sleeps):
-    url = feed_server.add("/feed.xml", BODY)
-    with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={"FEED_TOKEN": "s3cr&t"}) as client:
-        data, body = read_all(client, url + "?token=${FEED_TOKEN}")
+def test_env_references_are_resolved_at_fetch_time_and_never_shown(sleeps):
+    with _Recorder(body=BODY) as server:
+        with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={"FEED_TOKEN": "s3cr&t"}) as client:
+            data, body = read_all(client, server.url + "?token=${FEED_TOKEN}&page=1")
     assert data == BODY
-    assert feed_server.requests[-1].path == "/feed.xml"
-    assert body.url.endswith("?token=${FEED_TOKEN}"), "the fetcher keeps the reference, not the value"
+    assert server.targets == ["/feed.xml?token=s3cr%26t&page=1"], "the value, percent-encoded, went on the wire"
+    assert body.url.endswith("?token=${FEED_TOKEN}&page=1"), "the fetcher keeps the reference, not the value"
 
 
 def test_an_unset_env_reference_is_a_clear_error_naming_the_variable(feed_server, sleeps):
@@ -284,32 +284,38 @@ def test_httpx_request_logs_are_redacted_once_the_filter_is_installed(feed_serve
 # --------------------------------------------------------------------------------------------------- SSRF guard
 
 
-class _Redirector:
-    """A loopback server answering every GET with a 302 to `location` (a feed host that bounces elsewhere)."""
+class _Recorder:
+    """A loopback server answering every GET with one fixed answer (a 302 to `location`, or `body`); it records
+    each request target, query included."""
 
-    def __init__(self, location: str):
+    def __init__(self, location: str | None = None, body: bytes = b""):
         import http.server
         import threading
 
         outer = self
-        self.hits = 0
+        self.targets: list[str] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
             def do_GET(self) -> None:
-                outer.hits += 1
-                self.send_response(302)
-                self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
+                outer.targets.append(self.path)
+                self.send_response(302 if location else 200)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/feed.xml"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    def close(self) -> None:
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
 
@@ -320,14 +326,11 @@ def no_private_urls(monkeypatch):
 
 
 def test_a_redirect_to_a_link_local_address_is_refused_even_with_private_urls_allowed(sleeps):
-    redirector = _Redirector("http://169.254.169.254/latest/meta-data/iam/security-credentials/")
-    try:
+    with _Recorder(location="http://169.254.169.254/latest/meta-data/iam/security-credentials/") as redirector:
         with HttpFetcher(retry=RetrySettings(attempts=3), sleep=sleeps) as client:
             with pytest.raises(UnsafeUrlError, match=r"redirect to http://169\.254\.169\.254:80.*link-local"):
                 client.stream(redirector.url)
-    finally:
-        redirector.close()
-    assert redirector.hits == 1 and sleeps == [], "refused at once, never retried"
+    assert redirector.targets == ["/feed.xml"] and sleeps == [], "refused at once, never retried"
 
 
 def test_a_public_looking_redirect_chain_ending_link_local_is_refused():
