@@ -29,8 +29,10 @@ SECRET_SUFFIXES = ("_token", "_secret", "_password", "_key", "_sig", "_signature
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """`${NAME}` in a feed URL: the value of environment variable NAME, substituted at fetch time."""
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s?#@'\"<>]+)@")
-_PARAM = re.compile(r"(?<![\w.\-])([A-Za-z][\w.\-]*)=([^&\s'\"<>#;,)]+)")
+# Over-redact rather than leak: a value runs to the next `&`, blank, `"`, `<`, `>` or `#` (quotes, commas and
+# brackets are legal inside URL values, so a repr's closing quote may be swallowed too).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s?#@\"<>]+)@")
+_PARAM = re.compile(r"(?<![\w.\-])([A-Za-z][\w.\-]*)=([^&\s\"<>#]+)")
 _QUOTED_PAIR = re.compile(r"""(['"])([A-Za-z][\w.\-]*)\1(\s*:\s*)(['"])(.*?)\4""")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{6,}")
 
@@ -154,13 +156,8 @@ class UnsetVariableError(ValueError):
 
 
 def resolve_env_refs(url: str, env: Mapping[str, str]) -> str:
-    """`url` with each `${NAME}` replaced by env[NAME]. A reference that is the whole URL is substituted as is;
-    inside a URL the value is percent-encoded, so a secret holding `&` or `/` cannot change the URL's shape."""
-    whole = ENV_REF.fullmatch(url.strip())
-    if whole:
-        if whole.group(1) not in env:
-            raise UnsetVariableError(whole.group(1), url)
-        return env[whole.group(1)]
+    """`url` with each `${NAME}` replaced by env[NAME], percent-encoded: a secret holding `&`, `/` or `@` cannot
+    change the URL's shape."""
 
     def substitute(match: re.Match) -> str:
         name = match.group(1)
