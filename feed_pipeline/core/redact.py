@@ -6,11 +6,13 @@ message that may contain one (API answers, logs, errors, Dagster events, CLI ech
 `redact_url` / `redact_text` first. A URL may instead reference an environment variable, `${NAME}`,
 resolved only when the request is sent (`resolve_env_refs`): the registry then never holds the secret.
 
-Pure functions: no I/O, no logging setup (feed_pipeline/redacted_logging.py installs the log filter).
+No I/O and no logging setup (feed_pipeline/redacted_logging.py installs the log filter). One piece of process
+state: the values substituted for references are remembered, so `redact_text` hides them wherever they land.
 """
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -35,6 +37,18 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s?#@\"<>]+)@")
 _PARAM = re.compile(r"(?<![\w.\-])([A-Za-z][\w.\-]*)=([^&\s\"<>#]+)")
 _QUOTED_PAIR = re.compile(r"""(['"])([A-Za-z][\w.\-]*)\1(\s*:\s*)(['"])(.*?)\4""")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{6,}")
+
+MIN_REMEMBERED_CHARS = 6  # shorter referenced values (a country code) would blank out ordinary words
+_remembered: set[str] = set()
+_remembered_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """A value substituted for a `${NAME}` reference may sit where no name marks it as secret (a path segment):
+    once remembered, `redact_text` hides it, plainly or percent-encoded, in this process's logs and errors."""
+    if len(value) >= MIN_REMEMBERED_CHARS:
+        with _remembered_lock:
+            _remembered.update({value, quote(value, safe="-._~")})
 
 
 def is_secret_name(name: str) -> bool:
@@ -105,6 +119,9 @@ def redact_text(text: str) -> str:
     `Bearer`/`Basic` credentials."""
     if not text:
         return text
+    for secret in sorted(_remembered, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     text = _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     text = _PARAM.sub(_redact_param, text)
     text = _QUOTED_PAIR.sub(_redact_quoted, text)
@@ -163,6 +180,7 @@ def resolve_env_refs(url: str, env: Mapping[str, str]) -> str:
         name = match.group(1)
         if name not in env:
             raise UnsetVariableError(name, url)
+        remember_secret(env[name])
         return quote(env[name], safe="-._~")
 
     return ENV_REF.sub(substitute, url)

@@ -148,18 +148,19 @@ class UrlGuard:
         except ValueError:
             addresses = self.resolver(host, port)
         allow_private = private_urls_allowed() if self.allow_private is None else self.allow_private
-        where = ("a redirect to " if redirect else "") + f"{url.scheme}://{host}:{port}"
+        origin = f"{url.scheme}://{host}:{port}"  # never the path or query: they may hold substituted secrets
+        where = ("a redirect to " if redirect else "") + origin
         for address in addresses:
             kind = address_class(address)
             if kind == "link-local":
                 raise UnsafeUrlError(
                     f"refused to fetch {where}: it resolves to {address}, a link-local address (cloud metadata "
-                    f"services live there); feeds may never reach link-local addresses", url=str(url))
+                    f"services live there); feeds may never reach link-local addresses", url=origin)
             if kind is not None and not allow_private:
                 raise UnsafeUrlError(
                     f"refused to fetch {where}: it resolves to {address}, a {kind} address; feeds may reach "
                     f"loopback and private addresses only when {ALLOW_PRIVATE_ENV}=1 is set where runs execute",
-                    url=str(url))
+                    url=origin)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

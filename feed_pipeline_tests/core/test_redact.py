@@ -77,6 +77,14 @@ def test_env_references_are_resolved_percent_encoded():
         "https://ann:p%40ss%2Fw@h/x?key=a%26b"
 
 
+def test_a_resolved_value_is_hidden_wherever_it_lands_afterwards():
+    resolved = resolve_env_refs("https://h/feeds/${PATH_SECRET}/jobs.xml", {"PATH_SECRET": "pAth/S3cret"})
+
+    assert resolved == "https://h/feeds/pAth%2FS3cret/jobs.xml"
+    assert redact_text(f"HTTP Request: GET {resolved}") == "HTTP Request: GET https://h/feeds/***/jobs.xml"
+    assert redact_text("echo pAth/S3cret") == "echo ***"
+
+
 def test_an_unset_reference_names_the_variable_and_redacts_the_rest():
     with pytest.raises(UnsetVariableError, match=r"\$\{MISSING\}.*MISSING is not set") as caught:
         resolve_env_refs("https://u:pw@h/x?key=${MISSING}", {})
