@@ -28,7 +28,8 @@ def small_feed(path, jobs: int = 8) -> str:
 
 @pytest.fixture
 def isolated_dagster(tmp_path, monkeypatch):
-    """DAGSTER_HOME and the embedded Xano sandbox (a path relative to the working directory) under tmp_path."""
+    """DAGSTER_HOME and the working directory (the state dir, where the embedded Xano sandbox lands when the
+    database is PostgreSQL) under tmp_path."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
