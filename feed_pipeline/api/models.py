@@ -22,6 +22,9 @@ SafeText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 MAX_LISTED_KEYS = 100
 """A job's member_keys and source_ids in one answer: 200,000 identical postings merged into one job would
 otherwise make a single answer megabytes long. The counts say how many there are in all."""
+LIST_DESCRIPTION_MAX_CHARS = 10_000
+"""A description in a page of jobs (the detail has it whole): a feed may hold descriptions of up to 500,000
+characters, and 200 of them would make one page 100 MB."""
 
 
 class Salary(BaseModel):
@@ -63,6 +66,9 @@ class Job(BaseModel):
     title: str
     company: str
     description: str
+    description_truncated: bool = Field(
+        False, description=f"the description was cut to {LIST_DESCRIPTION_MAX_CHARS:,} characters in this list; "
+                           f"GET /api/jobs/{{job_key}} has it whole")
     url: str | None
     locations: list[str]
     location: Location
@@ -87,14 +93,18 @@ class Job(BaseModel):
         None, description="with distinct=true: how many matching jobs share this job's dedupe_key")
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Job:
+    def from_row(cls, row: dict[str, Any], *, description_chars: int | None = None) -> Job:
+        """`description_chars` cuts the description (a page of jobs); None keeps it whole (one job)."""
         has_salary = any(row.get(k) is not None for k in ("salary_min", "salary_max"))
+        description = row.get("description") or ""
+        cut = description_chars is not None and len(description) > description_chars
         return cls(
+            description=description[:description_chars] if cut else row.get("description"),
+            description_truncated=cut,
             **{name: row.get(name) for name in (
-                "job_key", "feed_id", "source", "source_id", "dedupe_key", "title", "company", "description",
-                "url", "is_remote", "employment_type", "posted_at", "expires_at", "requisition_id", "category",
-                "status", "route", "reason", "first_seen_at", "last_seen_at", "updated_at", "relevance",
-                "duplicate_count")},
+                "job_key", "feed_id", "source", "source_id", "dedupe_key", "title", "company", "url", "is_remote",
+                "employment_type", "posted_at", "expires_at", "requisition_id", "category", "status", "route",
+                "reason", "first_seen_at", "last_seen_at", "updated_at", "relevance", "duplicate_count")},
             locations=list(row.get("locations") or []),
             location=Location(city=row.get("city"), state=row.get("state"), country=row.get("country"),
                               postal_code=row.get("postal_code")),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from feed_pipeline.api.models import MAX_LISTED_KEYS
+from feed_pipeline.api.models import LIST_DESCRIPTION_MAX_CHARS, MAX_LISTED_KEYS
 from feed_pipeline.api.settings import ApiSettings
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import search
@@ -124,3 +124,17 @@ def test_page_sizes_are_capped(catalogue_url):
 
     assert client.get("/api/jobs", params={"limit": search.MAX_LIMIT + 1}).status_code == 422
     assert operator_client(catalogue_url).get("/api/feeds/feed-a/reports", params={"limit": 201}).status_code == 422
+
+
+def test_a_page_of_jobs_cuts_long_descriptions_and_the_detail_keeps_them_whole(sqlite_url):
+    engine = engine_for(sqlite_url)
+    long_text = "Lifting and packing. " * 20_000  # 420,000 characters, under the feed field limit
+    (key,) = insert_jobs(engine, [job_row("feed-long", "1", "Warehouse Operative", description=long_text)])
+    client = make_client(sqlite_url)
+
+    (listed,) = client.get("/api/jobs", params={"feed_id": "feed-long"}).json()["jobs"]
+    detail = client.get(f"/api/jobs/{key}").json()
+
+    assert listed["description_truncated"] is True
+    assert listed["description"] == long_text[:LIST_DESCRIPTION_MAX_CHARS]
+    assert detail["description"] == long_text and detail["description_truncated"] is False

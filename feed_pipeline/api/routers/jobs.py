@@ -11,7 +11,15 @@ from pydantic import AfterValidator
 
 from feed_pipeline.api.dependencies import get_engine, get_text_condition, require_job_reader, require_write_token
 from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, READ_ERRORS, WRITE_ERRORS, ApiError, not_found
-from feed_pipeline.api.models import Job, JobDetail, JobList, ReviewDecision, ReviewIn, SafeText
+from feed_pipeline.api.models import (
+    LIST_DESCRIPTION_MAX_CHARS,
+    Job,
+    JobDetail,
+    JobList,
+    ReviewDecision,
+    ReviewIn,
+    SafeText,
+)
 from feed_pipeline.core.jobs import EmploymentType, Route
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import search
@@ -73,7 +81,7 @@ def list_jobs(
     except search.SearchQueryError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from exc
     return JobList(total=page.total, total_exact=page.total_exact, limit=limit, offset=offset,
-                   jobs=[Job.from_row(r) for r in page.rows])
+                   jobs=[Job.from_row(r, description_chars=LIST_DESCRIPTION_MAX_CHARS) for r in page.rows])
 
 
 def _job_or_404(engine: sa.Engine, job_key: str) -> dict:
