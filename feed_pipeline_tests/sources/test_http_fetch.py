@@ -285,8 +285,8 @@ def test_httpx_request_logs_are_redacted_once_the_filter_is_installed(feed_serve
 
 
 class _Recorder:
-    """A loopback server answering every GET with one fixed answer (a 302 to `location`, or `body`); it records
-    each request target, query included."""
+    """A loopback server answering every GET and HEAD with one fixed answer (a 302 to `location`, or `body`); it
+    records each request target, query included."""
 
     def __init__(self, location: str | None = None, body: bytes = b""):
         import http.server
@@ -306,7 +306,10 @@ class _Recorder:
                     self.send_header("Location", location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command == "GET":
+                    self.wfile.write(body)
+
+            do_HEAD = do_GET
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/feed.xml"
@@ -330,7 +333,9 @@ def test_a_redirect_to_a_link_local_address_is_refused_even_with_private_urls_al
         with HttpFetcher(retry=RetrySettings(attempts=3), sleep=sleeps) as client:
             with pytest.raises(UnsafeUrlError, match=r"redirect to http://169\.254\.169\.254:80.*link-local"):
                 client.stream(redirector.url)
-    assert redirector.targets == ["/feed.xml"] and sleeps == [], "refused at once, never retried"
+            with pytest.raises(UnsafeUrlError, match=r"link-local"):
+                client.probe(redirector.url)  # the feed-update sensor's HEAD
+    assert redirector.targets == ["/feed.xml", "/feed.xml"] and sleeps == [], "refused at once, never retried"
 
 
 def test_a_public_looking_redirect_chain_ending_link_local_is_refused():
