@@ -25,6 +25,7 @@ from feed_pipeline.automation.health import feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
+from feed_pipeline.redacted_logging import install_log_redaction
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -86,4 +87,5 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
     )
 
 
+install_log_redaction()  # every process that loads the code location (webserver, daemon, run workers)
 defs = build_definitions()

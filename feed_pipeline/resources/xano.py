@@ -57,7 +57,7 @@ from feed_pipeline.core.mirror import (
     plan_mirror,
     verify_mirror,
 )
-from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, running_sandbox
+from feed_pipeline.sandbox.server import running_sandbox
 
 FREE_PLAN_REQUESTS = 10
 FREE_PLAN_WINDOW_S = 20.0
@@ -636,7 +636,8 @@ class XanoResource(dg.ConfigurableResource):
     max_concurrency: int = Field(
         default=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
     )
-    sandbox_db_path: str = Field(default=DEFAULT_SANDBOX_DB, description="SQLite file of the embedded sandbox")
+    sandbox_db_path: str = Field(default="", description="SQLite file of the embedded sandbox; empty = beside the "
+                                                         "configured state (sandbox.default_sandbox_db)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> XanoResource:
@@ -676,7 +677,7 @@ class XanoResource(dg.ConfigurableResource):
         """A client for the configured Xano, or for an embedded sandbox started for this block."""
         if self.uses_sandbox:
             with (
-                running_sandbox(self.sandbox_db_path, token=self.token, table=self.table) as base_url,
+                running_sandbox(self.sandbox_db_path or None, token=self.token, table=self.table) as base_url,
                 XanoClient(self.settings(base_url)) as client,
             ):
                 yield client

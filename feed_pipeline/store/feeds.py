@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.redact import redact_params, redact_url
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
 
@@ -38,6 +39,13 @@ class Feed:
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()
         data["last_run_at"] = self.last_run_at.isoformat() if self.last_run_at else None
+        return data
+
+    def as_redacted_dict(self) -> dict[str, Any]:
+        """`as_dict()` with the URL's credentials and secret-looking params shown as `***`: what may be printed."""
+        data = self.as_dict()
+        data["url"] = redact_url(self.url) if self.url else self.url
+        data["params"] = redact_params(self.params)
         return data
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.redact import redact_text
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
 from feed_pipeline.store.schema import deduped_jobs, enrichments, ingests, raw_jobs
 
@@ -80,7 +81,8 @@ def record_ingest(
     error: str | None, stats: Mapping[str, Any],
 ) -> None:
     row = {"feed_id": feed_id, "run_id": run_id, "started_at": started_at, "finished_at": utcnow(),
-           "complete": complete, "unchanged": unchanged, "error": error, "stats": dict(stats)}
+           "complete": complete, "unchanged": unchanged, "error": redact_text(error) if error else error,
+           "stats": dict(stats)}
     with engine.begin() as conn:
         upsert_rows(conn, ingests, [row], ("feed_id", "run_id"),
                     ["finished_at", "complete", "unchanged", "error", "stats"])

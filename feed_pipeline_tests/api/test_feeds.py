@@ -8,7 +8,7 @@ import pytest
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
-from feed_pipeline_tests.api.conftest import make_client
+from feed_pipeline_tests.api.conftest import operator_client
 from feed_pipeline_tests.api.factories import at, insert_jobs, job_row
 
 
@@ -50,7 +50,7 @@ def feed_with_runs(request, tmp_path_factory):
         reports.record_run_outcome(engine, run_id, "feed-h", status, started_at=at(1 + n),
                                    finished_at=at(1 + n) + timedelta(seconds=30), error=error)
     reports.record_run_outcome(engine, "fine-run", "fine", reports.SUCCESS, started_at=at(1))
-    return make_client(url)
+    return operator_client(url)
 
 
 def test_feed_detail_shows_health_jobs_by_route_and_the_newest_report(feed_with_runs):
