@@ -29,6 +29,7 @@ setup(
         "click>=8.1,<9",
         "fastapi>=0.115,<1",
         "uvicorn>=0.30,<1",
+        "nh3>=0.2.17,<1",  # description_html allowlist sanitizer
     ],
     extras_require={
         "dev": [

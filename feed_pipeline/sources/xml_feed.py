@@ -32,7 +32,7 @@ from lxml import etree
 
 from feed_pipeline.core.identity import assign_identity, make_content_hash, make_fallback_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
-from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, clean_text, job_from_fields
+from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, job_from_fields
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
 from feed_pipeline.sources.feed_bytes import FeedBody, locate, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
@@ -51,7 +51,6 @@ from feed_pipeline.sources.xml_profiles import FieldMapper, XmlProfile, detect_p
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "xml"
-EXTRA_VALUE_MAX_CHARS = 2_000
 
 
 def _hardened_parser(**kwargs) -> etree.XMLParser:
@@ -431,11 +430,7 @@ class XmlFeedReader(OneShotReader):
             flat = flatten_record(element, lowercase)
         mapper = self._mapper or self._choose_profile(flat)
         fields, unmapped = mapper.map(flat)
-        extra = {}
-        for key, value in unmapped.items():
-            text = clean_text(value)
-            if text:
-                extra[key] = text[:EXTRA_VALUE_MAX_CHARS]
+        extra = {key: value for key, value in unmapped.items() if value}  # cleaned by job_from_fields
         assert self._profile is not None
         job = job_from_fields(self.spec.id, SOURCE_NAME, fields, now=self.now, date_order=self._profile.date_order,
                               limits=self.limits, extra=extra)

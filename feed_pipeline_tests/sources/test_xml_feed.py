@@ -69,7 +69,9 @@ def test_indeed_fixture_is_read_field_by_field(fixtures):
     assert [j.rejection_reason for j in jobs] == [None, None, "closed", "expired", "invalid", None]
     assert jobs[4].rejection_detail == "missing title"
     analyst = jobs[5]
-    assert analyst.description == "Escaped <b>HTML</b> outside CDATA"  # escaped twice: the inner tags are text
+    # Escaped twice: the inner tags are text in the HTML, but plain text never holds a tag, so they go too.
+    assert analyst.description == "Escaped HTML outside CDATA"
+    assert analyst.description_html == "<p>Escaped &lt;b&gt;HTML&lt;/b&gt; outside CDATA</p>"
     assert analyst.is_remote is True and analyst.employment_type == "contract"
     assert outcome.stats["rejected_closed"] == 1 and outcome.stats["rejected_expired"] == 1
     assert outcome.stats["rejected_invalid"] == 1 and outcome.stats["accepted"] == 3
