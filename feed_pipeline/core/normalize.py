@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import nh3
 
@@ -100,6 +100,7 @@ _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 # What a browser ignores when it reads a URL: tabs and newlines anywhere (WHATWG URL parser), so
 # `java\tscript:` is `javascript:`; C0 controls and spaces around it are trimmed.
 _URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_SPACE = re.compile(r"\s")
 _URL_TRIM = "".join(chr(c) for c in range(0x21)) + "\u00a0\ufeff"
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live|ecma)script:|data:|mocha:", re.IGNORECASE)
 
@@ -111,7 +112,7 @@ def _url_text(value: object) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = _URL_IGNORED.sub("", _CONTROL_CHARS.sub("", text)).strip(_URL_TRIM)
-    return text.replace(" ", "%20")
+    return _URL_SPACE.sub(lambda m: quote(m[0]), text) if _URL_SPACE.search(text) else text
 
 
 def vet_url(value: object) -> tuple[str | None, str | None]:
@@ -216,8 +217,8 @@ def html_to_text(markup: str | None) -> str:
         text = _TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-        if "<" in text:
-            text = strip_markup(text)
+    if "<" in text:  # what decoding or the removals above joined into a tag goes too
+        text = strip_markup(text)
     return _tidy_lines(text)
 
 
@@ -229,8 +230,8 @@ SAFE_HTML_TAGS = frozenset(
     "p br hr div span ul ol li dl dt dd strong b em i u s small sub sup code pre blockquote "
     "h1 h2 h3 h4 h5 h6 a table thead tbody tfoot tr th td caption".split()
 )
-SAFE_HTML_ATTRIBUTES = {"a": {"href", "title"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"},
-                        "ol": {"start"}}
+SAFE_HTML_ATTRIBUTES = {"*": {"title", "lang"}, "a": {"href"}, "th": {"colspan", "rowspan"},
+                        "td": {"colspan", "rowspan"}, "ol": {"start"}}
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed",
                                    "applet", "svg", "math", "form", "textarea", "select", "button", "xmp",
@@ -240,13 +241,29 @@ _SANITIZER = nh3.Cleaner(tags=set(SAFE_HTML_TAGS), clean_content_tags=set(_DROPP
                          link_rel="nofollow noopener", url_schemes=set(SAFE_LINK_SCHEMES), url_relative="deny")
 
 
+# Markup escaped inside the text of sanitized HTML (`&lt;img onerror=...&gt;` beside real tags).
+_ESCAPED_TAG_START = re.compile(r"&lt;(?=[A-Za-z/!?])")
+
+
 def sanitize_html(markup: str | None) -> str | None:
     """`description_html` as published: the description's HTML through the nh3 allowlist above; None when
-    nothing but whitespace is left."""
+    nothing but whitespace is left.
+
+    As in the plain-text fields, markup escaped inside the text (a feed mixing real tags with escaped ones)
+    is decoded once and sanitized too, rather than shown as the literal text of a tag.
+    """
     if not markup:
         return None
-    cleaned = _SANITIZER.clean(_markup_layer(markup)).strip()
-    return cleaned if cleaned and not cleaned.isspace() else None
+    cleaned = _SANITIZER.clean(_markup_layer(markup))
+    rounds = 0
+    while _ESCAPED_TAG_START.search(cleaned):
+        if rounds == _MAX_MARKUP_ROUNDS:
+            cleaned = _ESCAPED_TAG_START.sub("", cleaned)
+            break
+        cleaned = _SANITIZER.clean(html.unescape(cleaned))
+        rounds += 1
+    cleaned = cleaned.strip()
+    return cleaned or None
 
 
 # --------------------------------------------------------------------------------------------------- dates
