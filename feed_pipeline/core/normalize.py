@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import nh3
 
@@ -100,6 +100,9 @@ _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 # What a browser ignores when it reads a URL: tabs and newlines anywhere (WHATWG URL parser), so
 # `java\tscript:` is `javascript:`; C0 controls and spaces around it are trimmed.
 _URL_IGNORED = re.compile(r"[\t\n\r]")
+# `http(s)://`, optional userinfo, a host (name, IPv4 or [IPv6]), an optional numeric port, then the path.
+_HTTP_URL = re.compile(r"https?://(?:[^/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^/?#:@\[\]\\]+)(?::\d{0,5})?(?:[/?#]|\Z)",
+                       re.IGNORECASE)
 _URL_SPACE = re.compile(r"\s")
 _URL_TRIM = "".join(chr(c) for c in range(0x21)) + "\u00a0\ufeff"
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live|ecma)script:|data:|mocha:", re.IGNORECASE)
@@ -134,13 +137,7 @@ def vet_url(value: object) -> tuple[str | None, str | None]:
     scheme = match[1].lower()
     if scheme not in PUBLISHED_URL_SCHEMES:
         return None, f"has the scheme {scheme!r}; only http and https are published"
-    try:
-        parts = urlsplit(text)
-        well_formed = bool(parts.hostname)
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        well_formed = False
-    if not well_formed or any(c in text for c in '<>"'):
+    if _HTTP_URL.match(text) is None or '"' in text or "<" in text or ">" in text:
         return None, "is not a well-formed http(s) URL"
     return text, None
 
