@@ -34,7 +34,7 @@ from feed_pipeline.core.identity import assign_identity, make_content_hash, make
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
 from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, job_from_fields
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
-from feed_pipeline.sources.feed_bytes import FeedBody, locate, open_body
+from feed_pipeline.sources.feed_bytes import FeedBody, cap_bytes, locate, max_feed_bytes, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
 from feed_pipeline.sources.xml_framing import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -204,7 +204,7 @@ class XmlFeedReader(OneShotReader):
 
     Feed params: `profile` / `record_tag` / `fields` / `date_order` / `case_sensitive` (see xml_profiles),
     `max_record_bytes` (default 4 MiB), `max_field_chars` (default 500,000), `max_short_field_chars`
-    (default 8,192).
+    (default 8,192), `max_feed_bytes` (default FEED_PIPELINE_MAX_FEED_BYTES or 2 GiB, see feed_bytes).
     """
 
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
@@ -219,6 +219,7 @@ class XmlFeedReader(OneShotReader):
         self.force = force
         self.now = now or datetime.now(UTC)
         self.max_record_bytes = _int_param(spec, "max_record_bytes", DEFAULT_MAX_RECORD_BYTES, 1024)
+        self.max_feed_bytes = max_feed_bytes(spec)
         self.limits = FieldLimits(
             max_field_chars=_int_param(spec, "max_field_chars", DEFAULT_LIMITS.max_field_chars, 100),
             max_short_field_chars=_int_param(spec, "max_short_field_chars", DEFAULT_LIMITS.max_short_field_chars, 100),
@@ -299,10 +300,12 @@ class XmlFeedReader(OneShotReader):
             yield first
             yield from chunks
 
-        stream: Iterator[bytes] = rest()
+        stream: Iterator[bytes] = cap_bytes(rest(), feed_id=self.spec.id, location=body.location,
+                                            limit=self.max_feed_bytes, layer="body")
         if first.startswith(GZIP_MAGIC):
             self._gzip = True
-            stream = decompress_stream(stream, "gzip", source=body.location)
+            stream = cap_bytes(decompress_stream(stream, "gzip", source=body.location), feed_id=self.spec.id,
+                               location=body.location, limit=self.max_feed_bytes, layer="unpacked")
         yield from as_utf8(stream, on_encoding=self._set_encoding)
 
     def _set_encoding(self, name: str) -> None:
