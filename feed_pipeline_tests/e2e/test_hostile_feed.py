@@ -121,7 +121,7 @@ def test_the_forbidden_pattern_catches_what_the_issue_found():
 
 
 def test_a_hostile_feed_publishes_no_script_to_xano_or_the_api(hostile_run):
-    summary, engine, xano, db_url = hostile_run
+    summary, _, xano, db_url = hostile_run
     assert summary["status"] == "success", summary
     assert summary["counts"]["approved"] > 0 and summary["counts"]["invalid"] == len(UNSAFE_APPLY_URLS)
 
@@ -151,7 +151,7 @@ def test_a_hostile_feed_publishes_no_script_to_xano_or_the_api(hostile_run):
 
 
 def test_jobs_with_an_unsafe_apply_url_are_rejected_invalid_with_the_reason(hostile_run):
-    summary, engine, xano, _ = hostile_run
+    _, engine, xano, _ = hostile_run
     with engine.connect() as conn:
         raw = {row.source_id: row for row in conn.execute(
             sa.select(schema.raw_jobs.c.source_id, schema.raw_jobs.c.url, schema.raw_jobs.c.rejection_reason,
