@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feed_pipeline.core.enrichment import IndustryResult
 from feed_pipeline.core.normalize import (
     SAFE_HTML_ATTRIBUTES,
     SAFE_HTML_TAGS,
@@ -330,3 +331,14 @@ def test_property_script_schemes_are_refused_whatever_case_and_whitespace(scheme
     spread = "".join(letter + (fillers[i] if i < len(fillers) else "") for i, letter in enumerate(letters))
     url = f"{fillers[0]}{spread}:{tail}"
     assert clean_url(url) is None
+
+
+def test_ai_answers_are_published_as_plain_text_even_when_the_model_echoes_markup():
+    result = IndustryResult(job_key="k", industry="Technology", confidence=0.9,
+                            ai_title="<script>alert(1)</script>Backend Engineer",
+                            ai_description="Builds &lt;img src=x onerror=alert(1)&gt;APIs.",
+                            skills=("<b>Go</b>", "<svg onload=alert(1)>"), tech_stack=("<i>AWS</i>",))
+    assert (result.ai_title, result.ai_description) == ("Backend Engineer", "Builds APIs.")
+    assert (result.skills, result.tech_stack) == (("Go",), ("AWS",))
+    assert IndustryResult(job_key="k", industry="x", confidence=0.5, ai_title="<Engineer>",
+                          ai_description="").ai_title == "Engineer"  # never empty: pass 2 needs a title
