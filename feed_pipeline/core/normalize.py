@@ -115,6 +115,7 @@ def _url_text(value: object) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = _URL_IGNORED.sub("", _CONTROL_CHARS.sub("", text)).strip(_URL_TRIM)
+    text = text.replace(" ", "%20")
     return _URL_SPACE.sub(lambda m: quote(m[0]), text) if _URL_SPACE.search(text) else text
 
 
