@@ -3,6 +3,9 @@
 Pure functions, no I/O. Every parser returns None (never raises) for text it cannot read, so one odd field
 never costs a record; the caller decides what a missing value means. Parsers whose inputs repeat a lot across
 a feed (dates, employment types, salaries) are memoized: a million-job feed has a few thousand distinct values.
+
+What comes out is safe to publish as is: plain text holds no markup, `description_html` only what the nh3
+allowlist keeps, URLs are http(s) (see the plain-text rule below and `vet_url`).
 """
 from __future__ import annotations
 
@@ -697,7 +700,7 @@ def _locations(city: str | None, state: str | None, country: str | None, locatio
 
 # An extra value under a name like these is a link (RemoteOK `apply_url`/`logo`, JSearch `employer_logo`, a
 # feed's `companyurl`): it is published only as an http(s) URL.
-_URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|site|homepage)$", re.IGNORECASE)
+_URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|homepage)$", re.IGNORECASE)
 EXTRA_VALUE_MAX_CHARS = 2_000
 
 
