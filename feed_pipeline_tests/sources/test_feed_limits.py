@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import time
 import zlib
+from types import SimpleNamespace
 
 import pytest
 
@@ -110,3 +111,14 @@ def test_the_environment_limit_applies_to_a_feed_without_the_param(tmp_path, mon
     monkeypatch.setenv(MAX_FEED_BYTES_VARIABLE, str(LIMIT))
     with pytest.raises(FeedTooLargeError, match=MAX_FEED_BYTES_VARIABLE):
         read_all(FeedSpec(id="env", kind="xml", url=str(path), params={}))
+
+
+def test_the_feed_update_sensor_stops_hashing_a_content_encoding_bomb_at_the_limit(feed_server, fetcher):
+    from feed_pipeline.automation.feed_versions import FeedVersionError, check_feed_version
+
+    # No ETag or Last-Modified: the sensor has to GET and hash the body to know whether it changed.
+    url = feed_server.add("/bomb.xml", b"<source>" + b" " * (16 * LIMIT) + b"</source>", gzip_encoding=True)
+    feed = SimpleNamespace(id="web-bomb", kind="xml", url=url, params={"max_feed_bytes": LIMIT}, etag=None,
+                           last_modified=None, content_hash="0" * 64)  # the feeds row fields the sensor reads
+    with pytest.raises(FeedVersionError, match=r"feed 'web-bomb'.*over its size limit of 1,048,576 bytes"):
+        check_feed_version(feed, fetcher, {})
