@@ -37,10 +37,14 @@ _TAG_START = re.compile(r"<[A-Za-z/!?]")
 # A tag as a browser reads it: up to the first `>` outside quotes, or to the end of the text when unclosed
 # (every branch can match, so the expression never backtracks and stays linear on hostile input).
 _TAG = re.compile(r"<[A-Za-z/!?](?:\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|[^'\">])*(?:>|\Z)")
-# Elements whose content is code, never text: dropped whole; an unclosed one runs to the end of the text.
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style|noscript|template|xmp|iframe|noembed|noframes)\b.*?(?:</\1\s*>|\Z)",
-                              re.IGNORECASE | re.DOTALL)
-_CODE_ELEMENT_NAMES = ("<script", "<style", "<noscript", "<template", "<xmp", "<iframe", "<noembed", "<noframes")
+# Elements whose content is code or embedded documents, never text: dropped with their content, in plain
+# text and in `description_html` alike. One without its end tag only loses the tag: a description that
+# mentions `<svg>` in passing keeps the rest of its text.
+_CODE_ELEMENTS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "math",
+                  "xmp", "noembed", "noframes")
+_CODE_OPEN = re.compile(rf"<({'|'.join(_CODE_ELEMENTS)})\b", re.IGNORECASE)
+_CODE_CLOSE = {name: re.compile(rf"</{name}\b[^>]*>", re.IGNORECASE) for name in _CODE_ELEMENTS}
+_CODE_ELEMENT_NAMES = tuple(f"<{name}" for name in _CODE_ELEMENTS)
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # Removing a tag can join two halves into a new one (`<scr<b>ipt>`); after this many rounds the `<` go.
 _MAX_MARKUP_ROUNDS = 4
@@ -51,12 +55,34 @@ def strip_control_chars(text: str) -> str:
     return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
 
 
+def _drop_code_elements(text: str) -> str:
+    """The text without its code elements (start tag to end tag). Linear: each element name's end tag is
+    looked for once past the last one found, and never again once it is known to be missing."""
+    pieces: list[str] = []
+    kept_from = 0
+    unclosed: set[str] = set()
+    for opening in _CODE_OPEN.finditer(text):
+        name = opening[1].lower()
+        if opening.start() < kept_from or name in unclosed:
+            continue
+        closing = _CODE_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            unclosed.add(name)
+            continue
+        pieces.append(text[kept_from:opening.start()])
+        kept_from = closing.end()
+    if not pieces:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
+
+
 def _drop_code_and_comments(text: str) -> str:
     if "<!" in text:
         text = _HTML_COMMENT.sub("", text)
     lowered = text.lower()
     if any(name in lowered for name in _CODE_ELEMENT_NAMES):
-        text = _SCRIPT_OR_STYLE.sub("", text)
+        text = _drop_code_elements(text)
     return text
 
 
@@ -234,9 +260,7 @@ SAFE_HTML_TAGS = frozenset(
 SAFE_HTML_ATTRIBUTES = {"*": {"title", "lang"}, "a": {"href"}, "th": {"colspan", "rowspan"},
                         "td": {"colspan", "rowspan"}, "ol": {"start"}}
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-_DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed",
-                                   "applet", "svg", "math", "form", "textarea", "select", "button", "xmp",
-                                   "noembed", "noframes", "title", "head"})
+_DROPPED_WITH_CONTENT = frozenset(_CODE_ELEMENTS) | {"form", "textarea", "select", "button", "title", "head"}
 _SANITIZER = nh3.Cleaner(tags=set(SAFE_HTML_TAGS), clean_content_tags=set(_DROPPED_WITH_CONTENT),
                          attributes={k: set(v) for k, v in SAFE_HTML_ATTRIBUTES.items()}, strip_comments=True,
                          link_rel="nofollow noopener", url_schemes=set(SAFE_LINK_SCHEMES), url_relative="deny")

@@ -98,7 +98,9 @@ def repair_record(data: bytes) -> bytes:
 
 _HTML_TAGS = frozenset(
     "p br div span ul ol li b i u em strong a h1 h2 h3 h4 h5 h6 table tr td th tbody thead img hr font "
-    "blockquote pre code sup sub small big center section article".split()
+    "blockquote pre code sup sub small big center section article "
+    # Elements whose content is code: kept as markup so normalization drops them whole, never as field text.
+    "script style iframe svg math form object embed noscript template textarea button select".split()
 )
 
 

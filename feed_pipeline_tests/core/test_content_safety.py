@@ -177,7 +177,13 @@ def test_description_html_keeps_only_allowlisted_markup_for_any_owasp_vector(vec
 def test_script_and_style_content_is_dropped_not_turned_into_text():
     assert clean_text("Dev <script>alert(1)</script><style>p{color:red}</style> Ops") == "Dev Ops"
     assert html_to_text("&lt;p&gt;Hi&lt;/p&gt;&lt;script&gt;steal()&lt;/script&gt;") == "Hi"
-    assert html_to_text("<p>Hi</p><script>steal()") == "Hi"  # an unclosed script runs to the end
+    assert html_to_text("<p>Hi</p><SCRIPT type=x>steal()</script ><p>Bye</p>") == "Hi\n\nBye"
+
+
+def test_a_code_element_without_its_end_tag_loses_only_the_tag():
+    # A posting that mentions `<svg>` in passing keeps the rest of its text (and still holds no markup).
+    assert html_to_text("<p>Know &lt;svg&gt; and &lt;canvas&gt; well.</p><p>Remote.</p>") == "Know and well.\n\nRemote."
+    assert clean_text("Frontend &lt;script&gt; wizard") == "Frontend wizard"
 
 
 def test_escaped_markup_in_cdata_is_decoded_once_then_its_tags_removed():
@@ -262,7 +268,7 @@ def test_every_text_field_of_a_hostile_record_is_plain_and_unsafe_extra_urls_are
         "f", "xml",
         {"id": "<b>1</b>", "title": "<img src=x onerror=alert(1)>Engineer", "company": "<script>x()</script>Acme",
          "description": "&lt;p&gt;Build&lt;/p&gt;&lt;iframe src=javascript:alert(1)&gt;&lt;/iframe&gt;",
-         "url": "https://x.example/1", "city": "<svg onload=alert(1)>Austin", "category": "<i>Eng</i>",
+         "url": "https://x.example/1", "city": "<img src=x onerror=alert(1)>Austin", "category": "<i>Eng</i>",
          "tags": ["<b>go</b>", "<script>x</script>"]},
         now=NOW,
         extra={"logo": "javascript:alert(1)", "companyurl": "data:text/html,x", "apply_url": "https://x.example/a",
