@@ -44,7 +44,6 @@ _CODE_ELEMENTS = ("script", "style", "noscript", "template", "iframe", "object",
                   "xmp", "noembed", "noframes")
 _CODE_OPEN = re.compile(rf"<({'|'.join(_CODE_ELEMENTS)})\b", re.IGNORECASE)
 _CODE_CLOSE = {name: re.compile(rf"</{name}\b[^>]*>", re.IGNORECASE) for name in _CODE_ELEMENTS}
-_CODE_ELEMENT_NAMES = tuple(f"<{name}" for name in _CODE_ELEMENTS)
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # Removing a tag can join two halves into a new one (`<scr<b>ipt>`); after this many rounds the `<` go.
 _MAX_MARKUP_ROUNDS = 4
@@ -78,12 +77,9 @@ def _drop_code_elements(text: str) -> str:
 
 
 def _drop_code_and_comments(text: str) -> str:
-    if "<!" in text:
+    if "<!--" in text:
         text = _HTML_COMMENT.sub("", text)
-    lowered = text.lower()
-    if any(name in lowered for name in _CODE_ELEMENT_NAMES):
-        text = _drop_code_elements(text)
-    return text
+    return _drop_code_elements(text)
 
 
 def strip_markup(text: str) -> str:
