@@ -31,6 +31,7 @@ setup(
         "fastapi>=0.115,<1",
         "uvicorn>=0.30,<1",
         "fastapi-offline>=1.7,<2",  # Swagger UI and ReDoc assets served locally: /docs works without internet
+        "nh3>=0.2.17,<1",  # description_html allowlist sanitizer
     ],
     extras_require={
         "dev": [

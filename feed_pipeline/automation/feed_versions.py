@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feed_pipeline.sources.base import FeedError, FeedSpec
-from feed_pipeline.sources.feed_bytes import file_validators, locate, probe_body
+from feed_pipeline.sources.feed_bytes import cap_bytes, file_validators, locate, max_feed_bytes, probe_body
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, redact_url
 from feed_pipeline.store.feeds import Feed
 
@@ -101,7 +101,8 @@ def _check_http(feed: Feed, spec: FeedSpec, url: str, fetcher: HttpFetcher) -> F
         return FeedVersion(feed.id, probe.changed and version is not None, version,
                            f"HEAD/conditional GET answered {probe.status}")
     with fetcher.stream(url) as body:
-        for _chunk in body.iter_bytes():
+        for _chunk in cap_bytes(body.iter_bytes(), feed_id=feed.id, location=redact_url(url),
+                                limit=max_feed_bytes(spec), layer="body"):  # a Content-Encoding bomb stops here too
             pass
         digest = body.sha256
     if digest is None:

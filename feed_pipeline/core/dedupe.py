@@ -260,6 +260,11 @@ class DedupeConfig:
       other's length. A snippet only joins a role when it matches exactly one; 0 words turns it off.
     - `workers`: rapidfuzz threads per `cdist` call; each call scores one description against a few
       dozen others, too little work to split, and several feed runs share the machine: 1.
+    - `max_members`: the most raw postings one merged job may hold. A role posted more often is split,
+      in job-key order, into several jobs of at most this many postings each (counted in
+      `DedupeStats.split_groups` / `split_jobs`): 200,000 identical postings would otherwise make one
+      job with a 7 MB `member_keys` and an API answer to match. 500 is above the largest real
+      multi-location role we have seen (a few hundred stores).
     """
 
     similarity_threshold: float = 0.85
@@ -268,6 +273,7 @@ class DedupeConfig:
     snippet_min_words: int = 25
     snippet_length_ratio: float = 0.6
     workers: int = 1
+    max_members: int = 500
 
     def __post_init__(self) -> None:
         if not 0.0 < self.similarity_threshold <= 1.0:
@@ -283,6 +289,8 @@ class DedupeConfig:
             raise ValueError(f"DedupeConfig.snippet_min_words must be >= 0, got {self.snippet_min_words!r}")
         if not 0.0 < self.snippet_length_ratio <= 1.0:
             raise ValueError(f"DedupeConfig.snippet_length_ratio must be in (0, 1], got {self.snippet_length_ratio!r}")
+        if self.max_members < 1:
+            raise ValueError(f"DedupeConfig.max_members must be at least 1, got {self.max_members!r}")
         if self.workers == 0 or self.workers < -1:
             raise ValueError(
                 f"DedupeConfig.workers must be a positive thread count or -1 (all cores), got {self.workers!r}"
@@ -531,6 +539,31 @@ def _attach_snippets(rep_texts: Sequence[str], components: _Components, config: 
         if len(matched_roots) == 1 and components.find(short) not in matched_roots:
             components.union(short, matched_roots.pop())
     return comparisons
+
+
+def split_large_groups(groups: Sequence[Sequence[int]], jobs: Sequence[JobRecord],
+                       max_members: int) -> tuple[list[list[int]], int]:
+    """(groups, how many were split): each group cut, in order, into parts of at most `max_members` raw
+    postings (a job's `member_keys`, or 1 for a raw posting). A job holding more than that alone stays
+    whole (pass 1 already capped it). Order is kept, so the parts are stable across runs."""
+    result: list[list[int]] = []
+    split = 0
+    for group in groups:
+        sizes = [len(jobs[index].member_keys) or 1 for index in group]
+        if sum(sizes) <= max_members:
+            result.append(list(group))
+            continue
+        split += 1
+        part: list[int] = []
+        held = 0
+        for index, size in zip(group, sizes, strict=True):
+            if part and held + size > max_members:
+                result.append(part)
+                part, held = [], 0
+            part.append(index)
+            held += size
+        result.append(part)
+    return result, split
 
 
 # --------------------------------------------------------------------------------------------------
@@ -782,6 +815,8 @@ class DedupeStats:
     largest_block: int = 0  # postings in the biggest block
     largest_block_key: str = ""
     windowed_blocks: int = 0  # blocks compared by sorted windows instead of all pairs
+    split_groups: int = 0  # roles with more than DedupeConfig.max_members postings, split into several jobs
+    split_jobs: int = 0  # the jobs those roles became
     comparisons: int = 0  # description pairs scored
     multi_location_jobs: int = 0
     total_locations: int = 0
@@ -800,9 +835,13 @@ class DedupeStats:
         block: str | None = None,
         comparisons: int = 0,
         windowed: bool = False,
+        split_groups: int = 0,
+        split_jobs: int = 0,
     ) -> None:
         """Record one block: its inputs (raw or deduped jobs) and the merged jobs made from them."""
         self.blocks += 1
+        self.split_groups += split_groups
+        self.split_jobs += split_jobs
         self.input_jobs += len(inputs)
         self.output_jobs += len(outputs)
         self.comparisons += comparisons
@@ -835,6 +874,8 @@ class DedupeStats:
             "largest_block": self.largest_block,
             "largest_block_key": self.largest_block_key,
             "windowed_blocks": self.windowed_blocks,
+            "split_groups": self.split_groups,
+            "split_jobs": self.split_jobs,
             "comparisons": self.comparisons,
             "multi_location_jobs": self.multi_location_jobs,
             "total_locations": self.total_locations,
@@ -906,7 +947,8 @@ def merge_block(
     block = keys.pop()
     ordered = [job if job.block_key else dataclasses.replace(job, block_key=block) for job in ordered]
     clusters = cluster_postings(ordered, config)
-    member_groups = [[ordered[index] for index in group] for group in clusters.groups]
+    groups, split = split_large_groups(clusters.groups, ordered, config.max_members)
+    member_groups = [[ordered[index] for index in group] for group in groups]
     merged_keys = assign_merged_keys(
         [[job.job_key for job in group] for group in member_groups], previous_keys, claimed_keys
     )
@@ -916,7 +958,8 @@ def merge_block(
         key=lambda job: job.job_key,
     )
     if stats is not None:
-        stats.add_block(ordered, merged, block=block, comparisons=clusters.comparisons, windowed=clusters.windowed)
+        stats.add_block(ordered, merged, block=block, comparisons=clusters.comparisons, windowed=clusters.windowed,
+                        split_groups=split, split_jobs=len(groups) - len(clusters.groups) + split)
     return merged
 
 
@@ -962,7 +1005,8 @@ def merge_enriched_block(
         )
     block = blocks.pop()
     clusters = cluster_postings(ordered, config)
-    member_groups = [[ordered[index] for index in group] for group in clusters.groups]
+    groups, split = split_large_groups(clusters.groups, ordered, config.max_members)
+    member_groups = [[ordered[index] for index in group] for group in groups]
     merged_keys = assign_merged_keys(
         [[job.job_key for job in group] for group in member_groups], previous_keys, claimed_keys
     )
@@ -979,5 +1023,7 @@ def merge_enriched_block(
             block=block,
             comparisons=clusters.comparisons,
             windowed=clusters.windowed,
+            split_groups=split,
+            split_jobs=len(groups) - len(clusters.groups) + split,
         )
     return triples

@@ -5,6 +5,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from feed_pipeline.core.normalize import clean_text
+
 # The two AI stages, as the cache and the usage reports name them.
 STAGE_INDUSTRY = "industry"
 STAGE_FUNCTION = "function"
@@ -40,6 +42,15 @@ class IndustryResult:
     seniority: str | None = None
     remote_policy: str | None = None
     application_deadline: str | None = None  # ISO date when the text states one
+
+    def __post_init__(self) -> None:
+        # Published like the feed's own text: plain, so a model echoing a hostile posting publishes no markup.
+        # An answer that is nothing but markup keeps its words without the brackets: pass 2 needs a title.
+        title = clean_text(self.ai_title) or self.ai_title.replace("<", " ").replace(">", " ").strip()
+        object.__setattr__(self, "ai_title", title)
+        object.__setattr__(self, "ai_description", clean_text(self.ai_description) or "")
+        for name in ("skills", "tech_stack"):
+            object.__setattr__(self, name, tuple(t for t in (clean_text(v) for v in getattr(self, name)) if t))
 
 
 @dataclass(slots=True, frozen=True)

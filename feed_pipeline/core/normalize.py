@@ -3,6 +3,9 @@
 Pure functions, no I/O. Every parser returns None (never raises) for text it cannot read, so one odd field
 never costs a record; the caller decides what a missing value means. Parsers whose inputs repeat a lot across
 a feed (dates, employment types, salaries) are memoized: a million-job feed has a few thousand distinct values.
+
+What comes out is safe to publish as is: plain text holds no markup, `description_html` only what the nh3
+allowlist keeps, URLs are http(s) (see the plain-text rule below and `vet_url`).
 """
 from __future__ import annotations
 
@@ -12,13 +15,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from urllib.parse import quote
+
+import nh3
 
 from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
 
 # --------------------------------------------------------------------------------------------------- text
+#
+# The plain-text rule. Every text field we publish (title, company, description, locations, tags, extra
+# values...) is plain text: HTML entities decoded once, then every tag removed, and the result checked
+# again so decoding can never bring markup back (`&lt;script&gt;` in a CDATA description becomes a
+# `<script>` element, which is then dropped with its content). Nothing is re-escaped: consumers escape plain
+# text as they render it. Markup is whatever a browser's tokenizer would open a tag for: `<` followed by a
+# letter, `/`, `!` or `?`. `description_html` is the one field that keeps markup, and only what the nh3
+# allowlist in `sanitize_html` lets through.
 
 # C0 controls other than tab/newline/carriage return, plus the two XML non-characters.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+# A tag as a browser reads it: up to the first `>` outside quotes, or to the end of the text when unclosed
+# (every branch can match, so the expression never backtracks and stays linear on hostile input).
+_TAG = re.compile(r"<[A-Za-z/!?](?:\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|[^'\">])*(?:>|\Z)")
+# Elements whose content is code or embedded documents, never text: dropped with their content, in plain
+# text and in `description_html` alike. One without its end tag only loses the tag: a description that
+# mentions `<svg>` in passing keeps the rest of its text.
+_CODE_ELEMENTS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "math",
+                  "xmp", "noembed", "noframes")
+_CODE_OPEN = re.compile(rf"<({'|'.join(_CODE_ELEMENTS)})\b", re.IGNORECASE)
+_CODE_CLOSE = {name: re.compile(rf"</{name}\b[^>]*>", re.IGNORECASE) for name in _CODE_ELEMENTS}
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# Removing a tag can join two halves into a new one (`<scr<b>ipt>`); after this many rounds the `<` go.
+_MAX_MARKUP_ROUNDS = 4
 
 
 def strip_control_chars(text: str) -> str:
@@ -26,39 +54,139 @@ def strip_control_chars(text: str) -> str:
     return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
 
 
+def _drop_code_elements(text: str) -> str:
+    """The text without its code elements (start tag to end tag). Linear: each element name's end tag is
+    looked for once past the last one found, and never again once it is known to be missing."""
+    pieces: list[str] = []
+    kept_from = 0
+    unclosed: set[str] = set()
+    for opening in _CODE_OPEN.finditer(text):
+        name = opening[1].lower()
+        if opening.start() < kept_from or name in unclosed:
+            continue
+        closing = _CODE_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            unclosed.add(name)
+            continue
+        pieces.append(text[kept_from:opening.start()])
+        kept_from = closing.end()
+    if not pieces:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
+
+
+def _drop_code_and_comments(text: str) -> str:
+    if "<!--" in text:
+        text = _HTML_COMMENT.sub("", text)
+    return _drop_code_elements(text)
+
+
+def strip_markup(text: str) -> str:
+    """The text with every tag removed (script, style and similar elements with their content), repeated
+    until no tag is left, so the result holds no markup whatever the input. No entity is decoded here."""
+    rounds = 0
+    while _TAG_START.search(text):
+        if rounds == _MAX_MARKUP_ROUNDS:
+            return _TAG_START.sub(lambda m: m[0][1:], text)
+        text = _TAG.sub("", _drop_code_and_comments(text))
+        rounds += 1
+    return text
+
+
+def has_markup(text: str | None) -> bool:
+    """True when the text would open a tag in a browser (what the plain-text fields must never hold)."""
+    return bool(text) and _TAG_START.search(text) is not None
+
+
 def clean_text(value: object) -> str | None:
-    """One-line text: HTML entities unescaped (feeds write `&amp;` inside CDATA), whitespace collapsed.
+    """One-line plain text: control characters removed, HTML entities decoded once (feeds write `&amp;`
+    inside CDATA), tags removed after decoding (so none survives), whitespace collapsed.
 
     None for None or for text that is empty once trimmed.
     """
     if value is None:
         return None
     text = value if value.__class__ is str else str(value)
-    if "&" in text:
-        text = html.unescape(text)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = strip_markup(text)
     text = " ".join(text.split())
     return text or None
 
 
+# --------------------------------------------------------------------------------------------------- URLs
+
+PUBLISHED_URL_SCHEMES = frozenset({"http", "https"})
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# What a browser ignores when it reads a URL: tabs and newlines anywhere (WHATWG URL parser), so
+# `java\tscript:` is `javascript:`; C0 controls and spaces around it are trimmed.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+# `http(s)://`, optional userinfo, a host (name, IPv4 or [IPv6]), an optional numeric port, then the path.
+_HTTP_URL = re.compile(r"https?://(?:[^/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^/?#:@\[\]\\]+)(?::\d{0,5})?(?:[/?#]|\Z)",
+                       re.IGNORECASE)
+_URL_SPACE = re.compile(r"\s")
+_URL_TRIM = "".join(chr(c) for c in range(0x21)) + "\u00a0\ufeff"
+_SCRIPT_SCHEME = re.compile(r"(?:java|vb|live|ecma)script:|data:|mocha:", re.IGNORECASE)
+
+
+def _url_text(value: object) -> str:
+    """The URL as a browser would read it: entities decoded once, controls, tabs and newlines removed,
+    trimmed, inner spaces percent-encoded."""
+    text = value if value.__class__ is str else str(value)
+    if "&" in text:
+        text = html.unescape(text)
+    text = _URL_IGNORED.sub("", _CONTROL_CHARS.sub("", text)).strip(_URL_TRIM)
+    text = text.replace(" ", "%20")
+    return _URL_SPACE.sub(lambda m: quote(m[0]), text) if _URL_SPACE.search(text) else text
+
+
+def vet_url(value: object) -> tuple[str | None, str | None]:
+    """(url, problem): an absolute http or https URL as published, or None and why it is refused.
+
+    (None, None) for no value. The scheme is read after the browser's own clean-up (entities, tabs and
+    newlines, surrounding controls) and case-folded, so `JaVaScRiPt:`, `java&#09;script:`, `\\tjavascript:`,
+    `data:` and `vbscript:` are all refused. The problem names the field's scheme, never the value, so it
+    can be shown anywhere.
+    """
+    if value is None:
+        return None, None
+    text = _url_text(value)
+    if not text:
+        return None, None
+    match = _URL_SCHEME.match(text)
+    if match is None:
+        return None, "is not an absolute http(s) URL"
+    scheme = match[1].lower()
+    if scheme not in PUBLISHED_URL_SCHEMES:
+        return None, f"has the scheme {scheme!r}; only http and https are published"
+    if _HTTP_URL.match(text) is None or '"' in text or "<" in text or ">" in text:
+        return None, "is not a well-formed http(s) URL"
+    return text, None
+
+
 def clean_url(value: object) -> str | None:
-    """A URL as published, unescaped (`&amp;` from CDATA) and without whitespace; None when empty."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    return text.replace(" ", "%20")
+    """An http(s) URL as published (`&amp;` from CDATA decoded, no whitespace), None when empty or refused."""
+    return vet_url(value)[0]
+
+
+def is_script_url(value: object) -> bool:
+    """True for text a browser would run or render as a document if it were a link (`javascript:`,
+    `vbscript:`, `data:`...), however it is cased, spaced or entity-encoded."""
+    if value is None:
+        return False
+    return _SCRIPT_SCHEME.match(_url_text(value)) is not None
 
 
 # --------------------------------------------------------------------------------------------------- HTML
 
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # Elements that end a paragraph (blank line after) and elements that only end a line.
 _PARAGRAPH_TAG = re.compile(
     r"</?(?:p|div|ul|ol|h[1-6]|table|section|article|header|footer|blockquote|pre|hr)\b[^<>]*>", re.IGNORECASE)
 _LINE_TAG = re.compile(r"<(?:br|li|tr|dt|dd)\b[^<>]*>", re.IGNORECASE)  # opening tags only
-_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
 _LOOKS_LIKE_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
@@ -69,6 +197,15 @@ def looks_like_html(text: str | None) -> bool:
     if "<" in text and _LOOKS_LIKE_MARKUP.search(text):
         return True
     return "&lt;" in text and _LOOKS_LIKE_MARKUP.search(html.unescape(text)) is not None
+
+
+def _markup_layer(text: str) -> str:
+    """The HTML a description carries: control characters removed, and HTML that was escaped once more than
+    it should be (`&lt;p&gt;` in a CDATA section) decoded once."""
+    text = strip_control_chars(text)
+    if "&lt;" in text and not _TAG_START.search(text):
+        text = html.unescape(text)
+    return text
 
 
 def _tidy_lines(text: str) -> str:
@@ -89,24 +226,65 @@ def _tidy_lines(text: str) -> str:
 
 def html_to_text(markup: str | None) -> str:
     """Readable plain text from an HTML description: paragraphs separated by a blank line, list items and
-    `<br>` on their own lines, tags, comments and scripts gone, entities unescaped, spaces collapsed."""
+    `<br>` on their own lines, tags, comments and scripts gone, entities decoded, spaces collapsed.
+
+    The result holds no markup (see the plain-text rule above), whatever the input.
+    """
     if not markup:
         return ""
-    text = markup
-    if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
-        text = html.unescape(text)
+    text = _markup_layer(markup)
     if "<" in text:
-        if "<!--" in text:
-            text = _HTML_COMMENT.sub("", text)
-        lowered = text.lower()
-        if "<script" in lowered or "<style" in lowered:
-            text = _SCRIPT_OR_STYLE.sub("", text)
+        text = _drop_code_and_comments(text)
         text = _PARAGRAPH_TAG.sub("\n\n", text)
         text = _LINE_TAG.sub("\n", text)
-        text = _ANY_TAG.sub("", text)
+        text = _TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    return _tidy_lines(strip_control_chars(text))
+    if "<" in text:  # what decoding or the removals above joined into a tag goes too
+        text = strip_markup(text)
+    return _tidy_lines(text)
+
+
+# The allowlist for `description_html`: formatting only. Links keep http, https and mailto targets and get
+# rel="nofollow noopener"; relative links are dropped (they would point at whoever renders the job).
+# Everything else (script, style, iframe, form, svg, img, event handlers, style attributes) is removed;
+# script-like elements lose their content too.
+SAFE_HTML_TAGS = frozenset(
+    "p br hr div span ul ol li dl dt dd strong b em i u s small sub sup code pre blockquote "
+    "h1 h2 h3 h4 h5 h6 a table thead tbody tfoot tr th td caption".split()
+)
+SAFE_HTML_ATTRIBUTES = {"*": {"title", "lang"}, "a": {"href"}, "th": {"colspan", "rowspan"},
+                        "td": {"colspan", "rowspan"}, "ol": {"start"}}
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_DROPPED_WITH_CONTENT = frozenset(_CODE_ELEMENTS) | {"form", "textarea", "select", "button", "title", "head"}
+_SANITIZER = nh3.Cleaner(tags=set(SAFE_HTML_TAGS), clean_content_tags=set(_DROPPED_WITH_CONTENT),
+                         attributes={k: set(v) for k, v in SAFE_HTML_ATTRIBUTES.items()}, strip_comments=True,
+                         link_rel="nofollow noopener", url_schemes=set(SAFE_LINK_SCHEMES), url_relative="deny")
+
+
+# Markup escaped inside the text of sanitized HTML (`&lt;img onerror=...&gt;` beside real tags).
+_ESCAPED_TAG_START = re.compile(r"&lt;(?=[A-Za-z/!?])")
+
+
+def sanitize_html(markup: str | None) -> str | None:
+    """`description_html` as published: the description's HTML through the nh3 allowlist above; None when
+    nothing but whitespace is left.
+
+    As in the plain-text fields, markup escaped inside the text (a feed mixing real tags with escaped ones)
+    is decoded once and sanitized too, rather than shown as the literal text of a tag.
+    """
+    if not markup:
+        return None
+    cleaned = _SANITIZER.clean(_markup_layer(markup))
+    rounds = 0
+    while _ESCAPED_TAG_START.search(cleaned):
+        if rounds == _MAX_MARKUP_ROUNDS:
+            cleaned = _ESCAPED_TAG_START.sub("", cleaned)
+            break
+        cleaned = _SANITIZER.clean(html.unescape(cleaned))
+        rounds += 1
+    cleaned = cleaned.strip()
+    return cleaned or None
 
 
 # --------------------------------------------------------------------------------------------------- dates
@@ -540,6 +718,39 @@ def _locations(city: str | None, state: str | None, country: str | None, locatio
     return [location] if location else []
 
 
+# An extra value under a name like these is a link (RemoteOK `apply_url`/`logo`, JSearch `employer_logo`, a
+# feed's `companyurl`): it is published only as an http(s) URL.
+_URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|homepage)$", re.IGNORECASE)
+EXTRA_VALUE_MAX_CHARS = 2_000
+
+
+def published_extra(extra: dict[str, object]) -> dict[str, object]:
+    """The source-specific values a record keeps, held to the plain-text and URL rules of the named fields.
+
+    Text is cleaned (`clean_text`) and cut at EXTRA_VALUE_MAX_CHARS; a value under a link-like name must be an
+    http(s) URL; a value that is a script or data URL under any name is dropped, as are empty values.
+    Other values (numbers, booleans) are kept as given.
+    """
+    kept: dict[str, object] = {}
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            if is_script_url(value):
+                continue
+            if _URL_KEY.search(key):
+                value = clean_url(value)
+                if value is not None and len(value) > EXTRA_VALUE_MAX_CHARS:
+                    value = None
+            else:
+                value = clean_text(value)
+                value = value[:EXTRA_VALUE_MAX_CHARS] if value else None
+            if value is None:
+                continue
+        kept[key] = value
+    return kept
+
+
 def job_from_fields(
     feed_id: str,
     source: str,
@@ -552,10 +763,14 @@ def job_from_fields(
 ) -> JobRecord:
     """A normalized JobRecord from a source's values under the FIELD_NAMES keys, with its rejection decided.
 
-    Rejections, in this order: `invalid` for an oversized field; `closed` for a CLOSED status; `expired`
-    for an expiry before `now`; `invalid` for a missing title or neither id nor url. (A closure notice
-    often carries only an id and a status: it is still a closure.) Identity is the caller's job
+    Rejections, in this order: `invalid` for an oversized field; `invalid` for an apply URL that is not
+    http(s) (`javascript:`, `data:`, ...: it is not kept); `closed` for a CLOSED status; `expired` for an
+    expiry before `now`; `invalid` for a missing title or neither id nor url. (A closure notice often
+    carries only an id and a status: it is still a closure.) Identity is the caller's job
     (core.identity.assign_identity), since only the caller knows a fallback for records without one.
+
+    Every text field comes out as plain text and `description_html` through the allowlist sanitizer (see
+    the plain-text rule at the top of the text section); `extra` goes through `published_extra`.
     """
     oversized = _oversized(fields, limits)
     if oversized:
@@ -564,7 +779,9 @@ def job_from_fields(
                                                            else limits.max_field_chars))}
     raw_description = fields.get("description")
     raw_description = raw_description if isinstance(raw_description, str) else clean_text(raw_description)
-    description_html = raw_description.strip() if raw_description and looks_like_html(raw_description) else None
+    description_html = sanitize_html(raw_description) if raw_description and looks_like_html(raw_description) \
+        else None
+    url, url_problem = vet_url(fields.get("url"))
     city, state, country = (clean_text(fields.get(k)) for k in ("city", "state", "country"))
     location = clean_text(fields.get("location"))
     remote_text = clean_text(fields.get("remote"))
@@ -583,7 +800,7 @@ def job_from_fields(
         currency = currency or salary.currency
         period = period or salary.period
 
-    record_extra: dict[str, object] = dict(extra or {})
+    record_extra: dict[str, object] = published_extra(extra) if extra else {}
     date_text = clean_text(fields.get("date"))
     posted_at = parse_date(date_text, date_order)
     if date_text and posted_at is None:
@@ -608,7 +825,7 @@ def job_from_fields(
         company=clean_text(fields.get("company")) or "",
         description=html_to_text(raw_description),
         description_html=description_html,
-        url=clean_url(fields.get("url")),
+        url=url,
         locations=_locations(city, state, country, location),
         city=city,
         state=state,
@@ -629,6 +846,8 @@ def job_from_fields(
         extra=record_extra,
     )
     reason, detail = rejection_of(job, now)
+    if url_problem:
+        reason, detail = RejectionReason.INVALID.value, f"url {url_problem}"
     if oversized:
         reason, detail = RejectionReason.INVALID.value, "; ".join(oversized)
     job.rejection_reason, job.rejection_detail = reason, detail

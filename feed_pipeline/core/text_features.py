@@ -3,16 +3,14 @@ remote policy and a stated application deadline. The offline classifier answers 
 path validates its answers against the same vocabularies (SENIORITY_LEVELS, REMOTE_POLICIES)."""
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 
 from feed_pipeline.core.enrichment import REMOTE_POLICIES, SENIORITY_LEVELS
+from feed_pipeline.core.normalize import html_to_text
 
 SHORT_DESCRIPTION_MAX_CHARS = 280
 
-_TAGS = re.compile(r"<[^>]+>")
-_BLOCK_TAGS = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _SEGMENT_SPLIT = re.compile(r"\s+[-|–—:]\s+|\s*\|\s*")
 _PARENTHETICAL = re.compile(r"\s*[(\[]([^)\]]*)[)\]]")
@@ -75,9 +73,9 @@ _DAY_FIRST = re.compile(r"\b(?P<d>\d{1,2})(st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9}
 
 
 def plain_text(text: str) -> str:
-    """HTML or entity-laden text as one line of plain text."""
-    spaced = _BLOCK_TAGS.sub(" ", text or "")
-    return _SPACES.sub(" ", html.unescape(_TAGS.sub("", spaced))).strip()
+    """HTML or entity-laden text as one line of plain text, holding no markup (core.normalize's plain-text
+    rule: decoding an entity never brings a tag back)."""
+    return " ".join(html_to_text(text).split())
 
 
 def clean_title(title: str) -> str:

@@ -32,9 +32,9 @@ from lxml import etree
 
 from feed_pipeline.core.identity import assign_identity, make_content_hash, make_fallback_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
-from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, clean_text, job_from_fields
+from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, job_from_fields
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
-from feed_pipeline.sources.feed_bytes import FeedBody, locate, open_body
+from feed_pipeline.sources.feed_bytes import FeedBody, cap_bytes, locate, max_feed_bytes, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
 from feed_pipeline.sources.xml_framing import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -57,7 +57,6 @@ from feed_pipeline.sources.xml_profiles import (
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "xml"
-EXTRA_VALUE_MAX_CHARS = 2_000
 
 
 def _hardened_parser(**kwargs) -> etree.XMLParser:
@@ -105,7 +104,9 @@ def repair_record(data: bytes) -> bytes:
 
 _HTML_TAGS = frozenset(
     "p br div span ul ol li b i u em strong a h1 h2 h3 h4 h5 h6 table tr td th tbody thead img hr font "
-    "blockquote pre code sup sub small big center section article".split()
+    "blockquote pre code sup sub small big center section article "
+    # Elements whose content is code: kept as markup so normalization drops them whole, never as field text.
+    "script style iframe svg math form object embed noscript template textarea button select".split()
 )
 
 
@@ -211,7 +212,7 @@ class XmlFeedReader(OneShotReader):
 
     Feed params: `profile` / `record_tag` / `fields` / `date_order` / `case_sensitive` (see xml_profiles),
     `max_record_bytes` (default 4 MiB), `max_field_chars` (default 500,000), `max_short_field_chars`
-    (default 8,192).
+    (default 8,192), `max_feed_bytes` (default FEED_PIPELINE_MAX_FEED_BYTES or 2 GiB, see feed_bytes).
     """
 
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
@@ -226,6 +227,7 @@ class XmlFeedReader(OneShotReader):
         self.force = force
         self.now = now or datetime.now(UTC)
         self.max_record_bytes = _int_param(spec, "max_record_bytes", DEFAULT_MAX_RECORD_BYTES, 1024)
+        self.max_feed_bytes = max_feed_bytes(spec)
         self.limits = FieldLimits(
             max_field_chars=_int_param(spec, "max_field_chars", DEFAULT_LIMITS.max_field_chars, 100),
             max_short_field_chars=_int_param(spec, "max_short_field_chars", DEFAULT_LIMITS.max_short_field_chars, 100),
@@ -306,10 +308,12 @@ class XmlFeedReader(OneShotReader):
             yield first
             yield from chunks
 
-        stream: Iterator[bytes] = rest()
+        stream: Iterator[bytes] = cap_bytes(rest(), feed_id=self.spec.id, location=body.location,
+                                            limit=self.max_feed_bytes, layer="body")
         if first.startswith(GZIP_MAGIC):
             self._gzip = True
-            stream = decompress_stream(stream, "gzip", source=body.location)
+            stream = cap_bytes(decompress_stream(stream, "gzip", source=body.location), feed_id=self.spec.id,
+                               location=body.location, limit=self.max_feed_bytes, layer="unpacked")
         yield from as_utf8(stream, on_encoding=self._set_encoding)
 
     def _set_encoding(self, name: str) -> None:
@@ -442,11 +446,7 @@ class XmlFeedReader(OneShotReader):
             flat = flatten_record(element, lowercase)
         mapper = self._mapper or self._choose_profile(flat)
         fields, unmapped = mapper.map(flat)
-        extra = {}
-        for key, value in unmapped.items():
-            text = clean_text(value)
-            if text:
-                extra[key] = text[:EXTRA_VALUE_MAX_CHARS]
+        extra = {key: value for key, value in unmapped.items() if value}  # cleaned by job_from_fields
         assert self._profile is not None
         job = job_from_fields(self.spec.id, SOURCE_NAME, fields, now=self.now, date_order=self._profile.date_order,
                               limits=self.limits, extra=extra)

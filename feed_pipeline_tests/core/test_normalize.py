@@ -33,7 +33,8 @@ NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     [
         ("  Sales   Executive \n ", "Sales Executive"),
         ("Acme &amp; Sons", "Acme & Sons"),
-        ("R&amp;D &lt;Lab&gt;", "R&D <Lab>"),
+        ("R&amp;D &lt;Lab&gt;", "R&D"),  # decoded once, then the tag it made is removed
+        ("Pay &lt; 50k &amp; bonus &gt; 5%", "Pay < 50k & bonus > 5%"),  # a bare `<` is text, not markup
         ("a\x00b\x0bc", "abc"),
         ("non\u00a0breaking", "non breaking"),
         ("   ", None),
