@@ -130,6 +130,8 @@ _HTTP_URL = re.compile(r"https?://(?:[^/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^/?#:@\[\
                        re.IGNORECASE)
 _URL_SPACE = re.compile(r"\s")
 _URL_TRIM = "".join(chr(c) for c in range(0x21)) + "\u00a0\ufeff"
+# A link written without its scheme, as real feeds do: `//host/path` or `www.host.tld/path`, `host.tld/path`.
+_SCHEMELESS_HOST = re.compile(r"(?://)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?:[/?#]|\Z)")
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live|ecma)script:|data:|mocha:", re.IGNORECASE)
 
 
@@ -147,6 +149,9 @@ def _url_text(value: object) -> str:
 def vet_url(value: object) -> tuple[str | None, str | None]:
     """(url, problem): an absolute http or https URL as published, or None and why it is refused.
 
+    A link that names a host but not its scheme (`www.example.com/job`, `//example.com/job`) is completed
+    with https, as a browser's address bar would; a relative path (`/jobs/1`) has no host and is refused.
+
     (None, None) for no value. The scheme is read after the browser's own clean-up (entities, tabs and
     newlines, surrounding controls) and case-folded, so `JaVaScRiPt:`, `java&#09;script:`, `\\tjavascript:`,
     `data:` and `vbscript:` are all refused. The problem names the field's scheme, never the value, so it
@@ -158,6 +163,9 @@ def vet_url(value: object) -> tuple[str | None, str | None]:
     if not text:
         return None, None
     match = _URL_SCHEME.match(text)
+    if match is None and _SCHEMELESS_HOST.match(text):
+        text = "https:" + text if text.startswith("//") else "https://" + text  # a host without its scheme
+        match = _URL_SCHEME.match(text)
     if match is None:
         return None, "is not an absolute http(s) URL"
     scheme = match[1].lower()

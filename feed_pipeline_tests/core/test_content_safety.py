@@ -102,9 +102,7 @@ SCRIPT_URLS = [
 OTHER_REFUSED_URLS = [
     "file:///etc/passwd",
     "ftp://files.example/job.pdf",
-    "//evil.example/job",  # scheme-relative: not an absolute http(s) URL
-    "/jobs/1",
-    "www.example.com/job",
+    "/jobs/1",  # a path without a host
     "mailto:jobs@example.com",  # a mailto link is fine in description_html, not as the apply URL
     "https://",
     "https:alert(1)",
@@ -234,6 +232,15 @@ def test_script_and_data_urls_are_refused_however_they_are_written(url):
 def test_urls_that_are_not_absolute_http_or_https_are_refused(url):
     published, problem = vet_url(url)
     assert published is None and problem
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("www.example.com/job?id=1", "https://www.example.com/job?id=1"),
+    ("//jobs.example.org/apply/7", "https://jobs.example.org/apply/7"),
+    ("careers.example.co.uk", "https://careers.example.co.uk"),
+])
+def test_a_link_that_names_its_host_but_not_its_scheme_is_completed_with_https(raw, expected):
+    assert vet_url(raw) == (expected, None)
 
 
 @pytest.mark.parametrize(
