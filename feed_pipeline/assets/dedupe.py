@@ -27,6 +27,8 @@ DEDUPED_METADATA = MetadataCatalog("deduped_jobs", {
     "multi_location_jobs": "jobs posted in more than one location",
     "total_locations": "locations over all jobs",
     "locations_per_job": "jobs by how many locations they carry",
+    "split_groups": "roles with more postings than one job may hold (max_members), split into several jobs",
+    "split_jobs": "the jobs those split roles became",
 })
 
 

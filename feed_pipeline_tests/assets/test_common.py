@@ -4,14 +4,14 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from feed_pipeline.assets.common import MetadataCatalog, counts_table, table
+from feed_pipeline.assets.common import MetadataCatalog, UndescribedMetadataWarning, counts_table, table
 
 
-def test_a_catalog_emits_described_keys_and_dagster_keys_and_refuses_others():
+def test_a_catalog_emits_described_keys_and_dagster_keys_and_warns_of_others():
     catalog = MetadataCatalog("raw_jobs", {"accepted": "postings kept"})
     assert catalog.emit({"accepted": 3, "dagster/row_count": 4}) == {"accepted": 3, "dagster/row_count": 4}
-    with pytest.raises(KeyError, match=r"raw_jobs emits metadata key\(s\) \['acceptd'\]"):
-        catalog.emit({"acceptd": 3})
+    with pytest.warns(UndescribedMetadataWarning, match=r"raw_jobs emits metadata key\(s\) \['acceptd'\]"):
+        assert catalog.emit({"acceptd": 3}) == {"acceptd": 3}  # a run goes on; the suite fails on the warning
 
 
 def test_a_key_without_a_description_is_refused_when_the_catalog_is_built():
