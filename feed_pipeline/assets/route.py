@@ -13,12 +13,12 @@ from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, sto
 from feed_pipeline.core.identity import make_content_hash
 from feed_pipeline.core.jobs import JobRecord, Route
 from feed_pipeline.core.routing import RouteDecision, route_enriched_job, threshold_violation
-from feed_pipeline.core.taxonomy import load_taxonomy
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
+from feed_pipeline.store.feeds import feed_taxonomy
 from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.rows import batched, job_to_row
 from feed_pipeline.store.schema import enrichments, jobs
@@ -72,7 +72,7 @@ def routed_jobs(
     feed_id = context.partition_key
     run_id = context.run_id
     thresholds = routing.thresholds()
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(engine, feed_id)
     complete = stages.last_ingest_complete(engine, feed_id)
     confidences: list[float] = []
     review_sample: list[tuple] = []
@@ -99,7 +99,7 @@ def routed_jobs(
                         confidences.append(route.routing_confidence)
                     if route.route is Route.MANUAL_REVIEW and len(review_sample) < 15:
                         review_sample.append((job.job_key, e["ai_title"], e["industry"], e["job_function"],
-                                              f"{route.routing_confidence:.3f}"))
+                                              _shown(route.routing_confidence)))
                     rows.append(_job_row(job, e, route))
                 job_store.upsert_routed_jobs(conn, run_id, rows)
         for batch in batched(stages.iter_rejected_raw(engine, feed_id), ROUTE_CHUNK):
@@ -129,6 +129,10 @@ def routed_jobs(
             "approve_at": thresholds.approve_at,
         }
     )
+
+
+def _shown(confidence: float | None) -> str:
+    return "-" if confidence is None else f"{confidence:.3f}"  # a no-fit job has no routing confidence
 
 
 def _histogram(values: list[float], bins: int = 10) -> dg.MetadataValue:
@@ -170,7 +174,7 @@ def approved_jobs_have_taxonomy(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
 ) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(database.engine, feed_id)
     bad = []
     with database.engine.connect() as conn:
         for key, _, _, _, industry, function in _feed_rows(conn, feed_id, Route.APPROVED):
