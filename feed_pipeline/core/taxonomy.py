@@ -173,9 +173,28 @@ def _digest(content: Any) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def taxonomy_to_dict(taxonomy: Taxonomy) -> dict[str, Any]:
+    """The taxonomy in its JSON shape, as parsed (trimmed, lowercased keywords, unknown keys dropped): what a
+    feed's registry entry stores. `taxonomy_from_dict` of it has the same content hash."""
+    industries = []
+    for name, functions in taxonomy.industries.items():
+        entry: dict[str, Any] = {"name": name}
+        if taxonomy.industry_description(name):
+            entry["description"] = taxonomy.industry_description(name)
+        entry["keywords"] = list(taxonomy.industry_keywords.get(name, ()))
+        entry["functions"] = [
+            {"name": f, **({"description": d} if (d := taxonomy.function_description(name, f)) else {}),
+             "keywords": list(taxonomy.function_keywords.get(name, {}).get(f, ()))}
+            for f in functions
+        ]
+        industries.append(entry)
+    return {"industries": industries, "skills": list(taxonomy.skills), "technologies": list(taxonomy.technologies)}
+
+
 def _name(value: Any, spot: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TaxonomyError(f"{spot}: 'name' must be a non-empty string, got {value!r}")
+    _printable(value, f"{spot}: 'name'")
     return value.strip()
 
 
@@ -185,12 +204,21 @@ def _description(value: Any, spot: str) -> str:
         return ""
     if not isinstance(value, str):
         raise TaxonomyError(f"{spot} must be a string, got {type(value).__name__}")
+    _printable(value, spot)
     return " ".join(value.split())
+
+
+def _printable(value: str, spot: str) -> None:
+    """Names, descriptions and keywords go into prompts and database columns: no control characters."""
+    if any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in value):
+        raise TaxonomyError(f"{spot} contains a control character: {value[:60]!r}")
 
 
 def _keywords(value: Any, spot: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(k, str) and k.strip() for k in value):
         raise TaxonomyError(f"{spot} must be a list of non-empty strings")
+    for keyword in value:
+        _printable(keyword, spot)
     seen: dict[str, None] = {}
     for keyword in value:
         seen.setdefault(keyword.strip().lower(), None)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.enrichment import Taxonomy
-from feed_pipeline.core.taxonomy import resolve_taxonomy, taxonomy_from_dict
+from feed_pipeline.core.taxonomy import resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
 
@@ -39,7 +39,7 @@ class Feed:
     avg_processing_time_s: float | None
     consecutive_failure_count: int
     run_count: int
-    taxonomy: dict[str, Any] | None = None  # the feed's own taxonomy as registered; None = the deployment's
+    taxonomy: dict[str, Any] | None = None  # the feed's own taxonomy (as parsed); None = the deployment's
 
     @property
     def taxonomy_version(self) -> str | None:
@@ -119,8 +119,7 @@ def _checked_taxonomy(feed_id: str, taxonomy: Mapping[str, Any] | None) -> dict[
     answer in it. The content is stored, not a path, so a moved file never breaks the feed's runs."""
     if taxonomy is None:
         return None
-    taxonomy_from_dict(taxonomy, where=f"feed {feed_id!r}'s taxonomy")
-    return dict(taxonomy)
+    return taxonomy_to_dict(taxonomy_from_dict(taxonomy, where=f"feed {feed_id!r}'s taxonomy"))
 
 
 def feed_taxonomy(engine: sa.Engine, feed_id: str, env: Mapping[str, str] | None = None) -> Taxonomy:

@@ -18,6 +18,7 @@ from feed_pipeline.core.taxonomy import (
     load_taxonomy,
     resolve_taxonomy,
     taxonomy_from_dict,
+    taxonomy_to_dict,
 )
 
 BOARD = {"industries": [
@@ -90,6 +91,9 @@ def test_invalid_json_names_the_file_and_line(tmp_path):
          r"functions\[0\] \(F\)\.keywords must be a list"),
         ({"industries": [{"name": "A", "functions": [{"name": "F", "description": 3}]}]},
          r"functions\[0\] \(F\)\.description must be a string"),
+        ({"industries": [{"name": "A\x00", "functions": [{"name": "F"}]}]}, "contains a control character"),
+        ({"industries": [{"name": "A", "functions": [{"name": "F", "keywords": ["a\x1b"]}]}]},
+         "contains a control character"),
         ({"industries": [{"name": "A", "functions": [{"name": NO_FIT_FUNCTION}]}]},
          rf"functions\[0\]: '{NO_FIT_FUNCTION}' is reserved"),
     ],
@@ -156,3 +160,12 @@ def test_a_broken_deployment_taxonomy_names_the_variable_and_the_file(tmp_path):
 def test_a_stored_feed_taxonomy_that_no_longer_validates_names_the_feed():
     with pytest.raises(TaxonomyError, match=r"feed 'f1'\'s taxonomy: industries\[0\]"):
         resolve_taxonomy("f1", {"industries": [{"name": "A", "functions": []}]}, {})
+
+
+def test_the_stored_json_shape_round_trips_to_the_same_identity():
+    taxonomy = taxonomy_from_dict({**BOARD, "skills": ["Yardi"], "about": "not content"})
+    stored = json.loads(json.dumps(taxonomy_to_dict(taxonomy)))
+    assert "about" not in stored and stored["skills"] == ["yardi"]
+    assert taxonomy_from_dict(stored) == taxonomy
+    bundled = load_taxonomy()
+    assert taxonomy_from_dict(taxonomy_to_dict(bundled)).version == bundled.version
