@@ -7,6 +7,7 @@ sees, and a "none of these fits" answer routed to manual review.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,7 @@ from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
 from feed_pipeline.core.enrichment import NO_FIT_FUNCTION
 from feed_pipeline.core.routing import NO_FIT_REASON
+from feed_pipeline.core.taxonomy import TAXONOMY_ENV
 from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.gemini import GeminiResource
@@ -234,3 +236,18 @@ def test_stage_two_sees_the_original_title_and_text_and_a_none_answer_goes_to_ma
             jobs.c.feed_id == "nofit", jobs.c.title.like("Hotel%"))).all()
     assert {(route, function) for _, route, _, function in rows} == {("manual_review", None)}
     assert all(reason.startswith(NO_FIT_REASON) for _, _, reason, _ in rows)
+
+
+def test_the_deployment_taxonomy_applies_to_feeds_without_their_own(sqlite_url, tmp_path, monkeypatch):
+    deployment = tmp_path / "deployment.json"
+    deployment.write_text(json.dumps(BOARD_TAXONOMY))
+    monkeypatch.setenv(TAXONOMY_ENV, str(deployment))
+    with FakeGeminiServer(industry_item=_by_title_industry) as server, dg.instance_for_test() as instance:
+        defs = _pipeline(sqlite_url, tmp_path, server, "deployed", _board_feed(tmp_path))
+        summary = run_feed(defs, instance, "deployed", database_url=sqlite_url)
+        (industry_request,) = _requests(server, "industry")
+
+    assert summary["status"] == "success", summary
+    assert summary["counts"]["approved"] == 4, "the blocking taxonomy checks read the same taxonomy"
+    item = industry_request.body["generationConfig"]["responseSchema"]["properties"]["items"]["items"]
+    assert item["properties"]["industry"]["enum"] == ["Property Management", "Hospitality"]
