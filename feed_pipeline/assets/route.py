@@ -10,9 +10,9 @@ import dagster as dg
 import sqlalchemy as sa
 
 from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, stopwatch
-from feed_pipeline.core.identity import make_content_hash
+from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.jobs import JobRecord, Route
-from feed_pipeline.core.routing import RouteDecision, route_enriched_job, threshold_violation
+from feed_pipeline.core.routing import NOT_ENRICHED, RouteDecision, route_enriched_job, threshold_violation
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -28,16 +28,10 @@ AI_FAILURE_WARN_RATE = 0.10
 
 
 def _merged_job(members: list[JobRecord], enrichment: dict[str, Any]) -> JobRecord:
-    """The job as published: pass 1 fields of its first member, with pass 2's key, locations and members."""
-    base = members[0]
-    base.job_key = enrichment["job_key"]
-    if len(members) > 1:
-        base.member_keys = sorted({k for m in members for k in m.member_keys})
-        base.source_ids = sorted({s for m in members for s in m.source_ids})
-        base.locations = list(enrichment["locations"])
-        base.is_multi_location = bool(enrichment["is_multi_location"])
-        base.content_hash = make_content_hash(base)
-    return base
+    """The job as published: a deduped job as it is, or pass 2's merge of several by the same rule pass 2 used."""
+    if len(members) == 1 and members[0].job_key == enrichment["job_key"]:
+        return members[0]
+    return merge_records(members, enrichment["job_key"])
 
 
 def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteDecision) -> dict[str, Any]:
@@ -76,6 +70,7 @@ def routed_jobs(
     complete = stages.last_ingest_complete(engine, feed_id)
     confidences: list[float] = []
     review_sample: list[tuple] = []
+    enriched_keys: set[str] = set()  # deduped keys the enrichments cover (a pass 2 job covers its members)
     with stopwatch() as elapsed, engine.begin() as conn:
         stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id).order_by(enrichments.c.job_key)
         with engine.connect() as reader:
@@ -101,7 +96,14 @@ def routed_jobs(
                         review_sample.append((job.job_key, e["ai_title"], e["industry"], e["job_function"],
                                               _shown(route.routing_confidence)))
                     rows.append(_job_row(job, e, route))
+                    enriched_keys.update(e["merged_keys"] or [e["job_key"]])
                 job_store.upsert_routed_jobs(conn, run_id, rows)
+        # Removal below is decided from the feed's jobs (deduped_jobs), never from the enrichments, which a
+        # crashed stage may have left partial: a job the AI stages did not reach is failed and retried.
+        for batch in stages.iter_deduped(engine, feed_id, chunk=ROUTE_CHUNK):
+            missing = [job for job in batch if job.job_key not in enriched_keys]
+            job_store.upsert_routed_jobs(conn, run_id, [
+                _job_row(job, None, RouteDecision(Route.FAILED, NOT_ENRICHED, None)) for job in missing])
         for batch in batched(stages.iter_rejected_raw(engine, feed_id), ROUTE_CHUNK):
             for job in batch:
                 job.member_keys, job.source_ids = [job.job_key], [job.source_id] if job.source_id else []

@@ -18,6 +18,7 @@ REVIEW_APPROVED = "approved in manual review"
 REVIEW_REJECTED = "rejected in manual review"
 NO_FIT_REASON = "no function of the taxonomy fits"  # the start of a no-fit job's reason
 FUNCTION_NO_FIT = "no_fit"  # the function_status of a "none of these fits" answer
+NOT_ENRICHED = "no AI answer yet: the enrichment stages did not finish for this job (it is retried next run)"
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ def route_enriched_job(
     thresholds: Thresholds,
     review_decision: str | None = None,
 ) -> RouteDecision:
-    """Route one enriched job. `enrichment_status` is ok | archived | failed (stage 1); `review_decision`
-    is approve | reject when an operator decided on this exact content."""
+    """Route one enriched job. `enrichment_status` is ok | archived | failed (stage 1), or missing when the
+    job has no enrichment row (stage 1 crashed or has not run); `review_decision` is approve | reject when an
+    operator decided on this exact content."""
+    if enrichment_status == "missing":
+        return RouteDecision(Route.FAILED, NOT_ENRICHED, None)
     if enrichment_status == "failed":
         return RouteDecision(Route.FAILED, f"industry stage failed: {enrichment_error or 'unknown error'}", None)
     if enrichment_status == "archived":

@@ -60,6 +60,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest migration's revision id: what a migrated database reports."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest migration; safe to call on every start."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))

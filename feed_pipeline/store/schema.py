@@ -242,6 +242,23 @@ execution_reports = sa.Table(
     sa.Index("ix_execution_reports_feed", "feed_id", "started_at"),
 )
 
+# stage_versions: what each stage of a feed last ran on, so a stage whose input did not change does nothing.
+# `input_version` hashes the upstream stage's output version and this stage's settings; `output_version` is what
+# the next stage sees (equal to the input version when the stage finished everything, so an unchanged chain
+# stays unchanged); `figures` are the stage's last report entry, carried into a run that skips it.
+stage_versions = sa.Table(
+    "stage_versions",
+    metadata,
+    sa.Column("feed_id", sa.String(200), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("input_version", sa.String(64), nullable=False),
+    sa.Column("output_version", sa.String(128), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("figures", JSONType, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "stage"),
+)
+
 # Search objects migration 0002 creates outside this metadata (dialect-specific): autogenerate leaves them alone.
 SEARCH_OBJECTS = frozenset(
     {"search_vector", "jobs_fts", "job_search_docs", "ix_jobs_search_vector", "ix_jobs_route_newest"}

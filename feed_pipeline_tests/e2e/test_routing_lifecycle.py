@@ -179,3 +179,34 @@ def test_feed_health_counts_failures_and_resets_on_success(pipeline):
     feed = feed_store.get_feed(pipeline.engine, FEED)
     assert (feed.last_run_status, feed.consecutive_failure_count, feed.run_count) == ("success", 0, 4)
     assert feed.avg_processing_time_s > 0
+
+
+def test_routing_after_a_partial_enrichment_fails_the_unreached_jobs_and_removes_none(pipeline):
+    """A crashed industry_enriched leaves enrichments partial; routing alone must not call the rest removed."""
+    from feed_pipeline.assets.route import routed_jobs
+    from feed_pipeline.core.routing import NOT_ENRICHED
+    from feed_pipeline.store.schema import enrichments
+
+    pipeline.run()
+    before = {r: set(pipeline.jobs_by_route(r)) for r in ("approved", "manual_review", "archived", "failed")}
+    with pipeline.engine.begin() as conn:
+        rows = conn.execute(sa.select(enrichments.c.job_key, enrichments.c.merged_keys)
+                            .where(enrichments.c.feed_id == FEED).order_by(enrichments.c.job_key)).all()
+        lost = {key for key, _ in rows[::2]}
+        conn.execute(enrichments.delete().where(enrichments.c.feed_id == FEED, enrichments.c.job_key.in_(lost)))
+    unreached = {k for key, merged in rows[::2] for k in (merged or [key])}
+
+    result = dg.materialize([routed_jobs], partition_key=FEED, instance=pipeline.instance, resources={
+        "database": DatabaseResource(url=pipeline.db_url), "routing": RoutingResource()})
+
+    assert result.success
+    removed = {k for k, j in pipeline.jobs_by_route("rejected").items() if j["reason"] == "removed"}
+    assert removed == set()
+    failed = pipeline.jobs_by_route("failed")
+    assert unreached <= set(failed)
+    assert {failed[k]["reason"] for k in unreached} == {NOT_ENRICHED}
+    kept = (before["approved"] | before["manual_review"] | before["archived"]) - lost
+    for route in ("approved", "manual_review", "archived"):
+        assert before[route] - lost <= set(pipeline.jobs_by_route(route)), route
+    assert kept
+

@@ -5,7 +5,6 @@ import json
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.script import ScriptDirectory
 
 from feed_pipeline.core.taxonomy import (
     TAXONOMY_ENV,
@@ -16,16 +15,11 @@ from feed_pipeline.core.taxonomy import (
 )
 from feed_pipeline.sources.registry import SOURCES
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline.store.db import MIGRATIONS_DIR, alembic_config, engine_for, make_engine, migrate
+from feed_pipeline.store.db import alembic_config, engine_for, head_revision, make_engine, migrate
 from feed_pipeline.store.schema import feeds
 
 BOARD = {"industries": [{"name": "Property Management", "description": "Apartment communities.",
                          "functions": [{"name": "Leasing"}, {"name": "Maintenance", "keywords": ["hvac"]}]}]}
-
-
-def schema_head() -> str:
-    """The newest migration's revision id, as `migrate` leaves a database."""
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def test_every_feed_kind_has_a_source_and_every_source_a_kind():
@@ -124,5 +118,5 @@ def test_the_taxonomy_migration_keeps_registered_feeds(db_url):
     migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.select(feeds.c.id, feeds.c.taxonomy)).all() == [("old", None)]
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == schema_head()
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     engine.dispose()

@@ -7,7 +7,7 @@ from alembic import command
 
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import search as search_module
-from feed_pipeline.store.db import alembic_config, make_engine, migrate
+from feed_pipeline.store.db import alembic_config, head_revision, make_engine, migrate
 from feed_pipeline.store.schema import jobs
 from feed_pipeline.store.search import (
     JobQuery,
@@ -19,7 +19,6 @@ from feed_pipeline.store.search import (
     search_jobs,
 )
 from feed_pipeline_tests.api.factories import at, insert_jobs, job_row
-from feed_pipeline_tests.store.test_feeds import schema_head
 
 
 def _found(engine, text: str) -> list[str]:
@@ -65,7 +64,7 @@ def test_migrating_twice_changes_nothing(db_url):
     migrate(engine)
 
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == schema_head()
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     engine.dispose()
 
 
