@@ -24,6 +24,7 @@ setup(
         "google-genai>=1.30,<4",
         "rapidfuzz>=3.9,<4",
         "pandas>=2.2,<4",
+        "matplotlib>=3.8,<4",  # evaluate / calibrate plots (Agg backend, no display)
         "pydantic>=2.7,<3",
         "tenacity>=8.2,<10",
         "click>=8.1,<9",

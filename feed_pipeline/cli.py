@@ -192,6 +192,113 @@ def review(job_key: str, decision: str | None, note: str | None) -> None:
     _echo_json(row)
 
 
+# --- measuring classification ---------------------------------------------------------------------------------
+
+
+def _label_map(path: str | None) -> dict[str, str] | None:
+    from feed_pipeline.evaluation.labels import LabelsFileError, load_label_map
+
+    if path is None:
+        return None
+    try:
+        return load_label_map(path)
+    except LabelsFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _labels(path: str | None) -> dict[str, str] | None:
+    from feed_pipeline.evaluation.labels import LabelsFileError, load_labels
+
+    if path is None:
+        return None
+    try:
+        return load_labels(path)
+    except LabelsFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+_target_option = click.option("--target-precision", "target", type=click.FloatRange(0, 1, min_open=True),
+                              default=0.97, show_default=True, help="Approved precision the thresholds must reach.")
+_level_option = click.option("--level", type=click.Choice(["function", "industry"]), default="function",
+                             show_default=True, help="Compare labels with the predicted function or industry.")
+_label_map_option = click.option("--label-map", "label_map_path", type=click.Path(dir_okay=False),
+                                 help="JSON object: reference label -> function name (unlisted labels match "
+                                      "functions of the same name, case and spacing ignored).")
+
+
+@main.command()
+@click.argument("feed_id")
+@click.option("--label-field", help="The feed's own field holding the reference label, e.g. category.")
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False),
+              help="CSV (header: id,label) or JSON of the feed's own ids (<referencenumber>) -> label.")
+@click.option("--taxonomy", "taxonomy_path", type=click.Path(dir_okay=False), help="Classify with this taxonomy.")
+@_label_map_option
+@_level_option
+@_target_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Report folder (default: .feed_pipeline/reports/FEED_ID/).")
+def evaluate(feed_id: str, label_field: str | None, labels_path: str | None, taxonomy_path: str | None,
+             label_map_path: str | None, level: str, target: float, out_dir: str | None) -> None:
+    """Classify FEED_ID blind to its reference labels and measure agreement, approved precision and coverage.
+
+    Uses the classifier and thresholds a run would use; writes no stage table, no job and nothing to Xano.
+    JSON figures on stdout; evaluation.md and evaluation.png in the report folder.
+    """
+    from feed_pipeline.core.taxonomy import TaxonomyError
+    from feed_pipeline.evaluation.classify import resolve_taxonomy
+    from feed_pipeline.evaluation.evaluate import EvaluationError, PipelineSettings, evaluate_feed, reports_dir
+    from feed_pipeline.evaluation.report import write_evaluation_report
+    from feed_pipeline.sources.base import FeedError
+
+    if (label_field is None) == (labels_path is None):
+        raise click.UsageError("give exactly one of --label-field FIELD and --labels FILE")
+    labels, label_map = _labels(labels_path), _label_map(label_map_path)
+    try:
+        taxonomy = resolve_taxonomy(taxonomy_path, engine=engine_for(), feed_id=feed_id)
+    except TaxonomyError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"evaluating feed {feed_id} ...", err=True)
+    try:
+        figures = evaluate_feed(engine_for(), feed_id, taxonomy=taxonomy, settings=PipelineSettings.from_env(),
+                                label_field=label_field, labels=labels, label_map=label_map, level=level,
+                                target=target)
+    except (feed_store.FeedNotFoundError, FeedError, EvaluationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    figures["taxonomy"] = taxonomy_path or f"the feed's ({taxonomy.version})"
+    figures["report"] = write_evaluation_report(figures, Path(out_dir) if out_dir else reports_dir(feed_id))
+    _echo_json(figures)
+
+
+@main.command()
+@click.argument("feed_ids", nargs=-1)
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False),
+              help="CSV or JSON of the feeds' own ids -> label, judged against the stored classification.")
+@click.option("--no-reviews", is_flag=True, help="Ignore review decisions (judge by --labels only).")
+@_label_map_option
+@_level_option
+@_target_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Report folder (default: .feed_pipeline/reports/calibration/).")
+def calibrate(feed_ids: tuple[str, ...], labels_path: str | None, no_reviews: bool, label_map_path: str | None,
+              level: str, target: float, out_dir: str | None) -> None:
+    """How precise `approved` really is, judged by review decisions (approve = right, reject = wrong) and/or
+    labels, and which approve_at / archive_below reach the target precision. All feeds when none is named."""
+    from feed_pipeline.evaluation.evaluate import EvaluationError, calibrate, configured_thresholds, reports_dir
+    from feed_pipeline.evaluation.report import write_calibration_report
+
+    if no_reviews and labels_path is None:
+        raise click.UsageError("--no-reviews leaves nothing to judge by: add --labels FILE")
+    labels, label_map = _labels(labels_path), _label_map(label_map_path)
+    try:
+        figures = calibrate(engine_for(), feed_ids, thresholds=configured_thresholds(),
+                            target=target, labels=labels, label_map=label_map, level=level,
+                            use_reviews=not no_reviews)
+    except (feed_store.FeedNotFoundError, EvaluationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    figures["report"] = write_calibration_report(figures, Path(out_dir) if out_dir else reports_dir("calibration"))
+    _echo_json(figures)
+
+
 # --- servers --------------------------------------------------------------------------------------------------
 
 

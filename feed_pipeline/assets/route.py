@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, stopwatch
 from feed_pipeline.core.dedupe import merge_records
+from feed_pipeline.core.evaluation import run_label_metadata
 from feed_pipeline.core.jobs import JobRecord, Route
 from feed_pipeline.core.routing import NOT_ENRICHED, RouteDecision, route_enriched_job, threshold_violation
 from feed_pipeline.partitions import feeds_partitions
@@ -18,6 +19,7 @@ from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
+from feed_pipeline.store.evaluation import labeled_run
 from feed_pipeline.store.feeds import feed_taxonomy
 from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.rows import batched, job_to_row
@@ -129,6 +131,7 @@ def routed_jobs(
                 ["job_key", "ai_title", "industry", "function", "confidence"], review_sample),
             "archive_below": thresholds.archive_below,
             "approve_at": thresholds.approve_at,
+            **run_label_metadata(labeled_run(engine, feed_id, run_id), thresholds),  # feeds with a label_field
         }
     )
 
