@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.enrichment import Taxonomy
-from feed_pipeline.core.taxonomy import resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
+from feed_pipeline.core.taxonomy import TaxonomyError, resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
 
@@ -43,9 +43,15 @@ class Feed:
 
     @property
     def taxonomy_version(self) -> str | None:
-        """The content hash of the feed's own taxonomy, or None when it uses the deployment's."""
-        return taxonomy_from_dict(self.taxonomy, where=f"feed {self.id!r}'s taxonomy").version if self.taxonomy \
-            else None
+        """The content hash of the feed's own taxonomy, or None when it uses the deployment's. A stored taxonomy
+        that newer rules refuse is shown as such (its runs fail with the same message) rather than breaking the
+        listing."""
+        if not self.taxonomy:
+            return None
+        try:
+            return taxonomy_from_dict(self.taxonomy, where=f"feed {self.id!r}'s taxonomy").version
+        except TaxonomyError as exc:
+            return f"invalid: {exc}"
 
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()

@@ -120,3 +120,14 @@ def test_the_taxonomy_migration_keeps_registered_feeds(db_url):
         assert conn.execute(sa.select(feeds.c.id, feeds.c.taxonomy)).all() == [("old", None)]
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     engine.dispose()
+
+
+def test_a_stored_taxonomy_that_no_longer_validates_is_listed_as_invalid_not_a_crash(sqlite_url):
+    engine = engine_for(sqlite_url)
+    feed_store.upsert_feed(engine, "old", url="/tmp/a.xml", taxonomy=BOARD)
+    with engine.begin() as conn:  # as if stored under older rules
+        conn.execute(feeds.update().values(taxonomy={"industries": [{"name": "A", "functions": []}]}))
+    version = feed_store.get_feed(engine, "old").as_dict()["taxonomy_version"]
+    assert version.startswith("invalid: feed 'old'\'s taxonomy: industries[0] (A): 'functions' must be")
+    with pytest.raises(TaxonomyError, match="'functions' must be a non-empty list"):
+        feed_store.feed_taxonomy(engine, "old")
