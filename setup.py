@@ -30,6 +30,7 @@ setup(
         "click>=8.1,<9",
         "fastapi>=0.115,<1",
         "uvicorn>=0.30,<1",
+        "fastapi-offline>=1.7,<2",  # Swagger UI and ReDoc assets served locally: /docs works without internet
     ],
     extras_require={
         "dev": [

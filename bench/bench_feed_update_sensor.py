@@ -126,6 +126,7 @@ def rss_mb() -> float:
 
 
 def main() -> None:
+    os.environ.setdefault("FEED_PIPELINE_ALLOW_PRIVATE_URLS", "1")  # the feeds are served on loopback (SSRF guard)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=200, help="HTTP feeds")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="per-request latency of the feed host")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -113,6 +114,7 @@ def ensure_feed(jobs: int) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("FEED_PIPELINE_ALLOW_PRIVATE_URLS", "1")  # the feed is served on loopback (SSRF guard)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--worker", nargs=2, metavar=("KIND", "TARGET"), help=argparse.SUPPRESS)

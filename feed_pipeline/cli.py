@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from feed_pipeline.core.taxonomy import TAXONOMY_ENV, TaxonomyError, read_taxonomy_json, taxonomy_from_dict
+from feed_pipeline.redacted_logging import install_log_redaction
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store.db import engine_for
@@ -43,6 +44,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
 def main(ctx: click.Context, verbose: bool) -> None:
     """feed_pipeline: job feeds -> dedupe -> AI classification -> routing -> Xano."""
     ctx.obj = {"log_level": "DEBUG" if verbose else "INFO"}
+    install_log_redaction()  # before any handler: -v shows httpx's request lines, credentials included
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:
@@ -59,7 +61,8 @@ def feeds() -> None:
 
 @feeds.command("add")
 @click.argument("feed_id")
-@click.option("--url", help="http(s)://, file:// or a local path (gzip allowed); API kinds need none.")
+@click.option("--url", help="http(s)://, file:// or a local path (gzip allowed); API kinds need none. "
+                             "${NAME} in the URL is the environment variable NAME, read at fetch time.")
 @click.option("--kind", type=click.Choice(feed_store.FEED_KINDS), default="xml", show_default=True)
 @click.option("--name", help="Display name (default: the feed id).")
 @click.option("--param", "params", multiple=True, help="KEY=VALUE (JSON values allowed); repeatable. "
@@ -91,7 +94,7 @@ def feeds_add(feed_id: str, url: str | None, kind: str, name: str | None, params
                                       params=_parse_params(params), taxonomy=taxonomy)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    _echo_json(feed.as_dict())
+    _echo_json(feed.as_redacted_dict())
 
 
 @feeds.command("list")
@@ -99,7 +102,7 @@ def feeds_add(feed_id: str, url: str | None, kind: str, name: str | None, params
 def feeds_list(active_only: bool) -> None:
     """One JSON object per feed, with its health."""
     for feed in feed_store.list_feeds(engine_for(), active_only=active_only):
-        _echo_json(feed.as_dict())
+        _echo_json(feed.as_redacted_dict())
 
 
 @feeds.command("disable")
@@ -107,7 +110,7 @@ def feeds_list(active_only: bool) -> None:
 def feeds_disable(feed_id: str) -> None:
     """Stop scheduling FEED_ID; its jobs stay in the database."""
     try:
-        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, False).as_dict())
+        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, False).as_redacted_dict())
     except feed_store.FeedNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -117,7 +120,7 @@ def feeds_disable(feed_id: str) -> None:
 def feeds_enable(feed_id: str) -> None:
     """Make FEED_ID active again."""
     try:
-        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, True).as_dict())
+        _echo_json(feed_store.set_feed_active(engine_for(), feed_id, True).as_redacted_dict())
     except feed_store.FeedNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -317,13 +320,14 @@ def api(host: str, port: int) -> None:
 @main.command("xano-sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=int)
-@click.option("--db", "db_path", default=None, help="SQLite file (default: the one `make run` mirrors into).")
+@click.option("--db", "db_path", default=None,
+              help="SQLite file (default: the one runs mirror into, beside the configured database).")
 @click.option("--token", envvar="XANO_TOKEN", default=None, help="Require this Bearer token.")
 def xano_sandbox(host: str, port: int, db_path: str | None, token: str | None) -> None:
     """Serve the local Xano stand-in over HTTP, showing what `make run` mirrored."""
-    from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, serve_forever
+    from feed_pipeline.sandbox.server import serve_forever
 
-    serve_forever(host=host, port=port, db_path=db_path or DEFAULT_SANDBOX_DB, token=token)
+    serve_forever(host=host, port=port, db_path=db_path, token=token)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import dagster as dg
 
 from feed_pipeline.assets.dedupe import deduped_jobs, duplicate_rate_stable
 from feed_pipeline.assets.enrich import function_enriched, industry_answers_valid, industry_enriched
-from feed_pipeline.assets.ingest import feed_did_not_shrink, raw_jobs
+from feed_pipeline.assets.ingest import coverage_did_not_drop, feed_did_not_shrink, raw_jobs
 from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
 from feed_pipeline.assets.route import (
     ai_failure_rate,
@@ -25,6 +25,7 @@ from feed_pipeline.automation.health import feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
+from feed_pipeline.redacted_logging import install_log_redaction
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -33,6 +34,7 @@ from feed_pipeline.resources.xano import XanoResource
 ASSETS = [raw_jobs, deduped_jobs, industry_enriched, function_enriched, routed_jobs, xano_mirror]
 ASSET_CHECKS = [
     feed_did_not_shrink,
+    coverage_did_not_drop,
     duplicate_rate_stable,
     industry_answers_valid,
     routes_obey_thresholds,
@@ -85,4 +87,5 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
     )
 
 
+install_log_redaction()  # every process that loads the code location (webserver, daemon, run workers)
 defs = build_definitions()

@@ -107,5 +107,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No such resource."}}
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong Bearer token."},
-    403: {"model": ErrorBody, "description": "Write endpoints are off: FEED_PIPELINE_API_TOKEN is not set."},
+    403: {"model": ErrorBody, "description": "Operator endpoints are off: FEED_PIPELINE_API_TOKEN is not set."},
+}
+OPERATOR_ERRORS = WRITE_ERRORS
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "With FEED_PIPELINE_PUBLIC_JOBS=false: missing or wrong Bearer token."},
+    403: {"model": ErrorBody, "description": "With FEED_PIPELINE_PUBLIC_JOBS=false and no token configured."},
 }

@@ -19,6 +19,13 @@ NO_NUL_MESSAGE = "must not contain NUL (\\x00) characters"
 SafeText = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 """Text that comes in from clients and may reach the database."""
 
+MAX_LISTED_KEYS = 100
+"""A job's member_keys and source_ids in one answer: 200,000 identical postings merged into one job would
+otherwise make a single answer megabytes long. The counts say how many there are in all."""
+LIST_DESCRIPTION_MAX_CHARS = 10_000
+"""A description in a page of jobs (the detail has it whole): a feed may hold descriptions of up to 500,000
+characters, and 200 of them would make one page 100 MB."""
+
 
 class Salary(BaseModel):
     min: float | None
@@ -59,6 +66,9 @@ class Job(BaseModel):
     title: str
     company: str
     description: str
+    description_truncated: bool = Field(
+        False, description=f"the description was cut to {LIST_DESCRIPTION_MAX_CHARS:,} characters in this list; "
+                           f"GET /api/jobs/{{job_key}} has it whole")
     url: str | None
     locations: list[str]
     location: Location
@@ -83,14 +93,18 @@ class Job(BaseModel):
         None, description="with distinct=true: how many matching jobs share this job's dedupe_key")
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Job:
+    def from_row(cls, row: dict[str, Any], *, description_chars: int | None = None) -> Job:
+        """`description_chars` cuts the description (a page of jobs); None keeps it whole (one job)."""
         has_salary = any(row.get(k) is not None for k in ("salary_min", "salary_max"))
+        description = row.get("description") or ""
+        cut = description_chars is not None and len(description) > description_chars
         return cls(
+            description=description[:description_chars] if cut else row.get("description"),
+            description_truncated=cut,
             **{name: row.get(name) for name in (
-                "job_key", "feed_id", "source", "source_id", "dedupe_key", "title", "company", "description",
-                "url", "is_remote", "employment_type", "posted_at", "expires_at", "requisition_id", "category",
-                "status", "route", "reason", "first_seen_at", "last_seen_at", "updated_at", "relevance",
-                "duplicate_count")},
+                "job_key", "feed_id", "source", "source_id", "dedupe_key", "title", "company", "url", "is_remote",
+                "employment_type", "posted_at", "expires_at", "requisition_id", "category", "status", "route",
+                "reason", "first_seen_at", "last_seen_at", "updated_at", "relevance", "duplicate_count")},
             locations=list(row.get("locations") or []),
             location=Location(city=row.get("city"), state=row.get("state"), country=row.get("country"),
                               postal_code=row.get("postal_code")),
@@ -143,8 +157,11 @@ class ReviewDecision(BaseModel):
 class JobDetail(Job):
     description_html: str | None
     content_hash: str
-    member_keys: list[str] = Field(description="the raw postings merged into this job")
-    source_ids: list[str]
+    member_keys: list[str] = Field(description=f"the raw postings merged into this job, the first {MAX_LISTED_KEYS} "
+                                               f"in key order")
+    member_count: int = Field(description="how many raw postings were merged into this job in all")
+    source_ids: list[str] = Field(description=f"the postings' own ids, the first {MAX_LISTED_KEYS}")
+    source_id_count: int = Field(description="how many source ids the job has in all")
     extra: dict[str, Any] = Field(description="source-specific fields kept as given")
     route_history: list[RouteChange]
     review: ReviewDecision | None = Field(description="the operator's decision, if any")
@@ -153,9 +170,11 @@ class JobDetail(Job):
     def from_parts(cls, row: dict[str, Any], history: list[dict[str, Any]],
                    review: dict[str, Any] | None) -> JobDetail:
         base = Job.from_row(row).model_dump()
+        member_keys, source_ids = list(row.get("member_keys") or []), list(row.get("source_ids") or [])
         return cls(
             **base, description_html=row.get("description_html"), content_hash=row["content_hash"],
-            member_keys=list(row.get("member_keys") or []), source_ids=list(row.get("source_ids") or []),
+            member_keys=member_keys[:MAX_LISTED_KEYS], member_count=len(member_keys),
+            source_ids=source_ids[:MAX_LISTED_KEYS], source_id_count=len(source_ids),
             extra=dict(row.get("extra") or {}), route_history=[RouteChange(**h) for h in history],
             review=ReviewDecision(**review) if review else None,
         )
@@ -175,8 +194,8 @@ class Feed(BaseModel):
     id: str
     name: str
     kind: str
-    url: str | None
-    params: dict[str, Any]
+    url: str | None = Field(description="credentials redacted (`***`); a local file by its name only")
+    params: dict[str, Any] = Field(description="secret-looking values redacted")
     active: bool
     taxonomy_version: str | None = Field(
         description="content hash of the feed's own taxonomy; null: it uses the deployment's (FEED_PIPELINE_TAXONOMY, "
@@ -288,8 +307,37 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str = Field(description="the SQL dialect answering: sqlite or postgresql")
     schema_revision: str | None
-    writes_enabled: bool
+    writes_enabled: bool = Field(description="an API token is configured: the operator endpoints are on")
+    public_jobs: bool = Field(description="job reads are open (FEED_PIPELINE_PUBLIC_JOBS)")
     run_launcher: Literal["graphql", "worker"]
 
 
+class ExecutionStatus(BaseModel):
+    """`GET /execution-status/{feed_id}`: the feed's health and its last run's report."""
+
+    feed_id: str
+    health: FeedHealth
+    last_report: Report | None = Field(description="the newest execution report; null before the first run")
+
+
+class IngestedFeed(BaseModel):
+    feed_id: str
+    kind: str
+    run_id: str | None
+    status: str = Field(description="the run's status (success, partial, failure...), `running` when it had not "
+                                    "finished in time, or `already_running` when another run held the feed")
+    counts: RunCounts | None = Field(description="the run summary's counts, once finished")
+    error: str | None = None
+
+
+class IngestResult(BaseModel):
+    """`POST /api/jobs/ingest`: one run per active job-API feed, and what each source contributed."""
+
+    feeds: list[IngestedFeed]
+    sources: dict[str, dict[str, int]] = Field(
+        description="source (remoteok, jsearch, adzuna) -> route -> jobs of those feeds, after the runs")
+    finished: bool = Field(description="every run finished before the answer")
+
+
 FeedDetail.model_rebuild()
+ExecutionStatus.model_rebuild()

@@ -1,13 +1,32 @@
-"""What every stage asset shares: the partition's feed, timing into the run report, metadata tables."""
+"""What every stage asset shares: the partition's feed, timing into the run report, metadata an operator can read.
+
+Metadata rules (docs/operations.md, "Reading the metadata"):
+- every key an asset or check emits is described once, in its `MetadataCatalog`; Dagster has no per-key
+  description, so the catalog is attached to the definition as a `metadata_keys` table (the asset's
+  "Definition" tab) and `emit` refuses a key it does not describe;
+- a table is a Dagster table (`MetadataValue.table` with a `TableSchema` whose columns are described), never
+  markdown, and its counts are not repeated as separate integers;
+- numbers are what happened in this run (Dagster plots them over time); settings go in as text or JSON.
+"""
 
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 
 GROUP = "feed_pipeline"
+
+# Every check is partitioned by `feeds` so its results are recorded against the feed's partition (Dagster 1.13:
+# `@asset_check(partitions_def=...)`, a preview feature). The preview warning, once per check at import, tells
+# an operator nothing they can act on; only that message is silenced.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec",
+                        category=dg.PreviewWarning)
+# The enrichment assets' kind badge: which classifier runs is a deployment choice (Gemini or the offline
+# one), so the badge stays neutral and the materialization names the model (`classifier`, `model`).
+AI_KIND = "ai"
 
 
 @contextmanager
@@ -17,12 +36,61 @@ def stopwatch():
     yield lambda: time.perf_counter() - start
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+class MetadataCatalog:
+    """The metadata keys one asset or check emits, each with what it means."""
+
+    def __init__(self, owner: str, descriptions: Mapping[str, str]):
+        missing = [key for key, text in descriptions.items() if not text or not text.strip()]
+        if missing:
+            raise ValueError(f"{owner}: metadata key(s) {missing} have no description")
+        self.owner = owner
+        self.descriptions = dict(descriptions)
+
+    def definition_metadata(self) -> dict[str, dg.MetadataValue]:
+        """The catalog as a table for the definition's metadata (shown on the asset's or check's page)."""
+        return {"metadata_keys": table(
+            [("key", "string", "metadata key of each materialization / check result"),
+             ("meaning", "string", "what the value says")],
+            sorted(self.descriptions.items()))}
+
+    def emit(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values`, after checking each key is described here (an undescribed key is a programming error)."""
+        unknown = sorted(key for key in values if key not in self.descriptions and not key.startswith("dagster/"))
+        if unknown:
+            raise KeyError(f"{self.owner} emits metadata key(s) {unknown} that its MetadataCatalog does not describe")
+        return dict(values)
+
+
+Column = tuple[str, str, str]  # (name, Dagster column type: string/int/float/bool, description)
+
+
+def table(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> dg.MetadataValue:
+    """A Dagster table: typed, described columns; cells str, int, float, bool or None."""
+    names = [name for name, _, _ in columns]
+    records = []
     for row in rows:
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
-    return dg.MetadataValue.md("\n".join(lines))
+        if len(row) != len(names):
+            raise ValueError(f"a metadata table row has {len(row)} cells for the columns {names}")
+        records.append(dg.TableRecord({name: _cell(value) for name, value in zip(names, row, strict=True)}))
+    schema = dg.TableSchema(columns=[dg.TableColumn(name=name, type=kind, description=description)
+                                     for name, kind, description in columns])
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
-def counts_table(counts: Mapping[str, int], label: str = "category") -> dg.MetadataValue:
-    return markdown_table([label, "jobs"], sorted(counts.items()))
+def _cell(value: Any) -> str | int | float | bool | None:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def counts_table(counts: Mapping[str, int], label: str, what: str = "jobs") -> dg.MetadataValue:
+    """A two-column table of counts by `label`, sorted by label."""
+    return table([(label, "string", f"the {label}"), (what, "int", f"{what} with this {label}")],
+                 sorted(counts.items()))
+
+
+PROBLEM_SAMPLE = 20
+
+
+def problems_table(problems: Sequence[tuple[str, str]]) -> dg.MetadataValue:
+    """The first PROBLEM_SAMPLE (job_key, problem) pairs a check found."""
+    return table([("job_key", "string", "the job"), ("problem", "string", "what is wrong with it")],
+                 problems[:PROBLEM_SAMPLE])

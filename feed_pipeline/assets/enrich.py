@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, stopwatch
+from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
     NO_FIT_FUNCTION,
@@ -50,6 +50,38 @@ from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
 CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
+
+_USAGE_DESCRIPTIONS = {
+    "model": "the classifier's model: a Gemini model name, or the offline classifier's name and version",
+    "prompt_version": "version of the prompts and response rules, both stages (each stage's own is part of its "
+                      "cache key)",
+    "ai_calls": "requests sent to the model this run (0 for the offline classifier or a full cache)",
+    "ai_input_tokens": "prompt tokens billed this run",
+    "ai_output_tokens": "response tokens billed this run",
+    "ai_cache_hits": "jobs answered from the enrichment cache, no call",
+    "ai_retries": "requests retried (429, 5xx, timeouts, invalid answers)",
+    "ai_estimated_cost_usd": "estimated cost of this run's calls at list prices",
+    "ai_quota_exhausted": "true when a daily quota ran out: the rest failed and is retried next run",
+}
+INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
+    "dagster/row_count": "jobs after the pass 2 merge",
+    "by_status": "jobs by stage 1 status after pass 2: ok, archived (below the archive threshold), failed",
+    "pass2_merged_away": "jobs merged into another by pass 2 (same AI title, company and type, similar text)",
+    "pass2_groups": "jobs pass 2 made from two or more",
+    "before_pass2": "stage 1 status/function status counts before the pass 2 merge",
+    "taxonomy_version": "content hash of the taxonomy the feed is classified in (its own, the deployment's or the "
+                        "bundled one)",
+    "category_hint": "whether the feed's own category went to the classifier as a hint (feed param category_hint)",
+    **_USAGE_DESCRIPTIONS,
+})
+FUNCTION_METADATA = MetadataCatalog("function_enriched", {
+    "jobs_classified": "jobs whose function was asked for (stage 1 status ok), from the cache or the model",
+    "industries": "industries those jobs fall in (one request group each)",
+    "jobs_per_industry": "jobs sent to stage 2, by industry",
+    "by_function_status": "jobs by stage 2 status: ok, no_fit (none of the industry's functions fits), failed, "
+                          "skipped (archived at stage 1)",
+    **_USAGE_DESCRIPTIONS,
+})
 
 
 class EnrichConfig(dg.Config):
@@ -143,10 +175,12 @@ def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, 
     partitions_def=feeds_partitions,
     group_name=GROUP,
     deps=["deduped_jobs"],
-    kinds={"gemini", "sql"},
+    kinds={AI_KIND, "sql"},
     pool="gemini",
     description="AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
-    "merge on the standardized title. Industry confidence below the archive threshold skips stage 2.",
+    "merge on the standardized title. Industry confidence below the archive threshold skips stage 2. "
+    "The classifier is Gemini when GEMINI_API_KEY is set, else the offline one: see `model`.",
+    metadata=INDUSTRY_METADATA.definition_metadata(),
 )
 def industry_enriched(
     context: dg.AssetExecutionContext,
@@ -187,20 +221,18 @@ def industry_enriched(
                  stats={"pass2_merged_jobs": pass2["merged_away"], "model": clf.model_name,
                         "statuses": statuses}, ai_usage=usage.as_dict())
     context.log.info(f"feed {feed_id}: stage 1 {statuses}; pass 2 merged {pass2['merged_away']} jobs")
-    return dg.MaterializeResult(
-        metadata={
-            "jobs": sum(statuses.values()),
-            "by_status": counts_table(statuses, "stage 1 status"),
-            "pass2_merged_away": pass2["merged_away"],
-            "pass2_groups": pass2["groups"],
-            "model": clf.model_name,
-            "prompt_version": clf.prompt_version,
-            "taxonomy_version": taxonomy.version,
-            "category_hint": category_hint,
-            **_usage_metadata(usage),
-            "before_pass2": dg.MetadataValue.json(stage1),
-        }
-    )
+    return dg.MaterializeResult(metadata=INDUSTRY_METADATA.emit({
+        "dagster/row_count": sum(statuses.values()),
+        "by_status": counts_table(statuses, "stage 1 status"),
+        "pass2_merged_away": pass2["merged_away"],
+        "pass2_groups": pass2["groups"],
+        "model": clf.model_name,
+        "prompt_version": clf.prompt_version,
+        "taxonomy_version": taxonomy.version,
+        "category_hint": category_hint,
+        **_usage_metadata(usage),
+        "before_pass2": dg.MetadataValue.json(stage1),
+    }))
 
 
 def _status_totals(summary: dict[str, int]) -> dict[str, int]:
@@ -257,8 +289,17 @@ def _industry_result(row) -> IndustryResult:
     )
 
 
-@dg.asset_check(asset=industry_enriched, blocking=True, description="Stage 1 answers are within the rules: "
-                "confidences in [0, 1] and industries from the taxonomy.")
+ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
+    "checked": "stage 1 answers checked (failed jobs have none)",
+    "violations": "answers outside the rules",
+    "sample": "the first violations, with what is wrong",
+})
+
+
+@dg.asset_check(asset=industry_enriched, blocking=True, partitions_def=feeds_partitions,
+                metadata=ANSWERS_METADATA.definition_metadata(),
+                description="Stage 1 answers are within the rules: confidences in [0, 1] and industries from the "
+                            "taxonomy.")
 def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     taxonomy = feed_taxonomy(database.engine, feed_id)
@@ -275,8 +316,7 @@ def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: Dat
                 bad.append((key, f"confidence {confidence!r} outside [0, 1]"))
     return dg.AssetCheckResult(
         passed=not bad,
-        metadata={"checked": checked, "violations": len(bad),
-                  "sample": markdown_table(["job_key", "problem"], bad[:20])},
+        metadata=ANSWERS_METADATA.emit({"checked": checked, "violations": len(bad), "sample": problems_table(bad)}),
     )
 
 
@@ -284,9 +324,11 @@ def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: Dat
     partitions_def=feeds_partitions,
     group_name=GROUP,
     deps=[industry_enriched],
-    kinds={"gemini", "sql"},
+    kinds={AI_KIND, "sql"},
     pool="gemini",
-    description="AI stage 2: the job function, chosen from the job's industry's list (one request group per industry).",
+    description="AI stage 2: the job function, chosen from the job's industry's list (one request group per "
+    "industry), by Gemini or the offline classifier (see `model`).",
+    metadata=FUNCTION_METADATA.definition_metadata(),
 )
 def function_enriched(
     context: dg.AssetExecutionContext, database: DatabaseResource, classifier: dg.ResourceParam[Any]
@@ -322,15 +364,15 @@ def function_enriched(
         function_status[fs] = function_status.get(fs, 0) + n
     report_stage(engine, context.run_id, feed_id, "function_enriched", duration_s=duration,
                  stats={"function_status": function_status}, ai_usage=clf.usage.as_dict())
-    return dg.MaterializeResult(
-        metadata={
-            "jobs_classified": sum(per_industry.values()),
-            "industries": len(per_industry),
-            "jobs_per_industry": counts_table(per_industry, "industry"),
-            "by_function_status": counts_table(function_status, "function status"),
-            **_usage_metadata(clf.usage),
-        }
-    )
+    return dg.MaterializeResult(metadata=FUNCTION_METADATA.emit({
+        "jobs_classified": sum(per_industry.values()),
+        "industries": len(per_industry),
+        "jobs_per_industry": counts_table(per_industry, "industry"),
+        "by_function_status": counts_table(function_status, "function status"),
+        "model": clf.model_name,
+        "prompt_version": clf.prompt_version,
+        **_usage_metadata(clf.usage),
+    }))
 
 
 def _function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, rows) -> list[FunctionInput]:

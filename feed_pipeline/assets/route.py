@@ -3,15 +3,17 @@
 Blocking checks beside it keep a bad routing from ever reaching the mirror; warning checks flag AI failures.
 """
 
+import heapq
 import math
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from feed_pipeline.assets.common import GROUP, counts_table, markdown_table, stopwatch
+from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, problems_table, stopwatch, table
+from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.dedupe import merge_records
-from feed_pipeline.core.evaluation import run_label_metadata
+from feed_pipeline.core.evaluation import LABEL_METADATA_DESCRIPTIONS, run_label_metadata
 from feed_pipeline.core.jobs import JobRecord, Route
 from feed_pipeline.core.routing import NOT_ENRICHED, RouteDecision, route_enriched_job, threshold_violation
 from feed_pipeline.partitions import feeds_partitions
@@ -27,6 +29,21 @@ from feed_pipeline.store.schema import enrichments, jobs
 
 ROUTE_CHUNK = 500
 AI_FAILURE_WARN_RATE = 0.10
+REVIEW_SAMPLE_SIZE = 15
+
+ROUTED_METADATA = MetadataCatalog("routed_jobs", {
+    "dagster/row_count": "jobs of the feed in `jobs` after this run, all routes",
+    "routes": "jobs by route after this run (rejected = closed, expired, invalid or removed)",
+    "removed": "jobs that left the feed in this run (marked rejected/removed); 0 after an incomplete ingest",
+    "ingest_complete": "false when the last ingest was incomplete, so no job could be marked removed",
+    "thresholds": "the routing resource's thresholds this run used: archived below archive_below, approved "
+                  "at approve_at or above, manual review between",
+    "confidence_histogram": "routing confidences of this run's routed jobs, in bins whose edges include the "
+                            "thresholds, so each bin is one route's",
+    "manual_review_sample": f"the {REVIEW_SAMPLE_SIZE} manual-review jobs nearest approval, highest confidence "
+                            "first, with company and link",
+    **LABEL_METADATA_DESCRIPTIONS,
+})
 
 
 def _merged_job(members: list[JobRecord], enrichment: dict[str, Any]) -> JobRecord:
@@ -60,6 +77,7 @@ def _finite(value):
     deps=["function_enriched"],
     kinds={"sql"},
     description="Every job routed (approved / manual_review / archived / failed / rejected) and saved in `jobs`.",
+    metadata=ROUTED_METADATA.definition_metadata(),
 )
 def routed_jobs(
     context: dg.AssetExecutionContext, database: DatabaseResource, routing: RoutingResource
@@ -70,8 +88,8 @@ def routed_jobs(
     thresholds = routing.thresholds()
     taxonomy = feed_taxonomy(engine, feed_id)
     complete = stages.last_ingest_complete(engine, feed_id)
-    confidences: list[float] = []
-    review_sample: list[tuple] = []
+    histogram = ConfidenceHistogram(thresholds)
+    nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences
     enriched_keys: set[str] = set()  # deduped keys the enrichments cover (a pass 2 job covers its members)
     with stopwatch() as elapsed, engine.begin() as conn:
         stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id).order_by(enrichments.c.job_key)
@@ -93,10 +111,16 @@ def routed_jobs(
                         review_decision=decision if content_hash == job.content_hash else None,
                     )
                     if route.routing_confidence is not None:
-                        confidences.append(route.routing_confidence)
-                    if route.route is Route.MANUAL_REVIEW and len(review_sample) < 15:
-                        review_sample.append((job.job_key, e["ai_title"], e["industry"], e["job_function"],
-                                              _shown(route.routing_confidence)))
+                        histogram.add(route.routing_confidence)
+                    if route.route is Route.MANUAL_REVIEW and route.routing_confidence is not None:
+                        # the jobs nearest approval; a no-fit job has no routing confidence and is not among them
+                        entry = (route.routing_confidence, job.job_key,
+                                 (round(route.routing_confidence, 3), e["ai_title"] or job.title, job.company,
+                                  e["industry"], e["job_function"], job.url, job.job_key))
+                        if len(nearest_review) < REVIEW_SAMPLE_SIZE:
+                            heapq.heappush(nearest_review, entry)
+                        else:
+                            heapq.heappushpop(nearest_review, entry)
                     rows.append(_job_row(job, e, route))
                     enriched_keys.update(e["merged_keys"] or [e["job_key"]])
                 job_store.upsert_routed_jobs(conn, run_id, rows)
@@ -120,33 +144,35 @@ def routed_jobs(
                      "removed": removed},
                  stats={"thresholds": {"archive_below": thresholds.archive_below,
                                        "approve_at": thresholds.approve_at}, "ingest_complete": complete})
-    return dg.MaterializeResult(
-        metadata={
-            "routes": counts_table(counts, "route"),
-            **{f"route_{r.value}": counts.get(r.value, 0) for r in Route},
-            "removed": removed,
-            "ingest_complete": complete,
-            "confidence_histogram": _histogram(confidences),
-            "manual_review_sample": markdown_table(
-                ["job_key", "ai_title", "industry", "function", "confidence"], review_sample),
-            "archive_below": thresholds.archive_below,
-            "approve_at": thresholds.approve_at,
-            **run_label_metadata(labeled_run(engine, feed_id, run_id), thresholds),  # feeds with a label_field
-        }
-    )
+    review_sample = [row for _, _, row in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
+    return dg.MaterializeResult(metadata=ROUTED_METADATA.emit({
+        "dagster/row_count": sum(counts.values()),
+        "routes": counts_table(counts, "route"),
+        "removed": removed,
+        "ingest_complete": complete,
+        "thresholds": dg.MetadataValue.json({"archive_below": thresholds.archive_below,
+                                             "approve_at": thresholds.approve_at}),
+        "confidence_histogram": table(
+            [("confidence", "string", "bin of routing confidence: [low, high)"),
+             ("route", "string", "the route every confidence of the bin gets"),
+             ("jobs", "int", "jobs of this run in the bin"),
+             ("bar", "string", "the count drawn to scale")],
+            _histogram_rows(histogram)),
+        "manual_review_sample": table(
+            [("confidence", "float", "routing confidence (the lower of industry and function)"),
+             ("title", "string", "the AI's standardized title (the feed's when none)"),
+             ("company", "string", "company"), ("industry", "string", "stage 1 industry"),
+             ("function", "string", "stage 2 function"), ("url", "string", "the posting's link"),
+             ("job_key", "string", "key in `jobs` and the review API")],
+            review_sample),
+        **run_label_metadata(labeled_run(engine, feed_id, run_id), thresholds),  # feeds with a label_field
+    }))
 
 
-def _shown(confidence: float | None) -> str:
-    return "-" if confidence is None else f"{confidence:.3f}"  # a no-fit job has no routing confidence
-
-
-def _histogram(values: list[float], bins: int = 10) -> dg.MetadataValue:
-    counts = [0] * bins
-    for v in values:
-        counts[min(int(v * bins), bins - 1)] += 1
-    peak = max(counts) or 1
-    rows = [(f"{i / bins:.1f}–{(i + 1) / bins:.1f}", n, "█" * round(20 * n / peak)) for i, n in enumerate(counts)]
-    return markdown_table(["routing confidence", "jobs", ""], rows)
+def _histogram_rows(histogram: ConfidenceHistogram) -> list[tuple]:
+    bins = histogram.bins()
+    peak = max((b.jobs for b in bins), default=0) or 1
+    return [(b.label, b.route.value, b.jobs, "█" * round(20 * b.jobs / peak)) for b in bins]
 
 
 def _feed_rows(conn: sa.Connection, feed_id: str, *routes: Route):
@@ -155,7 +181,19 @@ def _feed_rows(conn: sa.Connection, feed_id: str, *routes: Route):
     return conn.execute(stmt)
 
 
-@dg.asset_check(asset=routed_jobs, blocking=True,
+VIOLATIONS_METADATA = MetadataCatalog("routed_jobs checks", {
+    "violations": "jobs that break the rule",
+    "sample": "the first violations, with what is wrong",
+})
+FAILURE_RATE_METADATA = MetadataCatalog("ai_failure_rate", {
+    "failure_rate": f"failed / enriched jobs; the check warns above {AI_FAILURE_WARN_RATE}",
+    "failed": "jobs whose AI call failed this run (retried next run)",
+    "enriched": "jobs routed from an AI answer or failure (rejected postings excluded)",
+})
+
+
+@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
+                metadata=VIOLATIONS_METADATA.definition_metadata(),
                 description="Every routed job obeys the thresholds (review decisions are the only override).")
 def routes_obey_thresholds(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource, routing: RoutingResource
@@ -169,11 +207,12 @@ def routes_obey_thresholds(
             problem = threshold_violation(route, conf, reason, thresholds)
             if problem:
                 bad.append((key, problem))
-    return dg.AssetCheckResult(passed=not bad, metadata={
-        "violations": len(bad), "sample": markdown_table(["job_key", "problem"], bad[:20])})
+    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
+        {"violations": len(bad), "sample": problems_table(bad)}))
 
 
-@dg.asset_check(asset=routed_jobs, blocking=True,
+@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
+                metadata=VIOLATIONS_METADATA.definition_metadata(),
                 description="No approved job lacks a valid industry and function from the taxonomy.")
 def approved_jobs_have_taxonomy(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
@@ -185,11 +224,12 @@ def approved_jobs_have_taxonomy(
         for key, _, _, _, industry, function in _feed_rows(conn, feed_id, Route.APPROVED):
             if not taxonomy.has_function(industry, function):
                 bad.append((key, f"industry {industry!r} / function {function!r}"))
-    return dg.AssetCheckResult(passed=not bad, metadata={
-        "violations": len(bad), "sample": markdown_table(["job_key", "problem"], bad[:20])})
+    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
+        {"violations": len(bad), "sample": problems_table(bad)}))
 
 
-@dg.asset_check(asset=routed_jobs, blocking=False,
+@dg.asset_check(asset=routed_jobs, blocking=False, partitions_def=feeds_partitions,
+                metadata=FAILURE_RATE_METADATA.definition_metadata(),
                 description=f"Warns when more than {AI_FAILURE_WARN_RATE:.0%} of the feed's jobs failed in the AI.")
 def ai_failure_rate(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
@@ -197,6 +237,6 @@ def ai_failure_rate(context: dg.AssetCheckExecutionContext, database: DatabaseRe
     enriched = sum(n for r, n in counts.items() if r != Route.REJECTED.value)
     rate = counts.get(Route.FAILED.value, 0) / enriched if enriched else 0.0
     return dg.AssetCheckResult(passed=rate <= AI_FAILURE_WARN_RATE, severity=dg.AssetCheckSeverity.WARN,
-                               metadata={"failure_rate": round(rate, 4), "failed": counts.get(Route.FAILED.value, 0),
-                                         "enriched": enriched})
-
+                               metadata=FAILURE_RATE_METADATA.emit({
+                                   "failure_rate": round(rate, 4), "failed": counts.get(Route.FAILED.value, 0),
+                                   "enriched": enriched}))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from feed_pipeline.sources.base import FeedError, FeedSpec
 from feed_pipeline.sources.feed_bytes import file_validators, locate, probe_body
-from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher
+from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, redact_url
 from feed_pipeline.store.feeds import Feed
 
 HASH_CHUNK_BYTES = 1024 * 1024
@@ -89,7 +89,8 @@ def check_feed_version(feed: Feed, fetcher: HttpFetcher, file_stamps: Mapping[st
     except FetchError as exc:
         raise FeedVersionError(f"feed {feed.id!r}: {exc}") from exc
     except OSError as exc:
-        raise FeedVersionError(f"feed {feed.id!r}: cannot read {feed.url} ({type(exc).__name__}: {exc}); "
+        raise FeedVersionError(f"feed {feed.id!r}: cannot read {redact_url(feed.url or '')} "
+                               f"({type(exc).__name__}: {exc}); "
                                f"fix the file or the feed's url") from exc
 
 
@@ -104,7 +105,8 @@ def _check_http(feed: Feed, spec: FeedSpec, url: str, fetcher: HttpFetcher) -> F
             pass
         digest = body.sha256
     if digest is None:
-        raise FeedVersionError(f"feed {feed.id!r}: the body of {feed.url} ended before it was complete")
+        raise FeedVersionError(f"feed {feed.id!r}: the body of {redact_url(feed.url or '')} ended before it was "
+                               f"complete")
     return FeedVersion(feed.id, digest != feed.content_hash, f"sha256:{digest}", "no ETag/Last-Modified: body hashed")
 
 

@@ -34,7 +34,7 @@ from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import API_SOURCE_TAG_PREFIX, api_sources_of
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
-from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
+from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings, redact_url
 from feed_pipeline.sources.registry import PROBEABLE_KINDS
 from feed_pipeline.store import feeds as feed_store
 
@@ -256,7 +256,8 @@ def _check_all(feeds: list[feed_store.Feed], stamps: Mapping[str, FileStamp], fe
         except FeedVersionError as exc:
             return exc
         except Exception as exc:  # one broken feed (a malformed URL...) must not stop the others
-            return FeedVersionError(f"feed {feed.id!r}: checking {feed.url!r} failed ({type(exc).__name__}: {exc})")
+            return FeedVersionError(f"feed {feed.id!r}: checking {redact_url(feed.url or '')!r} failed "
+                                    f"({type(exc).__name__}: {exc})")
 
     fetcher = HttpFetcher(**fetcher_options)
     pool = ThreadPoolExecutor(max(1, min(workers, len(feeds))), thread_name_prefix="feed_update_probe")

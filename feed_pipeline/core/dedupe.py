@@ -1,9 +1,9 @@
 """Merge postings of one role (one per location, or one per source) into one job, block by block.
 
-Pass 1 runs on raw postings grouped by `block_key` (normalized title | company | employment type);
+Pass 1 runs on raw postings grouped by `block_key` (normalized title | company);
 pass 2 runs after AI stage 1 on deduped jobs grouped by `ai_block_key` (the standardized `ai_title`
-instead of the feed's title). Inside a block, postings are the same role when they share a
-requisition id (same source) or when their descriptions are near-identical: word-level similarity
+and the employment type instead of the feed's title). Inside a block, postings are the same role when
+they share a requisition id (same source) or when their descriptions are near-identical: word-level similarity
 (rapidfuzz `fuzz.ratio` with a score cutoff, batched through `process.cdist` when a description
 meets many candidates) at or above `DedupeConfig.similarity_threshold`. Roles grow like connected
 components, with two guards against chaining different roles through one borderline posting: a
@@ -12,7 +12,9 @@ description matching two roles joins them only when the two also match directly.
 is scored against a few nearest members of every role found so far, not against every posting (a
 role's postings are alike), and a block too large for that is read in sorted windows: cost grows
 linearly, and `DedupeStats` reports the largest block. Two postings whose source gives them
-different requisition ids are never merged, not even through a third posting similar to both.
+different requisition ids, or that state different employment types, are never merged, not even
+through a third posting similar to both. A posting without an employment type (RemoteOK gives none)
+is of unknown type, not of another type: it may join a role of any type.
 
 Everything here is pure and order-independent: the same set of postings gives the same merged jobs
 with the same keys whatever order they arrive in. Merged keys are stable across runs: a cluster
@@ -200,12 +202,13 @@ def _normalized_title_and_company(job: JobRecord) -> tuple[str, str]:
 
 
 def block_key(job: JobRecord) -> str:
-    """Pass 1 block: hash of normalized title | normalized company | employment type.
+    """Pass 1 block: hash of normalized title | normalized company.
 
+    The employment type is not part of it: a source that gives none would put the role in a block of its
+    own. Stated types that differ still keep postings apart, inside the block (`_Components`).
     Filled at ingest (`assign_dedupe_keys`); the dedupe stage streams raw jobs ordered by it.
     """
-    title, company = _normalized_title_and_company(job)
-    return _digest("block", title, company, job.employment_type or "")
+    return _digest("block", *_normalized_title_and_company(job))
 
 
 def dedupe_key(job: JobRecord) -> str:
@@ -222,7 +225,7 @@ def ai_block_key(job: JobRecord, ai_title: str) -> str:
 def assign_dedupe_keys(job: JobRecord) -> JobRecord:
     """Fill `block_key` and `dedupe_key` in place and return the job (call at ingest: normalizes once)."""
     title, company = _normalized_title_and_company(job)
-    job.block_key = _digest("block", title, company, job.employment_type or "")
+    job.block_key = _digest("block", title, company)
     job.dedupe_key = _digest("dedupe", title, company)
     return job
 
@@ -318,12 +321,16 @@ class WordCodes:
 
 
 class _Components:
-    """Union-find over descriptions that refuses to join two different requisitions of one source."""
+    """Union-find over descriptions that refuses to join two roles by what they claim to be.
 
-    def __init__(self, requisitions: Sequence[tuple[str, str] | None]) -> None:
-        self.parent = list(range(len(requisitions)))
-        self.size = [1] * len(requisitions)
-        self.requisitions: list[dict[str, str] | None] = [{req[0]: req[1]} if req else None for req in requisitions]
+    A claim is (what, value): ("requisition:<source>", id) or ("employment_type", type). Two components
+    whose claims give one `what` two values never join; a missing claim conflicts with nothing.
+    """
+
+    def __init__(self, claims: Sequence[Sequence[tuple[str, str]]]) -> None:
+        self.parent = list(range(len(claims)))
+        self.size = [1] * len(claims)
+        self.claims: list[dict[str, str] | None] = [dict(claim) if claim else None for claim in claims]
 
     def find(self, item: int) -> int:
         parent = self.parent
@@ -333,21 +340,21 @@ class _Components:
         return item
 
     def union(self, a: int, b: int) -> bool:
-        """Join the components of a and b; False when their requisition ids conflict."""
+        """Join the components of a and b; False when their claims conflict."""
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
             return True
-        reqs_a, reqs_b = self.requisitions[root_a], self.requisitions[root_b]
-        if reqs_a and reqs_b:
-            small, large = (reqs_a, reqs_b) if len(reqs_a) <= len(reqs_b) else (reqs_b, reqs_a)
-            if any(large.get(source, req) != req for source, req in small.items()):
+        claims_a, claims_b = self.claims[root_a], self.claims[root_b]
+        if claims_a and claims_b:
+            small, large = (claims_a, claims_b) if len(claims_a) <= len(claims_b) else (claims_b, claims_a)
+            if any(large.get(what, value) != value for what, value in small.items()):
                 return False
         keep, drop = (root_a, root_b) if self.size[root_a] >= self.size[root_b] else (root_b, root_a)
         self.parent[drop] = keep
         self.size[keep] += self.size[drop]
-        if reqs_a or reqs_b:
-            self.requisitions[keep] = {**(reqs_a or {}), **(reqs_b or {})}
-        self.requisitions[drop] = None
+        if claims_a or claims_b:
+            self.claims[keep] = {**(claims_a or {}), **(claims_b or {})}
+        self.claims[drop] = None
         return True
 
     def groups(self) -> list[list[int]]:
@@ -359,7 +366,15 @@ class _Components:
 
 def _requisition(job: JobRecord) -> tuple[str, str] | None:
     req = (job.requisition_id or "").strip().casefold()
-    return (job.source or "", req) if req else None
+    return ("requisition:" + (job.source or ""), req) if req else None
+
+
+def _claims(job: JobRecord) -> tuple[tuple[str, str], ...]:
+    """What the posting states about its role that another role's posting cannot share: its requisition id
+    (per source) and its employment type. Unstated means unknown, which conflicts with nothing."""
+    req = _requisition(job)
+    claims = (req,) if req else ()
+    return (*claims, ("employment_type", job.employment_type)) if job.employment_type else claims
 
 
 @dataclass(slots=True)
@@ -386,21 +401,22 @@ def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockCl
     places = {place for job in jobs for place in (*job.locations, job.city, job.state, job.country, job.postal_code)}
     codes = WordCodes(location_words(places))
     encoded: dict[str, str] = {}  # one role's postings often repeat the description word for word
-    by_rep: dict[tuple[str, tuple[str, str] | None], list[int]] = {}
+    by_rep: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}
     for index, job in enumerate(jobs):
         description = job.description or ""
         text = encoded.get(description)
         if text is None:
             text = encoded[description] = codes.encode(description)
-        by_rep.setdefault((text, _requisition(job)), []).append(index)
+        by_rep.setdefault((text, _claims(job)), []).append(index)
     rep_keys = list(by_rep)  # ordered by smallest member, so by job key in merge_block
     rep_texts = [text for text, _ in rep_keys]
-    components = _Components([req for _, req in rep_keys])
+    components = _Components([claims for _, claims in rep_keys])
 
     first_with: dict[tuple[str, str], int] = {}
-    for rep, (_, req) in enumerate(rep_keys):
-        if req:
-            components.union(first_with.setdefault(req, rep), rep)
+    for rep, (_, claims) in enumerate(rep_keys):
+        for claim in claims:
+            if claim[0].startswith("requisition:"):  # a shared requisition is one role; a shared type is not
+                components.union(first_with.setdefault(claim, rep), rep)
 
     reps = len(rep_keys)
     windowed = reps > config.max_block_chunk
@@ -483,7 +499,7 @@ def _link_similar(
                     if _scores(anchor, [rep_texts[order[probe]]], config)[0] < cutoff:
                         continue
                 if not components.union(rep, root):
-                    continue  # different requisitions: never one role
+                    continue  # different requisitions or employment types: never one role
                 touched.add(root)
                 anchor = anchor if anchor is not None else rep_texts[order[probe]]
         for root in touched:  # components that merged: one list of seen positions under the new root

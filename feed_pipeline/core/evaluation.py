@@ -326,6 +326,18 @@ def label_report(predictions: Sequence[Prediction], thresholds: Thresholds,
     }
 
 
+# What each figure of run_label_metadata means (the route asset's metadata catalog shows these).
+LABEL_METADATA_DESCRIPTIONS = {
+    "label_field": "the feed's field whose value is the publisher's label (feed param label_field)",
+    "label_level": "whether the label names a function or an industry",
+    "labeled_jobs": "routed jobs of this run that carry a label",
+    "label_agreement": "share of labeled jobs whose classification agrees with the label (no function = a miss)",
+    "label_approved": "labeled jobs approved at the current approve_at",
+    "label_approved_coverage": "share of labeled jobs that were approved",
+    "label_approved_precision": "share of approved labeled jobs whose classification agrees with the label",
+}
+
+
 def run_label_metadata(labeled: LabeledRun | None, thresholds: Thresholds) -> dict[str, Any]:
     """The few label figures a run shows as metadata; empty when the feed has no label field or no labeled job."""
     if labeled is None or not labeled.predictions:

@@ -67,6 +67,8 @@ _REQUIRED_TEXT = ("job_key", "feed_id", "content_hash")
 XANO_OWN_FIELDS = frozenset({"id", "created_at"})
 
 DEFAULT_MAX_DELETE_SHARE = 0.5
+# A delete of at most this many records is never a "mass delete" by count alone: a small copy being corrected.
+DEFAULT_MIN_MASS_DELETE = 10
 
 
 def epoch_ms(value: Any, *, field_name: str, job_key: str) -> int | None:
@@ -324,17 +326,25 @@ def check_delete_safety(
     existing_count: int | None = None,
     *,
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+    min_mass_delete: int = DEFAULT_MIN_MASS_DELETE,
     ingest_complete: bool = True,
     allow_mass_delete: bool = False,
 ) -> str | None:
     """Why the plan's stale deletes must not run, or None when they may.
 
-    Blocked when the ingest was incomplete (a missing job may only be missing from a broken download) or
-    when the deletes would remove more than `max_delete_share` of the feed's records in Xano.
-    `allow_mass_delete` lifts both. Duplicate copies are never blocked: removing one loses no job.
+    The valve judges what would be lost. Blocked when:
+    - the ingest was incomplete (a missing job may only be missing from a broken download);
+    - a mass delete: more than `max_delete_share` of the feed's records in Xano AND more than
+      `min_mass_delete` records (8 stale records of a copy of 12, replaced by 8 new jobs, are a correction);
+    - the copy would shrink by more than `max_delete_share` once the adds land (a feed that collapsed to a
+      few jobs), whatever the count. A first sync over a few stale records while the feed adds hundreds
+      shrinks nothing and passes.
+    `allow_mass_delete` lifts all three. Duplicate copies are never blocked: removing one loses no job.
     """
     if not 0.0 <= max_delete_share <= 1.0:
         raise ValueError(f"max_delete_share must be between 0 and 1, got {max_delete_share}")
+    if isinstance(min_mass_delete, bool) or not isinstance(min_mass_delete, int) or min_mass_delete < 0:
+        raise ValueError(f"min_mass_delete must be a record count >= 0, got {min_mass_delete!r}")
     if not plan.deletes or allow_mass_delete:
         return None
     base = plan.existing_count if existing_count is None else existing_count
@@ -343,12 +353,22 @@ def check_delete_safety(
             f"the last ingest was incomplete, so {len(plan.deletes)} missing job(s) may only be missing from a "
             "broken download; deletes skipped. Rerun after a complete ingest, or allow mass delete to force it"
         )
-    share = len(plan.deletes) / base if base else 1.0
-    if share > max_delete_share:
+    deletes = len(plan.deletes)
+    share = deletes / base if base else 1.0
+    advice = ("deletes skipped. Check the feed; if the drop is real, rerun with allow_mass_delete or a higher "
+              "max_delete_share")
+    if share > max_delete_share and deletes > min_mass_delete:
         return (
-            f"deleting {len(plan.deletes)} of {base} record(s) ({share:.0%}) exceeds the allowed share "
-            f"{max_delete_share:.0%}; deletes skipped. Check the feed; if the drop is real, rerun with "
-            "allow_mass_delete or a higher max_delete_share"
+            f"deleting {deletes} of {base} record(s) ({share:.0%}) exceeds the allowed share "
+            f"{max_delete_share:.0%} and the {min_mass_delete}-record floor; {advice}"
+        )
+    before = max(base - len(plan.duplicates), 0)  # distinct jobs in the copy; removing a copy loses nothing
+    after = max(before - deletes, 0) + len(plan.adds)
+    shrink = (before - after) / before if before else 0.0
+    if shrink > max_delete_share:
+        return (
+            f"deleting {deletes} of {base} record(s) ({share:.0%}) would shrink the feed's copy from {before} to "
+            f"{after} record(s) (-{shrink:.0%}), more than the allowed share {max_delete_share:.0%}; {advice}"
         )
     return None
 

@@ -10,8 +10,9 @@ How a sync works (`XanoClient.sync_feed`):
    when the endpoint answers a bare array), whatever the size of the feed. Keep `page_size` large.
 2. `core.mirror.plan_mirror`: stale records and extra copies of a key to delete, missing jobs to POST,
    changed ones to PATCH (only the changed fields). A rerun with nothing changed makes no writes.
-3. Safety valve (`core.mirror.check_delete_safety`): when the ingest was incomplete or the stale deletes
-   exceed `max_delete_share` of the feed's records, the stale deletes are skipped, adds and updates
+3. Safety valve (`core.mirror.check_delete_safety`): when the ingest was incomplete, the stale deletes
+   exceed both `max_delete_share` of the feed's records and `min_mass_delete` records, or the copy would
+   shrink by more than `max_delete_share`, the stale deletes are skipped, adds and updates
    (and removal of duplicate copies, which loses nothing) still run, and then `MirrorBlockedError`
    (carrying the outcome) fails the run loudly. `allow_mass_delete=True` lets the deletes through.
 4. Writes run deletes first (a closed job should leave the board promptly), then updates, then adds.
@@ -50,12 +51,13 @@ from pydantic import Field
 
 from feed_pipeline.core.mirror import (
     DEFAULT_MAX_DELETE_SHARE,
+    DEFAULT_MIN_MASS_DELETE,
     MirrorPlan,
     check_delete_safety,
     plan_mirror,
     verify_mirror,
 )
-from feed_pipeline.sandbox.server import DEFAULT_SANDBOX_DB, running_sandbox
+from feed_pipeline.sandbox.server import running_sandbox
 
 FREE_PLAN_REQUESTS = 10
 FREE_PLAN_WINDOW_S = 20.0
@@ -484,6 +486,7 @@ class XanoClient:
         desired: list[dict[str, Any]],
         *,
         max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+        min_mass_delete: int = DEFAULT_MIN_MASS_DELETE,
         ingest_complete: bool = True,
         allow_mass_delete: bool = False,
         raise_on_block: bool = True,
@@ -506,6 +509,7 @@ class XanoClient:
             blocked = check_delete_safety(
                 plan,
                 max_delete_share=max_delete_share,
+                min_mass_delete=min_mass_delete,
                 ingest_complete=ingest_complete,
                 allow_mass_delete=allow_mass_delete,
             )
@@ -632,7 +636,8 @@ class XanoResource(dg.ConfigurableResource):
     max_concurrency: int = Field(
         default=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
     )
-    sandbox_db_path: str = Field(default=DEFAULT_SANDBOX_DB, description="SQLite file of the embedded sandbox")
+    sandbox_db_path: str = Field(default="", description="SQLite file of the embedded sandbox; empty = beside the "
+                                                         "configured state (sandbox.default_sandbox_db)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> XanoResource:
@@ -672,7 +677,7 @@ class XanoResource(dg.ConfigurableResource):
         """A client for the configured Xano, or for an embedded sandbox started for this block."""
         if self.uses_sandbox:
             with (
-                running_sandbox(self.sandbox_db_path, token=self.token, table=self.table) as base_url,
+                running_sandbox(self.sandbox_db_path or None, token=self.token, table=self.table) as base_url,
                 XanoClient(self.settings(base_url)) as client,
             ):
                 yield client

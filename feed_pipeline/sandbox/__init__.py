@@ -2,19 +2,19 @@
 from feed_pipeline.sandbox.faults import SandboxFaults
 from feed_pipeline.sandbox.server import (
     DEFAULT_API_PREFIX,
-    DEFAULT_SANDBOX_DB,
     LoggedRequest,
     XanoSandbox,
+    default_sandbox_db,
     running_sandbox,
     serve_forever,
 )
 
 __all__ = [
     "DEFAULT_API_PREFIX",
-    "DEFAULT_SANDBOX_DB",
     "LoggedRequest",
     "SandboxFaults",
     "XanoSandbox",
+    "default_sandbox_db",
     "running_sandbox",
     "serve_forever",
 ]

@@ -15,6 +15,7 @@ milliseconds in a thread, so tests and the embedded default of `XanoResource` us
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import threading
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sqlalchemy.engine import make_url
+
 from feed_pipeline.sandbox.faults import (
     DEFAULT_MESSAGES,
     ERROR_CODES,
@@ -36,12 +39,28 @@ from feed_pipeline.sandbox.faults import (
     SandboxFaults,
 )
 from feed_pipeline.sandbox.store import SandboxStore
+from feed_pipeline.store.db import DEFAULT_STATE_DIR
 
-DEFAULT_SANDBOX_DB = ".feed_pipeline/xano_sandbox.sqlite"
+SANDBOX_FILE_NAME = "xano_sandbox.sqlite"
 DEFAULT_API_PREFIX = "/api:sandbox"
 DEFAULT_PER_PAGE = 50
 LIST_MODES = ("auto", "bare", "paged")
 REQUEST_LOG_SIZE = 100_000
+
+
+def default_sandbox_db(env: dict[str, str] | None = None) -> Path:
+    """Where the sandbox keeps its records: beside the configured state, never wherever the command was started.
+
+    The folder of the SQLite database when FEED_PIPELINE_DATABASE_URL names a SQLite file, otherwise the state
+    directory (FEED_PIPELINE_STATE_DIR, default `.feed_pipeline`, where the default database lives too).
+    """
+    env = os.environ if env is None else env
+    url = env.get("FEED_PIPELINE_DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            return Path(database).expanduser().resolve().parent / SANDBOX_FILE_NAME
+    return (Path(env.get("FEED_PIPELINE_STATE_DIR") or DEFAULT_STATE_DIR).expanduser() / SANDBOX_FILE_NAME).resolve()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +186,13 @@ class XanoSandbox:
     """One sandbox server: a store, a fault plan, a request log, and a server thread.
 
     `with XanoSandbox(db_path) as sandbox:` serves on 127.0.0.1 at a free port until the block ends;
-    `sandbox.base_url` is the API group base (`http://127.0.0.1:PORT/api:sandbox`).
+    `sandbox.base_url` is the API group base (`http://127.0.0.1:PORT/api:sandbox`). `db_path` None is
+    `default_sandbox_db()`.
     """
 
     def __init__(
         self,
-        db_path: str | Path = DEFAULT_SANDBOX_DB,
+        db_path: str | Path | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -189,7 +209,7 @@ class XanoSandbox:
             raise ValueError(f"list_mode must be one of {LIST_MODES}, got {list_mode!r}")
         if not table or "/" in table:
             raise ValueError(f"table must be a plain name like 'job', got {table!r}")
-        self.store = SandboxStore(db_path)
+        self.store = SandboxStore(db_path or default_sandbox_db())
         self.faults = SandboxFaults(RateLimit(rate_limit, window_s) if rate_limit else None)
         self.token = token
         self.table = table
@@ -404,7 +424,7 @@ class XanoSandbox:
 
 
 @contextmanager
-def running_sandbox(db_path: str | Path = DEFAULT_SANDBOX_DB, **options: Any) -> Iterator[str]:
+def running_sandbox(db_path: str | Path | None = None, **options: Any) -> Iterator[str]:
     """Serve a sandbox on 127.0.0.1 at a free port for the block; yields its base URL."""
     with XanoSandbox(db_path, **options) as sandbox:
         yield sandbox.base_url
@@ -413,7 +433,7 @@ def running_sandbox(db_path: str | Path = DEFAULT_SANDBOX_DB, **options: Any) ->
 def serve_forever(
     host: str = "127.0.0.1",
     port: int = 8787,
-    db_path: str | Path = DEFAULT_SANDBOX_DB,
+    db_path: str | Path | None = None,
     token: str | None = None,
     *,
     table: str = "job",
@@ -437,7 +457,7 @@ def serve_forever(
     sandbox.bind()
     base_url = sandbox.base_url.replace("http://0.0.0.0:", "http://127.0.0.1:")
     print(
-        f"Xano sandbox: {base_url}/{table} ({sandbox.store.count(table)} records in {db_path}); "
+        f"Xano sandbox: {base_url}/{table} ({sandbox.store.count(table)} records in {sandbox.store.db_path}); "
         f"set XANO_BASE_URL={base_url} to mirror into it. Ctrl-C stops.",
         file=sys.stderr,
         flush=True,

@@ -130,7 +130,8 @@ def locate(spec: FeedSpec) -> FeedLocation:
         return FeedLocation("http", url)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise FeedConfigError(f"feed {spec.id!r}: file URL {url!r} names a remote host; only local files are read")
+            raise FeedConfigError(f"feed {spec.id!r}: file URL {redact_url(url)!r} names a remote host; only local "
+                                  f"files are read")
         return FeedLocation("file", url, Path(url2pathname(unquote(parts.path))))
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
         return FeedLocation("file", url, Path(url).expanduser())
@@ -211,7 +212,7 @@ def open_body(spec: FeedSpec, *, force: bool, fetcher: HttpFetcher | None) -> Fe
     if location.transport == "file":
         return _open_file(spec, location, force)
     if fetcher is None:
-        raise ValueError(f"feed {spec.id!r}: an HttpFetcher is needed to read {location.url}")
+        raise ValueError(f"feed {spec.id!r}: an HttpFetcher is needed to read {redact_url(location.url)}")
     return _open_http(spec, location, force, fetcher)
 
 

@@ -8,32 +8,43 @@ A body that drops mid-stream is fetched again from the start and the bytes alrea
 after checking that they are byte-for-byte the same (their SHA-256): the consumer sees one uninterrupted
 stream, never a record twice and never a silently shorter feed. If the resource changed in between, the
 read fails with `BodyChangedError` instead of splicing two versions together.
+
+Feed fetches (`stream`, `probe`) are guarded against SSRF: every hop, redirects included, has its host
+resolved and is refused when it lands on a link-local address (cloud metadata at 169.254.169.254,
+fe80::/10) and, unless FEED_PIPELINE_ALLOW_PRIVATE_URLS is set, on a loopback or private one. API
+requests (`request`, `get_json`) go to service base URLs the operator configured and are trusted as given.
+A URL may reference environment variables as `${NAME}` (core/redact.py), substituted only when the request
+is sent; every URL in a message or a log line is redacted.
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
+import os
+import socket
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import tenacity
 from tenacity import retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from feed_pipeline.core.redact import UnsetVariableError, redact_text, redact_url, resolve_env_refs
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "feed_pipeline/0.1 (+job feed ingest; contact the feed's owner)"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CHUNK_BYTES = 64 * 1024
-# Query parameters whose values never go into logs or error messages.
-SECRET_PARAMS = frozenset({"app_key", "api_key", "apikey", "key", "token", "access_token", "secret", "password",
-                           "sig", "signature", "app_id"})
+ALLOW_PRIVATE_ENV = "FEED_PIPELINE_ALLOW_PRIVATE_URLS"
+_GUARD_EXTENSION = "feed_pipeline.url_guard"  # marks a request (and the redirects it leads to) as a feed fetch
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not public either
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -48,11 +59,12 @@ class FetchError(Exception):
 
     def __init__(self, message: str, *, url: str, status: int | None = None,
                  headers: Mapping[str, str] | None = None, body: str = ""):
-        super().__init__(message)
-        self.url = url
+        # Redacted here, once: this message travels into ingests.error, Dagster's event log and the CLI.
+        super().__init__(redact_text(message))
+        self.url = redact_url(url)
         self.status = status
         self.headers: Mapping[str, str] = headers if headers is not None else {}
-        self.body = body
+        self.body = redact_text(body)
 
 
 class HttpStatusError(FetchError):
@@ -80,16 +92,75 @@ class BodyTooLargeError(FetchError):
     """A fully-read response (JSON) is bigger than the caller allowed."""
 
 
-def redact_url(url: str) -> str:
-    """The URL with secret-looking query values replaced by `***`, safe for logs and error messages."""
+class UnsafeUrlError(FetchError):
+    """A feed fetch (or one of its redirects) points at an address feeds may not reach (SSRF guard)."""
+
+
+# --------------------------------------------------------------------------------------------------- SSRF guard
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (what the connection will use); empty when it does not resolve."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    if not parts.query:
-        return url
-    query = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="*"), parts.fragment))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        return []  # the connection fails on its own, with the resolver's message
+    return [str(info[4][0]) for info in infos]
+
+
+def private_urls_allowed(env: Mapping[str, str] | None = None) -> bool:
+    value = (os.environ if env is None else env).get(ALLOW_PRIVATE_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def address_class(address: str) -> str | None:
+    """"link-local", "loopback" or "private" for an address feeds should not reach; None for a public one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_loopback or ip.is_unspecified:
+        return "loopback"
+    if ip.is_private or ip.is_reserved or ip.is_multicast or getattr(ip, "is_site_local", False) or (
+            isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED_ADDRESS_SPACE):
+        return "private"
+    return None
+
+
+@dataclass(frozen=True)
+class UrlGuard:
+    """Checks one hop of a feed fetch. `allow_private` None reads FEED_PIPELINE_ALLOW_PRIVATE_URLS at each check,
+    so a test can opt in or out with the environment; link-local is refused either way."""
+
+    allow_private: bool | None = None
+    resolver: Resolver = resolve_host
+
+    def check(self, url: httpx.URL, *, redirect: bool = False) -> None:
+        host = url.host
+        if not host:
+            return
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            addresses = self.resolver(host, port)
+        allow_private = private_urls_allowed() if self.allow_private is None else self.allow_private
+        origin = f"{url.scheme}://{host}:{port}"  # never the path or query: they may hold substituted secrets
+        where = ("a redirect to " if redirect else "") + origin
+        for address in addresses:
+            kind = address_class(address)
+            if kind == "link-local":
+                raise UnsafeUrlError(
+                    f"refused to fetch {where}: it resolves to {address}, a link-local address (cloud metadata "
+                    f"services live there); feeds may never reach link-local addresses", url=origin)
+            if kind is not None and not allow_private:
+                raise UnsafeUrlError(
+                    f"refused to fetch {where}: it resolves to {address}, a {kind} address; feeds may reach "
+                    f"loopback and private addresses only when {ALLOW_PRIVATE_ENV}=1 is set where runs execute",
+                    url=origin)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -259,8 +330,10 @@ class HttpBody:
     module docstring says. After a full read, `sha256` is the hex digest of the decoded body.
     """
 
-    def __init__(self, fetcher: HttpFetcher, url: str, request_headers: dict[str, str], response: httpx.Response):
+    def __init__(self, fetcher: HttpFetcher, url: str, request_headers: dict[str, str], response: httpx.Response,
+                 *, guarded: bool = False):
         self._fetcher = fetcher
+        self._guarded = guarded
         self.url = url
         self._request_headers = {k: v for k, v in request_headers.items()
                                  if k not in ("If-None-Match", "If-Modified-Since")}
@@ -299,7 +372,8 @@ class HttpBody:
 
     def _reopen(self) -> httpx.Response:
         """A fresh GET of the same resource after a drop, refused if its validators say it changed."""
-        response = self._fetcher._send(self.url, self._request_headers)  # retried by the caller's attempt loop
+        # retried by the caller's attempt loop
+        response = self._fetcher._send(self.url, self._request_headers, guarded=self._guarded)
         etag = response.headers.get("etag")
         last_modified = response.headers.get("last-modified")
         if (self.etag and etag and not same_etag(self.etag, etag)) or (
@@ -391,16 +465,29 @@ class HttpFetcher:
         chunk_bytes: int = CHUNK_BYTES,
         sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        url_guard: UrlGuard | None = None,
+        env: Mapping[str, str] | None = None,
     ):
+        """`url_guard` checks every hop of a feed fetch (default: UrlGuard() reading the environment); `env` is
+        where `${NAME}` references in URLs are looked up (default: os.environ at request time)."""
         self.retry = retry or RetrySettings()
         self.chunk_bytes = chunk_bytes
         self._sleep = sleep
+        self._guard = url_guard or UrlGuard()
+        self._env = env
         self._client = httpx.Client(
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate", **(headers or {})},
             follow_redirects=True,
             transport=transport,
+            event_hooks={"request": [self._check_hop]},
         )
+
+    def _check_hop(self, request: httpx.Request) -> None:
+        """httpx calls this before every request it sends, each redirect included."""
+        first_url = request.extensions.get(_GUARD_EXTENSION)
+        if first_url is not None:
+            self._guard.check(request.url, redirect=str(request.url) != first_url)
 
     # -- plumbing
 
@@ -430,9 +517,19 @@ class HttpFetcher:
             **kwargs,
         )
 
-    def _send(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
-        """One streamed request; raises RetryableStatusError / HttpStatusError for statuses that are not answers."""
-        request = self._client.build_request(method, url, headers=headers, **kwargs)
+    def _send(self, url: str, headers: Mapping[str, str], method: str = "GET", *, guarded: bool = False,
+              **kwargs: Any) -> httpx.Response:
+        """One streamed request; raises RetryableStatusError / HttpStatusError for statuses that are not answers.
+
+        `url` may hold `${NAME}` references, substituted here and nowhere else; `guarded` requests (feeds) have
+        every hop checked by the URL guard."""
+        try:
+            resolved = resolve_env_refs(url, os.environ if self._env is None else self._env)
+        except UnsetVariableError as exc:
+            raise FetchError(f"{method} {exc}", url=url) from None
+        request = self._client.build_request(method, resolved, headers=headers, **kwargs)
+        if guarded:
+            request.extensions[_GUARD_EXTENSION] = str(request.url)
         response = self._client.send(request, stream=True)
         status = response.status_code
         if status < 400 or status == 304:
@@ -451,13 +548,14 @@ class HttpFetcher:
         raise HttpStatusError(f"{where} answered {status}: {snippet}", url=url, status=status,
                               headers=response.headers, body=snippet)
 
-    def _send_retried(self, url: str, headers: Mapping[str, str], method: str = "GET", **kwargs: Any) -> httpx.Response:
+    def _send_retried(self, url: str, headers: Mapping[str, str], method: str = "GET", *, guarded: bool = False,
+                      **kwargs: Any) -> httpx.Response:
         where = f"{method} {redact_url(url)}"
         retrying = self.retrying(where)
         try:
             for attempt in retrying:
                 with attempt:
-                    response = self._send(url, headers, method, **kwargs)
+                    response = self._send(url, headers, method, guarded=guarded, **kwargs)
         except (RetryableStatusError, TruncatedBodyError) as exc:
             raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
                              status=exc.status, headers=exc.headers, body=exc.body) from exc
@@ -473,19 +571,19 @@ class HttpFetcher:
                headers: Mapping[str, str] | None = None) -> HttpBody:
         """Open a GET (conditional when validators are given); check `.not_modified` before `iter_bytes()`."""
         request_headers = {**(headers or {}), **_conditional_headers(etag, last_modified)}
-        response = self._send_retried(url, request_headers)
-        return HttpBody(self, url, request_headers, response)
+        response = self._send_retried(url, request_headers, guarded=True)
+        return HttpBody(self, url, request_headers, response, guarded=True)
 
     def probe(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Probe:
         """Has the resource changed since (etag, last_modified)? A HEAD, or a conditional GET closed unread when
         HEAD is refused. `changed=None` means the server gives nothing to compare: fetch to know."""
         conditional = _conditional_headers(etag, last_modified)
         try:
-            response = self._send_retried(url, conditional, method="HEAD")
+            response = self._send_retried(url, conditional, method="HEAD", guarded=True)
         except HttpStatusError as exc:
             if exc.status not in (405, 501):
                 raise
-            response = self._send_retried(url, conditional)
+            response = self._send_retried(url, conditional, guarded=True)
         response.close()
         new_etag = response.headers.get("etag")
         new_last_modified = response.headers.get("last-modified")

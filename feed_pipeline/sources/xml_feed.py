@@ -46,7 +46,13 @@ from feed_pipeline.sources.xml_framing import (
     RecordFramer,
     as_utf8,
 )
-from feed_pipeline.sources.xml_profiles import FieldMapper, XmlProfile, detect_profile, profile_from_params
+from feed_pipeline.sources.xml_profiles import (
+    FieldMapper,
+    XmlProfile,
+    detect_profile,
+    profile_from_params,
+    unmapped_known_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -420,6 +426,11 @@ class XmlFeedReader(OneShotReader):
         self._mapper = FieldMapper(profile)
         self.outcome.profile = profile.name
         log.info("feed %s: detected profile %s", self.spec.id, profile.name)
+        lost = sorted(unmapped_known_keys(profile, set(flat)))
+        if lost:  # tags another family reads but this one leaves in `extra`: worth a look at params.fields
+            self.outcome.stats["unmapped_known_tags"] = lost
+            log.warning("feed %s: profile %s leaves %s unmapped (kept in extra); map them with params.fields",
+                        self.spec.id, profile.name, ", ".join(lost))
         return self._mapper
 
     def _job_from_frame(self, frame: RecordFrame) -> JobRecord:

@@ -10,10 +10,13 @@ A feed picks its profile in its params:
     {"record_tag": "vacancy", "fields": {"title": "jobTitle", "id": "@ref", "city": "address/city"},
      "date_order": "mdy", "case_sensitive": false}          a mapping of its own (over the Indeed profile,
                                                             or over the one named by "profile")
-With neither, the profile is detected from the first record (Indeed when nothing stands out).
+With neither, the profile is detected from the first record: every built-in profile is scored on how many of
+the record's keys it maps (so on what it would lose), not on a few signature tags, and the feed's own id
+key is always kept (see detect_profile). Indeed wins when nothing stands out.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +37,7 @@ class XmlProfile:
     record_tag: str = "job"
     date_order: str = "dmy"
     case_insensitive: bool = True
-    signature: frozenset[str] = field(default_factory=frozenset)  # keys that identify this family
+    signature: frozenset[str] = field(default_factory=frozenset)  # keys typical of this family (tie-breaker)
     roots: tuple[str, ...] = ("source",)
 
     def key_index(self) -> dict[str, tuple[tuple[str, int], ...]]:
@@ -66,7 +69,12 @@ _INDEED_FIELDS = {
     "expires": ("expirationdate", "expiration_date", "expirydate"),
     "employment_type": ("jobtype", "employmenttype", "type"),
     "salary": ("salary",),
-    "remote": ("remotetype", "remote"),
+    # Not in Indeed's spec, but published Indeed-style feeds add them (REFERENCE.md, "XML job feeds").
+    "salary_min": ("salary_min",),
+    "salary_max": ("salary_max",),
+    "salary_currency": ("salary_currency",),
+    "salary_period": ("salary_schedule", "salary_period"),
+    "remote": ("remotetype", "remote_type", "remote"),
     "requisition_id": ("requisitionid",),
     "category": ("category",),
     "status": ("status",),
@@ -188,17 +196,83 @@ BUILTIN_PROFILES: Mapping[str, XmlProfile] = MappingProxyType(
 AUTO = "auto"
 
 
-def detect_profile(root_tag: str | None, record_keys: set[str]) -> XmlProfile:
-    """The built-in profile whose signature keys the first record shares most (root tag breaking near-ties)."""
-    best, best_score = INDEED, 0.0
+@dataclass(frozen=True)
+class ProfileFit:
+    """How well one profile reads one record: what it maps, and what another profile would map but it loses."""
+
+    profile: XmlProfile
+    fields: frozenset[str]  # pipeline fields the record fills through this profile
+    mapped: frozenset[str]  # the record's keys this profile maps
+    lost: frozenset[str]  # the record's keys some other built-in profile maps and this one does not
+    signature_hits: int
+    root_match: bool
+
+    @property
+    def rank(self) -> tuple[int, int, int, bool]:
+        """Sort key, best last: fields filled, then keys mapped, then family signature, then root tag."""
+        return (len(self.fields), len(self.mapped), self.signature_hits, self.root_match)
+
+
+def _mapped_keys(profile: XmlProfile) -> dict[str, frozenset[str]]:
+    return {key: frozenset(name for name, _ in hits) for key, hits in profile.key_index().items()}
+
+
+_BUILTIN_KEYS = {name: _mapped_keys(profile) for name, profile in BUILTIN_PROFILES.items()}
+_ANY_PROFILE_KEYS = frozenset(key for keys in _BUILTIN_KEYS.values() for key in keys)
+# Every key some built-in profile reads as the record's own id, in the order they are preferred.
+ID_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
+    key.lower() for profile in BUILTIN_PROFILES.values() for key in profile.fields["id"]))
+
+
+def score_profiles(root_tag: str | None, record_keys: set[str]) -> list[ProfileFit]:
+    """Every built-in profile's fit to one record (keys as flatten_record gives them), best first.
+
+    Ties keep the BUILTIN_PROFILES order, so Indeed wins when nothing stands out.
+    """
     root = (root_tag or "").lower()
-    for profile in BUILTIN_PROFILES.values():
-        score = float(len(profile.signature & record_keys))
-        if score and root in profile.roots:
-            score += 0.5
-        if score > best_score:
-            best, best_score = profile, score
-    return best
+    keys = {key.lower() for key in record_keys}
+    known = keys & _ANY_PROFILE_KEYS
+    fits = []
+    for name, profile in BUILTIN_PROFILES.items():
+        index = _BUILTIN_KEYS[name]
+        mapped = frozenset(keys & index.keys())
+        fields = frozenset(field_name for key in mapped for field_name in index[key])
+        fits.append(ProfileFit(profile=profile, fields=fields, mapped=mapped, lost=frozenset(known - mapped),
+                               signature_hits=len(profile.signature & keys), root_match=root in profile.roots))
+    order = {name: position for position, name in enumerate(BUILTIN_PROFILES)}
+    return sorted(fits, key=lambda fit: (tuple(-part for part in fit.rank), order[fit.profile.name]))
+
+
+def keep_own_id(profile: XmlProfile, record_keys: set[str]) -> XmlProfile:
+    """The profile, reading the record's own id key when it has one the profile does not map.
+
+    Identity falls back to a hash of the URL without an id, which breaks when a tracking parameter changes:
+    a feed's own id (referencenumber, id, reference_id...) must never be lost to a profile choice.
+    """
+    keys = {key.lower() for key in record_keys}
+    own = profile.fields["id"]
+    if keys & {key.lower() for key in own}:
+        return profile
+    present = tuple(key for key in ID_KEYS if key in keys)
+    if not present:
+        return profile
+    fields = dict(profile.fields)
+    fields["id"] = (*present, *own)
+    return dataclasses.replace(profile, fields=MappingProxyType(fields))
+
+
+def unmapped_known_keys(profile: XmlProfile, record_keys: set[str]) -> frozenset[str]:
+    """The record's keys that some built-in profile reads as a field but `profile` leaves in `extra`."""
+    keys = {key.lower() for key in record_keys} & _ANY_PROFILE_KEYS
+    return frozenset(keys - profile.key_index().keys())
+
+
+def detect_profile(root_tag: str | None, record_keys: set[str]) -> XmlProfile:
+    """The built-in profile that maps the most of the first record (score_profiles), keeping its own id."""
+    best = score_profiles(root_tag, record_keys)[0]
+    if not best.mapped:
+        return keep_own_id(INDEED, record_keys)
+    return keep_own_id(best.profile, record_keys)
 
 
 def _as_keys(feed_field: str, value: object) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.enrichment import Taxonomy
+from feed_pipeline.core.redact import redact_params, redact_url
 from feed_pipeline.core.taxonomy import TaxonomyError, resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
@@ -58,6 +59,13 @@ class Feed:
         data["last_run_at"] = self.last_run_at.isoformat() if self.last_run_at else None
         del data["taxonomy"]  # the content can be long: echo its identity, `feed_taxonomy` gives the rest
         data["taxonomy_version"] = self.taxonomy_version
+        return data
+
+    def as_redacted_dict(self) -> dict[str, Any]:
+        """`as_dict()` with the URL's credentials and secret-looking params shown as `***`: what may be printed."""
+        data = self.as_dict()
+        data["url"] = redact_url(self.url) if self.url else self.url
+        data["params"] = redact_params(self.params)
         return data
 
 

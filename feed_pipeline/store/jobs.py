@@ -89,6 +89,17 @@ def route_counts(engine: sa.Engine, feed_id: str, run_id: str | None = None) -> 
         return {route: n for route, n in conn.execute(stmt)}
 
 
+def source_route_counts(engine: sa.Engine, feed_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Jobs of these feeds by source, then by route (what `POST /api/jobs/ingest` answers)."""
+    stmt = (sa.select(jobs.c.source, jobs.c.route, sa.func.count()).where(jobs.c.feed_id.in_(list(feed_ids)))
+            .group_by(jobs.c.source, jobs.c.route))
+    counts: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for source, route, n in conn.execute(stmt):
+            counts.setdefault(source, {})[route] = n
+    return counts
+
+
 def iter_jobs(engine: sa.Engine, feed_id: str, route: str | None = None, chunk: int = 1000) -> Iterator[dict]:
     stmt = sa.select(jobs).where(jobs.c.feed_id == feed_id).order_by(jobs.c.job_key)
     if route:

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.redact import redact_text
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
 from feed_pipeline.store.schema import deduped_jobs, enrichments, ingests, raw_jobs
 
@@ -80,7 +81,8 @@ def record_ingest(
     error: str | None, stats: Mapping[str, Any],
 ) -> None:
     row = {"feed_id": feed_id, "run_id": run_id, "started_at": started_at, "finished_at": utcnow(),
-           "complete": complete, "unchanged": unchanged, "error": error, "stats": dict(stats)}
+           "complete": complete, "unchanged": unchanged, "error": redact_text(error) if error else error,
+           "stats": dict(stats)}
     with engine.begin() as conn:
         upsert_rows(conn, ingests, [row], ("feed_id", "run_id"),
                     ["finished_at", "complete", "unchanged", "error", "stats"])
@@ -97,6 +99,37 @@ def latest_ingest(engine: sa.Engine, feed_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
+
+
+def ingest_of_run(engine: sa.Engine, feed_id: str, run_id: str) -> dict[str, Any] | None:
+    """The ingest row this run recorded for the feed, if any."""
+    stmt = sa.select(ingests).where(ingests.c.feed_id == feed_id, ingests.c.run_id == run_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def previous_ingest_with(engine: sa.Engine, feed_id: str, run_id: str, stat: str,
+                         lookback: int = 10) -> dict[str, Any] | None:
+    """The newest ingest of the feed before this run's that read data and recorded `stat` in its stats.
+
+    The comparison base for this run's figures (an unchanged fetch or a failed read records none of them).
+    A run without an ingest row compares with the newest one.
+    """
+    mine = sa.select(ingests.c.started_at).where(ingests.c.feed_id == feed_id,
+                                                 ingests.c.run_id == run_id).scalar_subquery()
+    stmt = (
+        sa.select(ingests)
+        .where(ingests.c.feed_id == feed_id, ingests.c.unchanged.is_(False), ingests.c.run_id != run_id,
+               sa.or_(mine.is_(None), ingests.c.started_at < mine))
+        .order_by(ingests.c.started_at.desc())
+        .limit(lookback)
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(stmt).mappings():
+            if stat in (row["stats"] or {}):
+                return dict(row)
+    return None
 
 
 def last_ingest_complete(engine: sa.Engine, feed_id: str) -> bool:

@@ -69,14 +69,25 @@ def catalogue_url(request, tmp_path_factory) -> str:
     return url
 
 
-def make_client(database_url: str, token: str | None = None, **kwargs) -> TestClient:
-    app = create_app(settings=ApiSettings(database_url=database_url, api_token=token), **kwargs)
-    return TestClient(app, raise_server_exceptions=False)
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def make_client(database_url: str, token: str | None = None, *, send_token: bool = False,
+                public_jobs: bool = True, **kwargs) -> TestClient:
+    """An app on `database_url` configured with `token`; `send_token` makes every request carry it."""
+    app = create_app(settings=ApiSettings(database_url=database_url, api_token=token, public_jobs=public_jobs),
+                     **kwargs)
+    return TestClient(app, raise_server_exceptions=False, headers={**AUTH} if send_token else None)
+
+
+def operator_client(database_url: str, **kwargs) -> TestClient:
+    """A client of an app with the API token configured, sending it with every request."""
+    return make_client(database_url, token=TOKEN, send_token=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def catalogue_client(catalogue_url) -> TestClient:
-    return make_client(catalogue_url)
+    return operator_client(catalogue_url)
 
 
 def names(response) -> list[str]:

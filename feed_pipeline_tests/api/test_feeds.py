@@ -10,7 +10,7 @@ from feed_pipeline.core.taxonomy import taxonomy_from_dict
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
-from feed_pipeline_tests.api.conftest import TOKEN, make_client
+from feed_pipeline_tests.api.conftest import TOKEN, make_client, operator_client
 from feed_pipeline_tests.api.factories import at, insert_jobs, job_row
 
 
@@ -52,7 +52,7 @@ def feed_with_runs(request, tmp_path_factory):
         reports.record_run_outcome(engine, run_id, "feed-h", status, started_at=at(1 + n),
                                    finished_at=at(1 + n) + timedelta(seconds=30), error=error)
     reports.record_run_outcome(engine, "fine-run", "fine", reports.SUCCESS, started_at=at(1))
-    return make_client(url)
+    return operator_client(url)
 
 
 def test_feed_detail_shows_health_jobs_by_route_and_the_newest_report(feed_with_runs):
@@ -107,14 +107,15 @@ def test_a_feed_taxonomy_is_set_validated_and_cleared_with_the_token(db_url):
     assert response.status_code == 200
     version = response.json()["taxonomy_version"]
     assert version == taxonomy_from_dict(BOARD_TAXONOMY).version
-    assert client.get("/api/feeds/board").json()["taxonomy_version"] == version
+    assert client.get("/api/feeds/board", headers=auth).json()["taxonomy_version"] == version
     assert feed_store.feed_taxonomy(engine, "board").industry_names == ("Property Management",)
 
     broken = {"industries": [{"name": "Property Management", "functions": [{"name": "Leasing", "keywords": "x"}]}]}
     response = client.put("/api/feeds/board/taxonomy", json={"taxonomy": broken}, headers=auth)
     assert response.status_code == 422 and response.json()["error"] == "invalid_taxonomy"
     assert "industries[0] (Property Management).functions[0] (Leasing).keywords" in response.json()["message"]
-    assert client.get("/api/feeds/board").json()["taxonomy_version"] == version, "a refused taxonomy changes nothing"
+    assert client.get("/api/feeds/board", headers=auth).json()["taxonomy_version"] == version, \
+        "a refused taxonomy changes nothing"
 
     assert client.put("/api/feeds/ghost/taxonomy", json={"taxonomy": None}, headers=auth).status_code == 404
     response = client.put("/api/feeds/board/taxonomy", json={"taxonomy": None}, headers=auth)

@@ -13,7 +13,7 @@ def test_health_is_ok_when_the_database_answers(db_url):
     assert body["status"] == "ok"
     assert body["database"] == db_url.split(":")[0]
     assert body["schema_revision"] == head_revision()
-    assert body["writes_enabled"] is True
+    assert body["writes_enabled"] is True and body["public_jobs"] is True
     assert body["run_launcher"] == "worker"
 
 
@@ -28,7 +28,8 @@ def test_health_is_503_when_the_database_is_down():
 
 
 def test_other_endpoints_also_answer_503_while_the_database_is_down():
-    client = make_client("postgresql://postgres@127.0.0.1:1/feed_pipeline_nowhere?connect_timeout=2")
+    client = make_client("postgresql://postgres@127.0.0.1:1/feed_pipeline_nowhere?connect_timeout=2", token=TOKEN,
+                         send_token=True)
 
     for path in ("/api/jobs", "/api/feeds"):
         response = client.get(path)

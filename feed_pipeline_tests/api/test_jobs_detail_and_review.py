@@ -67,7 +67,7 @@ def test_writes_are_off_without_a_configured_token(job_db):
                            headers={"Authorization": "Bearer anything"})
 
     assert response.status_code == 403
-    assert response.json()["error"] == "writes_disabled"
+    assert response.json()["error"] == "token_not_configured"
     assert "FEED_PIPELINE_API_TOKEN" in response.json()["message"]
     with engine.connect() as conn:
         stored = conn.execute(sa.select(review_decisions).where(review_decisions.c.job_key == key)).all()

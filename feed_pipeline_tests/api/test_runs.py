@@ -12,9 +12,8 @@ from feed_pipeline.api.settings import ApiSettings
 from feed_pipeline.cli import SAMPLE_FEED_PATH
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline_tests.api.conftest import TOKEN, make_client
+from feed_pipeline_tests.api.conftest import AUTH, TOKEN, make_client, operator_client
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 RUN_TIMEOUT_S = 120
 
 
@@ -29,7 +28,8 @@ def small_feed(path, jobs: int = 8) -> str:
 
 @pytest.fixture
 def isolated_dagster(tmp_path, monkeypatch):
-    """DAGSTER_HOME and the embedded Xano sandbox (a path relative to the working directory) under tmp_path."""
+    """DAGSTER_HOME and the working directory (the state dir, where the embedded Xano sandbox lands when the
+    database is PostgreSQL) under tmp_path."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -43,7 +43,7 @@ def wait_for_finish(client: TestClient, run_id: str) -> dict:
     deadline = time.monotonic() + RUN_TIMEOUT_S
     seen = []
     while time.monotonic() < deadline:
-        response = client.get(f"/api/runs/{run_id}")
+        response = client.get(f"/api/runs/{run_id}", headers=AUTH)
         assert response.status_code == 200, response.text
         state = response.json()
         seen.append(state["status"])
@@ -80,16 +80,16 @@ def test_a_triggered_run_finishes_and_reports(db_url, isolated_dagster):
         assert summary["counts"]["approved"] > 0
         assert summary["mirror"]["added"] == summary["counts"]["approved"]
 
-        feed = client.get("/api/feeds/small").json()
+        feed = client.get("/api/feeds/small", headers=AUTH).json()
         assert feed["health"]["status"] == "ok" and feed["health"]["run_count"] == 1
         assert feed["last_report"]["run_id"] == run_id and feed["last_report"]["status"] == "success"
-        assert [r["run_id"] for r in client.get("/api/feeds/small/reports").json()["reports"]] == [run_id]
+        assert [r["run_id"] for r in client.get("/api/feeds/small/reports", headers=AUTH).json()["reports"]] == [run_id]
         listed = client.get("/api/jobs", params={"feed_id": "small"}).json()
         assert listed["total"] == summary["counts"]["approved"]
         assert client.get("/api/jobs", params={"feed_id": "small", "search": "engineer"}).json()["total"] > 0
 
     # A fresh API process knows the run from the Dagster instance and the execution report.
-    later = make_client(db_url).get(f"/api/runs/{run_id}").json()
+    later = operator_client(db_url).get(f"/api/runs/{run_id}").json()
     assert (later["status"], later["feed_id"], later["summary"]["counts"]) == ("success", "small", summary["counts"])
 
 
@@ -108,7 +108,7 @@ def test_a_run_of_an_unknown_feed_is_404(sqlite_url, isolated_dagster):
 
 
 def test_an_unknown_run_is_404(sqlite_url, isolated_dagster):
-    response = make_client(sqlite_url).get("/api/runs/0e6f0c3e-0000-4000-8000-000000000000")
+    response = operator_client(sqlite_url).get("/api/runs/0e6f0c3e-0000-4000-8000-000000000000")
 
     assert response.status_code == 404
     assert response.json()["error"] == "run_not_found"

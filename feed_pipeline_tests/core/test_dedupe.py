@@ -183,9 +183,10 @@ def test_block_key_is_shared_by_one_roles_postings_across_locations_and_spelling
     assert boston.block_key == denver.block_key == block_key(boston)
 
 
-def test_block_key_separates_employment_type_company_and_seniority():
+def test_block_key_separates_company_and_seniority_but_not_employment_type():
     base = posting("1")
-    assert posting("2", employment_type="contract").block_key != base.block_key
+    assert posting("2", employment_type="contract").block_key == base.block_key
+    assert posting("5", employment_type=None).block_key == base.block_key
     assert posting("3", company="Other Health").block_key != base.block_key
     assert posting("4", title="Senior Registered Nurse").block_key != base.block_key
 
@@ -317,6 +318,24 @@ def test_different_requisition_ids_never_merge_not_even_through_a_third_posting(
     bridge = posting("3", city="Austin", description=edited(body, 3))
     merged = merge_block([first, second, bridge], CONFIG)
     assert len(merged) == 2
+    assert sorted(len(job.member_keys) for job in merged) == [1, 2]
+
+
+def test_a_posting_without_employment_type_merges_with_the_same_role_of_a_stated_type():
+    body = text(11)
+    typed = posting("1", employment_type="full_time", description=body)
+    untyped = posting("2", city="Denver", employment_type=None, description=edited(body, 4))
+    [merged] = merge_block([typed, untyped], CONFIG)
+    assert merged.source_ids == ["1", "2"] and merged.employment_type == "full_time"
+
+
+def test_postings_of_different_stated_employment_types_never_merge_not_even_through_an_untyped_one():
+    body = text(12)
+    full_time = posting("1", employment_type="full_time", description=body)
+    contract = posting("2", city="Denver", employment_type="contract", description=body)
+    untyped = posting("3", city="Austin", employment_type=None, description=edited(body, 5))
+    merged = merge_block([full_time, contract, untyped], CONFIG)
+    assert sorted(job.employment_type for job in merged) == ["contract", "full_time"]
     assert sorted(len(job.member_keys) for job in merged) == [1, 2]
 
 

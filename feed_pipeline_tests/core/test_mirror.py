@@ -259,6 +259,35 @@ def test_share_is_configurable():
     assert check_delete_safety(plan_with(1, 10), max_delete_share=0.0) is not None
 
 
+def plan_replacing(deletes: int, existing: int, adds: int) -> MirrorPlan:
+    return MirrorPlan(deletes=[{"id": i} for i in range(deletes)], adds=[{"job_key": f"n{i}"} for i in range(adds)],
+                      existing_count=existing)
+
+
+def test_a_first_sync_over_a_few_stale_records_passes_while_the_feed_grows():
+    assert check_delete_safety(plan_replacing(2, 2, adds=300)) is None
+
+
+def test_a_small_correction_under_the_floor_passes_even_above_the_share():
+    assert check_delete_safety(plan_replacing(8, 12, adds=8)) is None  # 67% of the copy, but 8 records
+
+
+def test_a_mass_delete_above_both_the_share_and_the_floor_is_blocked_even_when_the_feed_adds_as_many():
+    reason = check_delete_safety(plan_replacing(600, 1000, adds=600))
+    assert reason is not None and "600 of 1000" in reason and "10-record floor" in reason
+
+
+def test_a_copy_collapsing_to_nothing_is_blocked_however_small():
+    reason = check_delete_safety(plan_replacing(2, 2, adds=0))
+    assert reason is not None and "shrink the feed's copy from 2 to 0" in reason
+
+
+def test_the_floor_is_configurable_and_checked():
+    assert check_delete_safety(plan_replacing(8, 12, adds=8), min_mass_delete=5) is not None
+    with pytest.raises(ValueError, match="min_mass_delete"):
+        check_delete_safety(plan_with(1, 10), min_mass_delete=-1)
+
+
 def test_incomplete_ingest_blocks_any_delete():
     reason = check_delete_safety(plan_with(1, 100), ingest_complete=False)
     assert reason is not None and "incomplete" in reason

@@ -105,7 +105,7 @@ def test_multi_feed_added_and_run_from_the_command_line(tmp_path):
         before = feed_jobs(db_url)
         assert sorted(sid for _, ids in before.values() for sid in ids) == ["az-1", "az-2", "js-1", "js-2", "rk-1",
                                                                             "rk-2"]
-        assert (workdir / ".feed_pipeline" / "xano_sandbox.sqlite").exists(), "the embedded Xano lands in cwd"
+        assert (workdir / "xano_sandbox.sqlite").exists(), "the embedded Xano keeps its data beside the database"
         assert latest_ingest(db_url)[0], "the first ingest read every source"
 
         # JSearch now refuses the key and Adzuna stopped listing az-2: the run still lands RemoteOK and Adzuna.

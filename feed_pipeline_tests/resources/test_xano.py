@@ -167,6 +167,22 @@ def test_mass_delete_is_blocked_but_adds_and_updates_still_run(sandbox, client):
     assert len(feed_records(sandbox)) == 11
 
 
+def test_a_first_sync_over_two_stale_records_while_the_feed_adds_300_passes(sandbox, client):
+    client.sync_feed("feed-a", jobs(2, start=900))  # an old copy: both records are stale now
+    desired = jobs(300)
+    outcome = client.sync_feed("feed-a", desired)
+    assert (outcome.added, outcome.deleted, outcome.deletes_blocked) == (300, 2, None)
+    assert client.verify_feed("feed-a", desired) == []
+
+
+def test_the_floor_passes_through_the_client(sandbox, client):
+    client.sync_feed("feed-a", jobs(12))
+    desired = [*jobs(4), *jobs(8, start=100)]  # 8 of 12 replaced: a correction under the default floor
+    assert client.sync_feed("feed-a", desired).deleted == 8
+    with pytest.raises(MirrorBlockedError, match="3-record floor"):
+        client.sync_feed("feed-a", [*jobs(4), *jobs(8, start=200)], min_mass_delete=3)
+
+
 def test_allow_mass_delete_lets_the_deletes_through(sandbox, client):
     client.sync_feed("feed-a", jobs(10))
     outcome = client.sync_feed("feed-a", jobs(2), allow_mass_delete=True)

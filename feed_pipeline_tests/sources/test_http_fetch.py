@@ -8,6 +8,7 @@ import socket
 import zlib
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from feed_pipeline.sources.http_fetch import (
@@ -18,6 +19,9 @@ from feed_pipeline.sources.http_fetch import (
     HttpStatusError,
     RetrySettings,
     TruncatedBodyError,
+    UnsafeUrlError,
+    UrlGuard,
+    address_class,
     decompress_stream,
     parse_retry_after,
     redact_url,
@@ -227,3 +231,161 @@ def test_decompress_stream_handles_members_and_truncation():
 def test_decompression_output_is_bounded_per_step():
     bomb = gzip.compress(b"\x00" * 10_000_000, compresslevel=1)
     assert max(len(piece) for piece in decompress_stream([bomb])) <= 64 * 1024
+
+
+# --------------------------------------------------------------------------------------------------- credentials
+
+
+def test_redact_url_hides_userinfo_and_secret_parameters_only():
+    assert redact_url("https://bob:hunter2@feeds.example.com/x.xml?token=t0k&page=2") == \
+        "https://***@feeds.example.com/x.xml?token=***&page=2"
+    assert redact_url("https://x/y?api_key=k&q=1") == "https://x/y?api_key=***&q=1"
+    assert redact_url("https://x/y?app_key=${ADZUNA_KEY}") == "https://x/y?app_key=${ADZUNA_KEY}"
+    assert redact_url("https://x/plain/path") == "https://x/plain/path"
+
+
+def test_a_failed_fetch_never_shows_the_userinfo_password(fetcher):
+    url = "http://alice:pa55word@127.0.0.1:1/feed.xml?signature=s1gn"
+    with pytest.raises(FetchError) as caught:
+        fetcher.stream(url)
+    assert "pa55word" not in str(caught.value) and "s1gn" not in str(caught.value)
+    assert "pa55word" not in caught.value.url and "127.0.0.1:1/feed.xml" in str(caught.value)
+
+
+def test_env_references_are_resolved_at_fetch_time_and_never_shown(sleeps):
+    with _Recorder(body=BODY) as server:
+        with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={"FEED_TOKEN": "s3cr&t"}) as client:
+            data, body = read_all(client, server.url + "?token=${FEED_TOKEN}&page=1")
+    assert data == BODY
+    assert server.targets == ["/feed.xml?token=s3cr%26t&page=1"], "the value, percent-encoded, went on the wire"
+    assert body.url.endswith("?token=${FEED_TOKEN}&page=1"), "the fetcher keeps the reference, not the value"
+
+
+def test_an_unset_env_reference_is_a_clear_error_naming_the_variable(feed_server, sleeps):
+    url = feed_server.add("/feed.xml", BODY)
+    with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={}) as client:
+        with pytest.raises(FetchError, match=r"NO_SUCH_VAR is not set"):
+            client.stream(url + "?key=${NO_SUCH_VAR}")
+    assert feed_server.requests == []
+
+
+def test_httpx_request_logs_are_redacted_once_the_filter_is_installed(feed_server, fetcher, caplog):
+    from feed_pipeline.redacted_logging import install_log_redaction
+
+    install_log_redaction()
+    url = feed_server.add("/api", b"{}")
+    with caplog.at_level(logging.DEBUG):
+        fetcher.get_json(url + "?app_id=my-app-id&app_key=my-app-key&what=dev")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "HTTP Request: GET" in logged, "httpx logged the request"
+    assert "my-app-key" not in logged and "my-app-id" not in logged and "what=dev" in logged
+
+
+# --------------------------------------------------------------------------------------------------- SSRF guard
+
+
+class _Recorder:
+    """A loopback server answering every GET and HEAD with one fixed answer (a 302 to `location`, or `body`); it
+    records each request target, query included."""
+
+    def __init__(self, location: str | None = None, body: bytes = b""):
+        import http.server
+        import threading
+
+        outer = self
+        self.targets: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.targets.append(self.path)
+                self.send_response(302 if location else 200)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command == "GET":
+                    self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/feed.xml"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def no_private_urls(monkeypatch):
+    monkeypatch.delenv("FEED_PIPELINE_ALLOW_PRIVATE_URLS", raising=False)
+
+
+def test_a_redirect_to_a_link_local_address_is_refused_even_with_private_urls_allowed(sleeps):
+    with _Recorder(location="http://169.254.169.254/latest/meta-data/iam/security-credentials/") as redirector:
+        with HttpFetcher(retry=RetrySettings(attempts=3), sleep=sleeps) as client:
+            with pytest.raises(UnsafeUrlError, match=r"redirect to http://169\.254\.169\.254:80.*link-local"):
+                client.stream(redirector.url)
+            with pytest.raises(UnsafeUrlError, match=r"link-local"):
+                client.probe(redirector.url)  # the feed-update sensor's HEAD
+    assert redirector.targets == ["/feed.xml", "/feed.xml"] and sleeps == [], "refused at once, never retried"
+
+
+def test_a_public_looking_redirect_chain_ending_link_local_is_refused():
+    """Name resolution simulated: feeds.example.com is public, cdn.example.net resolves to the metadata address."""
+    addresses = {"feeds.example.com": ["93.184.216.34"], "cdn.example.net": ["93.184.216.35"],
+                 "metadata.example.org": ["169.254.169.254"]}
+    chain = {"feeds.example.com": "https://cdn.example.net/feed.xml",
+             "cdn.example.net": "http://metadata.example.org/latest/meta-data/"}
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.host)
+        return httpx.Response(302, headers={"Location": chain[request.url.host]})
+
+    guard = UrlGuard(allow_private=True, resolver=lambda host, port: addresses[host])
+    with HttpFetcher(transport=httpx.MockTransport(handler), url_guard=guard) as client:
+        with pytest.raises(UnsafeUrlError, match=r"metadata\.example\.org.*169\.254\.169\.254, a link-local"):
+            client.stream("https://feeds.example.com/jobs.xml")
+    assert sent == ["feeds.example.com", "cdn.example.net"], "the link-local hop was never requested"
+
+
+def test_a_loopback_feed_is_refused_without_the_opt_in(feed_server, fetcher, no_private_urls):
+    url = feed_server.add("/feed.xml", BODY)
+    with pytest.raises(UnsafeUrlError, match=r"loopback address.*FEED_PIPELINE_ALLOW_PRIVATE_URLS"):
+        fetcher.stream(url)
+    with pytest.raises(UnsafeUrlError):
+        fetcher.probe(url)
+    assert feed_server.requests == []
+
+
+def test_a_redirect_to_a_private_address_is_refused_without_the_opt_in(no_private_urls):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "http://10.0.0.5/internal/feed.xml"})
+
+    guard = UrlGuard(resolver=lambda host, port: ["93.184.216.34"])
+    with HttpFetcher(transport=httpx.MockTransport(handler), url_guard=guard) as client:
+        with pytest.raises(UnsafeUrlError, match=r"redirect to http://10\.0\.0\.5:80.*a private address"):
+            client.stream("https://feeds.example.com/jobs.xml")
+
+
+def test_api_requests_to_configured_service_urls_are_not_guarded(feed_server, fetcher, no_private_urls):
+    url = feed_server.add("/api", b'{"ok": true}')
+    assert fetcher.get_json(url) == {"ok": True}
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"), ("::ffff:169.254.169.254", "link-local"),
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("0.0.0.0", "loopback"), ("10.1.2.3", "private"),
+    ("192.168.0.1", "private"), ("172.16.5.4", "private"), ("100.64.0.1", "private"), ("fd00:ec2::254", "private"),
+    ("93.184.216.34", None), ("2606:4700::1111", None),
+])
+def test_address_classes(address, kind):
+    assert address_class(address) == kind

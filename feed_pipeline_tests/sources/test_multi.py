@@ -158,6 +158,25 @@ def test_the_same_role_on_jsearch_and_adzuna_lands_in_one_dedupe_block_and_merge
     assert merged.source_ids == ["a1", "j1"]
 
 
+def test_the_same_role_on_remoteok_without_a_type_and_on_jsearch_as_fulltime_merges(apis, fetcher):
+    description = ("Globex runs the observability platform for its trading systems. As a DevOps Engineer you "
+                   "will automate our Kubernetes clusters with Terraform, keep the CI pipelines fast and own "
+                   "on-call tooling. You know Linux, Python and Prometheus well. Remote across Europe. ") * 2
+    apis.remoteok.jobs = [remoteok_job("r9", "DevOps Engineer", "Globex", tags=["devops"],
+                                       description=f"<p>{description}</p>")]
+    apis.jsearch.jobs = [jsearch_job("j9", "DevOps Engineer", "Globex Inc.", employment_type="FULLTIME",
+                                     description=description)]
+
+    jobs, _ = read(apis, fetcher, sources=["remoteok", "jsearch"])
+    for job in jobs:
+        assign_dedupe_keys(job)
+
+    assert sorted((job.source, job.employment_type) for job in jobs) == [("jsearch", "full_time"), ("remoteok", None)]
+    assert jobs[0].block_key == jobs[1].block_key
+    (merged,) = merge_block(jobs, DedupeConfig())
+    assert merged.source_ids == ["j9", "r9"] and merged.employment_type == "full_time"
+
+
 def test_top_level_params_reach_the_sources_that_use_them_and_blocks_override():
     plan = dict(plan_sources("f", {"query": "platform engineer", "tags": "devops", "pages": 2,
                                    "adzuna": {"country": "gb", "pages": 4}, "exclude": ["sales"]}))

@@ -76,6 +76,49 @@ def test_indeed_fixture_is_read_field_by_field(fixtures):
     assert outcome.content_hash and outcome.etag and outcome.bytes_read == (fixtures / "indeed.xml").stat().st_size
 
 
+def test_a_published_indeed_style_feed_with_extra_salary_tags_keeps_every_jobs_own_fields(fixtures):
+    """The feed's salary_min/max/currency tags once made detection pick `adzuna`: ids, places, types and expiry
+    were lost. Scored on every tag a profile maps, the Indeed profile wins and keeps them all."""
+    jobs, outcome = read(fixtures / "indeed_published.xml")
+
+    assert outcome.complete and outcome.profile == "indeed" and len(jobs) == 4
+    assert [j.source_id for j in jobs] == ["CTS-10482", "CTS-10477", "CTS-10470", "CTS-10391"]
+    assert [j.job_key for j in jobs] == [make_job_key("feed-1", j.source_id, None) for j in jobs]
+    assert [(j.city, j.state) for j in jobs] == [("Austin", "TX"), ("Denver", "CO"), ("Reno", "NV"), ("Boise", "ID")]
+    assert [j.employment_type for j in jobs] == ["full_time", "part_time", "contract", "temporary"]
+    assert [j.expires_at for j in jobs] == [datetime(2099, 6, 30, tzinfo=UTC), datetime(2099, 5, 31, tzinfo=UTC),
+                                            datetime(2099, 7, 15, tzinfo=UTC), datetime(2024, 5, 15, tzinfo=UTC)]
+    assert [j.rejection_reason for j in jobs] == [None, None, None, "expired"]
+    first = jobs[0]
+    assert (first.salary_min, first.salary_max, first.salary_currency, first.salary_period) == (
+        140000, 175000, "USD", "year")
+    assert jobs[1].salary_period == "hour" and jobs[1].is_remote is True and first.is_remote is False
+    assert first.postal_code == "78701" and first.locations == ["Austin, TX, US"]
+    assert first.posted_at == datetime(2024, 5, 6, 14, 3, 11, tzinfo=UTC)
+    assert first.url == "https://careers.contoso.example/jobs/10482?source=indeed&utm_medium=feed"
+    assert first.extra["companyurl"] == "https://www.contoso.example" and "companylogo" in first.extra
+    assert "unmapped_known_tags" not in outcome.stats  # the Indeed profile reads every tag some profile knows
+
+
+def test_tags_a_detected_profile_leaves_unmapped_are_named_in_the_stats(tmp_path):
+    record = (b"<job><referencenumber>R-1</referencenumber><title>Engineer</title><url>https://x.example/1</url>"
+              b"<city>Austin</city><contract_type>permanent</contract_type></job>")
+    jobs, outcome = read(write(tmp_path, feed_xml(record)))
+    assert outcome.profile == "indeed" and outcome.stats["unmapped_known_tags"] == ["contract_type"]
+    assert jobs[0].extra["contract_type"] == "permanent" and jobs[0].city == "Austin"
+
+
+def test_a_feed_whose_best_profile_lacks_its_id_tag_still_keys_jobs_by_their_own_id(tmp_path):
+    record = (b"<job><referencenumber>R-1</referencenumber><title>Engineer</title>"
+              b"<contract_type>permanent</contract_type><contract_time>full_time</contract_time>"
+              b"<salary_min>1</salary_min><salary_max>2</salary_max><salary_currency>GBP</salary_currency>"
+              b"<salary_frequency>annual</salary_frequency><url>https://x.example/1</url></job>")
+    jobs, outcome = read(write(tmp_path, feed_xml(record, root=b"jobs")))
+
+    assert outcome.profile == "adzuna" and "unmapped_known_tags" not in outcome.stats
+    assert jobs[0].source_id == "R-1" and jobs[0].job_key == make_job_key("feed-1", "R-1", None)
+
+
 @pytest.mark.parametrize(
     ("fixture", "profile", "expected"),
     [

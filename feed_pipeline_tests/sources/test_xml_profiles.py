@@ -10,7 +10,9 @@ from feed_pipeline.sources.xml_profiles import (
     JOOBLE,
     FieldMapper,
     detect_profile,
+    keep_own_id,
     profile_from_params,
+    score_profiles,
 )
 
 
@@ -48,6 +50,55 @@ def test_date_order_alone_keeps_the_profile_name():
 )
 def test_detection(root, keys, expected):
     assert detect_profile(root, keys).name == expected
+
+
+# The first record of each family's real layout (REFERENCE.md, "XML job feeds"), as flatten_record keys it.
+PUBLISHED_INDEED = {"title", "date", "referencenumber", "url", "company", "companyurl", "companylogo", "city", "state",
+                    "country", "postalcode", "description", "salary_min", "salary_max", "salary_currency",
+                    "salary_schedule", "jobtype", "expiration_date", "remotetype", "category"}
+ADZUNA_INBOUND = {"id", "title", "description", "url", "location", "country", "salary", "salary_min", "salary_max",
+                  "salary_currency", "salary_frequency", "company", "category", "contract_type", "contract_time",
+                  "date"}
+JOBRAPIDO_RECORD = {"reference_id", "title", "company", "city", "region", "country", "zipcode", "url",
+                    "description", "publishdate", "expirydate", "jobtype", "salary", "category"}
+CAREERJET_RECORD = {"id", "title", "company", "location", "location/city", "location/region", "location/country",
+                    "url", "apply_url", "description", "salary", "contract_type", "contract_period", "date"}
+JOOBLE_RECORD = {"@id", "link", "name", "region", "salary", "description", "company", "pubdate", "updated", "expire",
+                 "jobtype"}
+
+
+@pytest.mark.parametrize(
+    ("root", "keys", "expected"),
+    [
+        ("source", PUBLISHED_INDEED, "indeed"),
+        ("jobs", ADZUNA_INBOUND, "adzuna"),
+        ("jobs", ADZUNA_INBOUND - {"contract_type", "contract_time", "salary"}, "adzuna"),
+        ("jobs", JOBRAPIDO_RECORD, "jobrapido"),
+        ("source", JOBRAPIDO_RECORD - {"region", "zipcode"}, "jobrapido"),
+        ("jobs", CAREERJET_RECORD, "careerjet"),
+        ("jobs", JOOBLE_RECORD, "jooble"),
+    ],
+)
+def test_detection_on_each_familys_whole_record(root, keys, expected):
+    assert detect_profile(root, keys).name == expected
+
+
+def test_salary_tags_do_not_outweigh_an_indeed_records_ids_places_and_types():
+    fits = {fit.profile.name: fit for fit in score_profiles("source", PUBLISHED_INDEED)}
+    indeed, adzuna = fits["indeed"], fits["adzuna"]
+
+    assert {"id", "city", "state", "employment_type", "expires", "remote", "salary_period"} <= indeed.fields
+    assert not {"referencenumber", "city", "state", "jobtype", "expiration_date", "remotetype"} & adzuna.mapped
+    assert {"referencenumber", "city", "jobtype"} <= adzuna.lost and not indeed.lost
+
+
+def test_detection_keeps_the_records_own_id_when_the_chosen_profile_does_not_read_it():
+    keys = {"referencenumber", "title", "url", "contract_type", "contract_time", "salary_min", "salary_max"}
+    profile = detect_profile("jobs", keys)
+
+    assert profile.name == "adzuna" and profile.fields["id"][0] == "referencenumber"
+    assert keep_own_id(ADZUNA, {"id", "referencenumber"}) is ADZUNA  # it reads an id already: unchanged
+    assert keep_own_id(ADZUNA, {"title"}) is ADZUNA  # no id at all: nothing to keep
 
 
 def test_every_builtin_profile_maps_title_and_an_identity():

@@ -1,4 +1,6 @@
 """Stage tables: partition rewrites that replace, never duplicate, even when jobs move between blocks."""
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from feed_pipeline.core.dedupe import DedupeConfig, assign_dedupe_keys, merge_block
@@ -43,3 +45,25 @@ def test_rerunning_pass_one_replaces_the_partition(db_url):
     assert run_pass_one(engine, "run-2", jobs) == first
     assert sorted(len(m) for m in first.values()) == [1, 2], "the two locations of one role merged"
     assert run_pass_one(engine, "run-3", jobs[2:]) == {k: m for k, m in first.items() if len(m) == 1}
+
+
+def test_the_comparison_base_is_the_newest_other_ingest_that_read_data_and_recorded_the_figure(db_url):
+    engine = engine_for(db_url)
+
+    def ingest(run_id: str, hour: int, *, unchanged: bool = False, stats: dict | None = None) -> None:
+        stages.record_ingest(engine, "f", run_id, started_at=datetime(2024, 5, 1, hour, tzinfo=UTC), complete=True,
+                             unchanged=unchanged, error=None, stats=stats or {})
+
+    ingest("old", 1, stats={"coverage": {"postings": 1, "filled": {}}})
+    ingest("read", 2, stats={"coverage": {"postings": 2, "filled": {}}})
+    ingest("failed", 3)  # a read that failed records no figures
+    ingest("same", 4, unchanged=True, stats={"coverage": {"postings": 9, "filled": {}}})
+    ingest("now", 5, stats={"coverage": {"postings": 3, "filled": {}}})
+
+    assert stages.previous_ingest_with(engine, "f", "now", "coverage")["run_id"] == "read"
+    assert stages.previous_ingest_with(engine, "f", "read", "coverage")["run_id"] == "old"
+    assert stages.previous_ingest_with(engine, "f", "old", "coverage") is None
+    assert stages.previous_ingest_with(engine, "f", "no-ingest-yet", "coverage")["run_id"] == "now"
+    assert stages.previous_ingest_with(engine, "f", "now", "bytes_read") is None
+    assert stages.ingest_of_run(engine, "f", "same")["unchanged"] is True
+    assert stages.ingest_of_run(engine, "f", "missing") is None

@@ -1,4 +1,7 @@
-"""Feeds: the registry with each feed's health, one feed in detail, its execution reports."""
+"""Feeds: the registry with each feed's health, one feed in detail, its execution reports (operator endpoints).
+
+Feed URLs and params leave here redacted (core/redact.py): credentials show as `***`, a local file by its name.
+"""
 from __future__ import annotations
 
 from typing import Annotated
@@ -6,15 +9,16 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 
-from feed_pipeline.api.dependencies import get_engine, require_write_token
-from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, WRITE_ERRORS, ApiError, not_found
+from feed_pipeline.api.dependencies import get_engine, require_api_token
+from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, OPERATOR_ERRORS, ApiError, not_found
 from feed_pipeline.api.models import Feed, FeedDetail, FeedHealth, FeedTaxonomyIn, Report, ReportList, SafeText
+from feed_pipeline.core.redact import display_feed_url, redact_params, redact_text
 from feed_pipeline.core.taxonomy import TaxonomyError
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import reports
 
-router = APIRouter(tags=["feeds"])
+router = APIRouter(tags=["feeds"], dependencies=[Depends(require_api_token)], responses=OPERATOR_ERRORS)
 
 
 def health_of(feed: feed_store.Feed) -> FeedHealth:
@@ -28,8 +32,14 @@ def health_of(feed: feed_store.Feed) -> FeedHealth:
 
 
 def feed_model(feed: feed_store.Feed) -> Feed:
-    return Feed(id=feed.id, name=feed.name, kind=feed.kind, url=feed.url, params=feed.params, active=feed.active,
-                taxonomy_version=feed.taxonomy_version, health=health_of(feed))
+    return Feed(id=feed.id, name=feed.name, kind=feed.kind, url=display_feed_url(feed.url),
+                params=redact_params(feed.params), active=feed.active, taxonomy_version=feed.taxonomy_version,
+                health=health_of(feed))
+
+
+def report_model(row: dict) -> Report:
+    """A report as answered: its error text redacted (it may quote a request that failed)."""
+    return Report(**{**row, "error": redact_text(row["error"]) if row.get("error") else row.get("error")})
 
 
 def feed_or_404(engine: sa.Engine, feed_id: str) -> feed_store.Feed:
@@ -55,7 +65,7 @@ def get_feed(feed_id: SafeText, engine: sa.Engine = Depends(get_engine)) -> Feed
     newest = reports.list_reports(engine, feed_id, limit=1)
     return FeedDetail(**feed_model(feed).model_dump(), etag=feed.etag, last_modified=feed.last_modified,
                       content_hash=feed.content_hash, jobs_by_route=job_store.route_counts(engine, feed_id),
-                      last_report=Report(**newest[0]) if newest else None)
+                      last_report=report_model(newest[0]) if newest else None)
 
 
 @router.get("/feeds/{feed_id}/reports", response_model=ReportList, responses={**ERROR_RESPONSES, **NOT_FOUND})
@@ -68,11 +78,10 @@ def list_reports(
     """The feed's execution reports (one per run), newest first."""
     feed_or_404(engine, feed_id)
     rows = reports.list_reports(engine, feed_id, limit=limit, offset=offset)
-    return ReportList(feed_id=feed_id, limit=limit, offset=offset, reports=[Report(**r) for r in rows])
+    return ReportList(feed_id=feed_id, limit=limit, offset=offset, reports=[report_model(r) for r in rows])
 
 
-@router.put("/feeds/{feed_id}/taxonomy", response_model=Feed,
-            responses={**ERROR_RESPONSES, **NOT_FOUND, **WRITE_ERRORS}, dependencies=[Depends(require_write_token)])
+@router.put("/feeds/{feed_id}/taxonomy", response_model=Feed, responses={**ERROR_RESPONSES, **NOT_FOUND})
 def put_feed_taxonomy(feed_id: SafeText, body: FeedTaxonomyIn, engine: sa.Engine = Depends(get_engine)) -> Feed:
     """Give the feed its own taxonomy (validated; 422 names the entry), or null to use the deployment's again.
 

@@ -23,5 +23,5 @@ def health(request: Request, settings: ApiSettings = Depends(get_settings)) -> H
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         raise database_unavailable(exc) from exc
     return Health(status="ok", database=engine.dialect.name, schema_revision=revision,
-                  writes_enabled=bool(settings.api_token),
+                  writes_enabled=bool(settings.api_token), public_jobs=settings.public_jobs,
                   run_launcher="graphql" if settings.dagster_graphql_url else "worker")

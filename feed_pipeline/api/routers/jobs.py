@@ -9,9 +9,17 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator
 
-from feed_pipeline.api.dependencies import get_engine, get_text_condition, require_write_token
-from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, WRITE_ERRORS, ApiError, not_found
-from feed_pipeline.api.models import Job, JobDetail, JobList, ReviewDecision, ReviewIn, SafeText
+from feed_pipeline.api.dependencies import get_engine, get_text_condition, require_job_reader, require_write_token
+from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, READ_ERRORS, WRITE_ERRORS, ApiError, not_found
+from feed_pipeline.api.models import (
+    LIST_DESCRIPTION_MAX_CHARS,
+    Job,
+    JobDetail,
+    JobList,
+    ReviewDecision,
+    ReviewIn,
+    SafeText,
+)
 from feed_pipeline.core.jobs import EmploymentType, Route
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import search
@@ -35,7 +43,8 @@ def utc_datetime(value: datetime | None) -> datetime | None:
 RouteFilter = StrEnum("RouteFilter", {**{r.name: r.value for r in Route}, "ANY": "any"})
 
 
-@router.get("/jobs", response_model=JobList, responses=ERROR_RESPONSES)
+@router.get("/jobs", response_model=JobList, responses={**ERROR_RESPONSES, **READ_ERRORS},
+            dependencies=[Depends(require_job_reader)])
 def list_jobs(
     engine: sa.Engine = Depends(get_engine),
     text_condition: search.TextCondition | None = Depends(get_text_condition),
@@ -72,7 +81,7 @@ def list_jobs(
     except search.SearchQueryError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from exc
     return JobList(total=page.total, total_exact=page.total_exact, limit=limit, offset=offset,
-                   jobs=[Job.from_row(r) for r in page.rows])
+                   jobs=[Job.from_row(r, description_chars=LIST_DESCRIPTION_MAX_CHARS) for r in page.rows])
 
 
 def _job_or_404(engine: sa.Engine, job_key: str) -> dict:
@@ -82,7 +91,8 @@ def _job_or_404(engine: sa.Engine, job_key: str) -> dict:
         raise not_found("job", f"no job with key {job_key!r}; job keys come from GET /api/jobs") from exc
 
 
-@router.get("/jobs/{job_key}", response_model=JobDetail, responses={**ERROR_RESPONSES, **NOT_FOUND})
+@router.get("/jobs/{job_key}", response_model=JobDetail, responses={**ERROR_RESPONSES, **NOT_FOUND, **READ_ERRORS},
+            dependencies=[Depends(require_job_reader)])
 def get_job(job_key: SafeText, engine: sa.Engine = Depends(get_engine)) -> JobDetail:
     """One job with every field, its route history and the operator's review decision."""
     row = _job_or_404(engine, job_key)
