@@ -96,12 +96,16 @@ def industry_jobs(count: int) -> list[IndustryInput]:
                           postings[i % len(postings)][2]) for i in range(count)]
 
 
-def function_jobs(results: list) -> dict[str, list[FunctionInput]]:
+def function_jobs(results: list, inputs: list[IndustryInput]) -> dict[str, list[FunctionInput]]:
+    """Stage 2 inputs as the asset builds them: stage 1's fields plus the posting's original title and text."""
+    original = {job.job_key: job for job in inputs}
     by_industry: dict[str, list[FunctionInput]] = {}
     for r in results:
         if isinstance(r, IndustryResult):
+            job = original[r.job_key]
             by_industry.setdefault(r.industry, []).append(
-                FunctionInput(r.job_key, r.ai_title, r.ai_description, r.skills))
+                FunctionInput(r.job_key, r.ai_title, r.ai_description, r.skills, title=job.title,
+                              text=job.description))
     return by_industry
 
 
@@ -120,7 +124,7 @@ def cost_per_1000(server: ServerProcess, jobs: int, batch: int, function_batch: 
     with GeminiClassifier(settings, taxonomy) as stage1:
         results = [r for b in stage1.classify_industries(inputs) for r in b]
     with GeminiClassifier(settings, taxonomy) as stage2:
-        for industry, group in function_jobs(results).items():
+        for industry, group in function_jobs(results, inputs).items():
             for _ in stage2.classify_functions(industry, taxonomy.functions_of(industry), group):
                 pass
     failures = sum(isinstance(r, EnrichmentFailure) for r in results)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from feed_pipeline.core.taxonomy import TAXONOMY_ENV, TaxonomyError, read_taxonomy_json, taxonomy_from_dict
 from feed_pipeline.redacted_logging import install_log_redaction
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
@@ -64,17 +65,33 @@ def feeds() -> None:
                              "${NAME} in the URL is the environment variable NAME, read at fetch time.")
 @click.option("--kind", type=click.Choice(feed_store.FEED_KINDS), default="xml", show_default=True)
 @click.option("--name", help="Display name (default: the feed id).")
-@click.option("--param", "params", multiple=True, help="KEY=VALUE (JSON values allowed); repeatable.")
-def feeds_add(feed_id: str, url: str | None, kind: str, name: str | None, params: tuple[str, ...]) -> None:
-    """Register FEED_ID (or update it) and make it active."""
+@click.option("--param", "params", multiple=True, help="KEY=VALUE (JSON values allowed); repeatable. "
+              "category_hint=true passes the feed's own <category> to the classifier as a hint.")
+@click.option("--taxonomy", "taxonomy_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The feed's own taxonomy JSON; its content is stored, so the file may move afterwards.")
+@click.option("--default-taxonomy", is_flag=True,
+              help=f"Drop the feed's own taxonomy: use the deployment's ({TAXONOMY_ENV}, else the bundled one).")
+def feeds_add(feed_id: str, url: str | None, kind: str, name: str | None, params: tuple[str, ...],
+              taxonomy_path: Path | None, default_taxonomy: bool) -> None:
+    """Register FEED_ID (or update it) and make it active. Its taxonomy stays as it was unless --taxonomy or
+    --default-taxonomy is given."""
     if url and kind == "xml" and "://" not in url:
         path = Path(url).expanduser()
         if not path.exists():
             raise click.UsageError(f"feed file {url} does not exist")
         url = str(path.resolve())
+    if taxonomy_path and default_taxonomy:
+        raise click.UsageError("give either --taxonomy PATH or --default-taxonomy, not both")
+    taxonomy = None if default_taxonomy else feed_store.KEEP
+    if taxonomy_path:
+        try:
+            taxonomy = read_taxonomy_json(taxonomy_path)
+            taxonomy_from_dict(taxonomy, where=str(taxonomy_path))  # errors name the file, not only the feed
+        except TaxonomyError as exc:
+            raise click.UsageError(str(exc)) from exc
     try:
         feed = feed_store.upsert_feed(engine_for(), feed_id, url=url, kind=kind, name=name,
-                                      params=_parse_params(params))
+                                      params=_parse_params(params), taxonomy=taxonomy)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     _echo_json(feed.as_redacted_dict())
@@ -240,7 +257,7 @@ def evaluate(feed_id: str, label_field: str | None, labels_path: str | None, tax
         raise click.UsageError("give exactly one of --label-field FIELD and --labels FILE")
     labels, label_map = _labels(labels_path), _label_map(label_map_path)
     try:
-        taxonomy = resolve_taxonomy(taxonomy_path)
+        taxonomy = resolve_taxonomy(taxonomy_path, engine=engine_for(), feed_id=feed_id)
     except TaxonomyError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"evaluating feed {feed_id} ...", err=True)
@@ -250,7 +267,7 @@ def evaluate(feed_id: str, label_field: str | None, labels_path: str | None, tax
                                 target=target)
     except (feed_store.FeedNotFoundError, FeedError, EvaluationError) as exc:
         raise click.ClickException(str(exc)) from exc
-    figures["taxonomy"] = taxonomy_path or "default"
+    figures["taxonomy"] = taxonomy_path or f"the feed's ({taxonomy.version})"
     figures["report"] = write_evaluation_report(figures, Path(out_dir) if out_dir else reports_dir(feed_id))
     _echo_json(figures)
 

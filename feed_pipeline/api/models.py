@@ -197,7 +197,18 @@ class Feed(BaseModel):
     url: str | None = Field(description="credentials redacted (`***`); a local file by its name only")
     params: dict[str, Any] = Field(description="secret-looking values redacted")
     active: bool
+    taxonomy_version: str | None = Field(
+        description="content hash of the feed's own taxonomy; null: it uses the deployment's (FEED_PIPELINE_TAXONOMY, "
+                    "else the bundled one)")
     health: FeedHealth
+
+
+class FeedTaxonomyIn(BaseModel):
+    """A feed's own taxonomy, as `feeds add --taxonomy` takes it from a file."""
+
+    taxonomy: dict[str, Any] | None = Field(
+        description="the taxonomy JSON: industries[] of {name, description?, keywords?, functions[]: {name, "
+                    "description?, keywords?}}, optional skills and technologies; null goes back to the deployment's")
 
 
 class FeedDetail(Feed):

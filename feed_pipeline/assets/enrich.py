@@ -2,6 +2,10 @@
 
 Both stages look every job up in the enrichment cache first and write each AI batch (cache and table) the moment
 it arrives, so a rerun of an unchanged feed makes no calls and a run killed halfway resumes with only the rest.
+
+Each stage's cache key is what that stage used: the job's input, the stage's own prompt version, and the part of
+the feed's taxonomy it was asked about (stage 1: the industries; stage 2: the job's industry's functions). Editing
+one industry's functions re-asks only that industry's stage 2; paid stage 1 answers stay.
 """
 
 import dataclasses
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
+    NO_FIT_FUNCTION,
     AIUsage,
     Classifier,
     EnrichmentFailure,
@@ -22,6 +27,7 @@ from feed_pipeline.core.enrichment import (
     FunctionResult,
     IndustryInput,
     IndustryResult,
+    Taxonomy,
 )
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.prompts import (
@@ -32,12 +38,13 @@ from feed_pipeline.core.prompts import (
     result_to_json,
 )
 from feed_pipeline.core.routing import is_valid_confidence
-from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.core.taxonomy import function_stage_hash, industry_stage_hash
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
+from feed_pipeline.store.feeds import feed_taxonomy, wants_category_hint
 from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.schema import enrichments
 
@@ -46,7 +53,8 @@ CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at
 
 _USAGE_DESCRIPTIONS = {
     "model": "the classifier's model: a Gemini model name, or the offline classifier's name and version",
-    "prompt_version": "version of the prompts and response rules (part of the cache key)",
+    "prompt_version": "version of the prompts and response rules, both stages (each stage's own is part of its "
+                      "cache key)",
     "ai_calls": "requests sent to the model this run (0 for the offline classifier or a full cache)",
     "ai_input_tokens": "prompt tokens billed this run",
     "ai_output_tokens": "response tokens billed this run",
@@ -61,13 +69,17 @@ INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
     "pass2_merged_away": "jobs merged into another by pass 2 (same AI title, company and type, similar text)",
     "pass2_groups": "jobs pass 2 made from two or more",
     "before_pass2": "stage 1 status/function status counts before the pass 2 merge",
+    "taxonomy_version": "content hash of the taxonomy the feed is classified in (its own, the deployment's or the "
+                        "bundled one)",
+    "category_hint": "whether the feed's own category went to the classifier as a hint (feed param category_hint)",
     **_USAGE_DESCRIPTIONS,
 })
 FUNCTION_METADATA = MetadataCatalog("function_enriched", {
     "jobs_classified": "jobs whose function was asked for (stage 1 status ok), from the cache or the model",
     "industries": "industries those jobs fall in (one request group each)",
     "jobs_per_industry": "jobs sent to stage 2, by industry",
-    "by_function_status": "jobs by stage 2 status: ok, failed, skipped (archived at stage 1)",
+    "by_function_status": "jobs by stage 2 status: ok, no_fit (none of the industry's functions fits), failed, "
+                          "skipped (archived at stage 1)",
     **_USAGE_DESCRIPTIONS,
 })
 
@@ -76,16 +88,26 @@ class EnrichConfig(dg.Config):
     similarity_threshold: float | None = None  # pass 2 description similarity (0-1); None = the dedupe default
 
 
-def industry_input(job: JobRecord) -> IndustryInput:
+def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False) -> IndustryInput:
+    """Stage 1 input; `taxonomy_key` is industry_stage_hash of the feed's taxonomy, `category_hint` the feed's
+    choice to pass the publisher's own category along."""
     inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
-                        locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags))
-    return dataclasses.replace(inp, input_hash=industry_input_hash(inp))
+                        locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags),
+                        category_hint=(job.category or "").strip() if category_hint else "")
+    return dataclasses.replace(inp, input_hash=industry_input_hash(inp, taxonomy_key=taxonomy_key))
 
 
-def function_input(industry: str, row) -> FunctionInput:
+def function_input(industry: str, row, job: JobRecord | None, taxonomy_key: str) -> FunctionInput:
+    """Stage 2 input: the stage 1 fields of enrichment `row` and the original title and plain text of `job` (the
+    merged job's first member, as routing publishes it); `taxonomy_key` is function_stage_hash for `industry`."""
     inp = FunctionInput(job_key=row["job_key"], ai_title=row["ai_title"] or "",
-                        ai_description=row["ai_description"] or "", skills=tuple(row["skills"] or ()))
-    return dataclasses.replace(inp, input_hash=function_input_hash(industry, inp))
+                        ai_description=row["ai_description"] or "", skills=tuple(row["skills"] or ()),
+                        title=job.title if job else "", text=job.description if job else "")
+    return dataclasses.replace(inp, input_hash=function_input_hash(industry, inp, taxonomy_key=taxonomy_key))
+
+
+def _first_member(row) -> str:
+    return min(row["merged_keys"] or [row["job_key"]])
 
 
 def _stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
@@ -126,10 +148,16 @@ def open_classifier(resource, taxonomy) -> Iterator[Classifier]:
             close()
 
 
+def stage_prompt_version(clf: Classifier, stage: str) -> str:
+    """The prompt version one stage's cache entries are keyed on (the other stage's prompt is not part of it)."""
+    return clf.industry_prompt_version if stage == INDUSTRY_STAGE else clf.function_prompt_version
+
+
 def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, classify, from_json, on_batch) -> None:
     """Answer `inputs` from the cache, send the rest to `classify`, and hand every batch to `on_batch` as it lands."""
     with engine.connect() as conn:
-        cached = get_cached(conn, stage, clf.model_name, clf.prompt_version, [i.input_hash for i in inputs])
+        cached = get_cached(conn, stage, clf.model_name, stage_prompt_version(clf, stage),
+                            [i.input_hash for i in inputs])
     hits = [from_json(i.job_key, cached[i.input_hash]) for i in inputs if i.input_hash in cached]
     clf.usage.cache_hits += len(hits)
     if hits:
@@ -163,7 +191,9 @@ def industry_enriched(
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(engine, feed_id)
+    taxonomy_key = industry_stage_hash(taxonomy)
+    category_hint = wants_category_hint(engine, feed_id)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         with engine.begin() as conn:
@@ -173,12 +203,13 @@ def industry_enriched(
 
             def save(batch, fresh, by_key=by_key):
                 with engine.begin() as conn:
-                    put_cached(conn, INDUSTRY_STAGE, clf.model_name, clf.prompt_version, fresh)
+                    put_cached(conn, INDUSTRY_STAGE, clf.model_name, stage_prompt_version(clf, INDUSTRY_STAGE), fresh)
                     stages.write_enrichments(
                         conn, [_stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch]
                     )
 
-            _classify_with_cache(engine, clf, INDUSTRY_STAGE, [industry_input(j) for j in chunk],
+            inputs = [industry_input(j, taxonomy_key, category_hint=category_hint) for j in chunk]
+            _classify_with_cache(engine, clf, INDUSTRY_STAGE, inputs,
                                  clf.classify_industries, industry_result_from_json, save)
         stage1 = stages.enrichment_summary(engine, feed_id)
         pass2 = _merge_on_ai_title(engine, feed_id, config, archive_below)
@@ -197,6 +228,8 @@ def industry_enriched(
         "pass2_groups": pass2["groups"],
         "model": clf.model_name,
         "prompt_version": clf.prompt_version,
+        "taxonomy_version": taxonomy.version,
+        "category_hint": category_hint,
         **_usage_metadata(usage),
         "before_pass2": dg.MetadataValue.json(stage1),
     }))
@@ -269,7 +302,7 @@ ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
                             "taxonomy.")
 def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(database.engine, feed_id)
     stmt = sa.select(enrichments.c.job_key, enrichments.c.industry, enrichments.c.industry_confidence).where(
         enrichments.c.feed_id == feed_id, enrichments.c.status != "failed")
     bad: list[tuple[str, str]] = []
@@ -302,7 +335,7 @@ def function_enriched(
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(engine, feed_id)
     per_industry: dict[str, int] = {}
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         where = enrichments.c.status == "ok"
@@ -310,11 +343,11 @@ def function_enriched(
             industry = rows[0]["industry"]
             functions = taxonomy.functions_of(industry)
             per_industry[industry] = per_industry.get(industry, 0) + len(rows)
-            inputs = [function_input(industry, r) for r in rows]
+            inputs = _function_inputs(engine, feed_id, taxonomy, industry, rows)
 
             def save(batch, fresh):
                 with engine.begin() as conn:
-                    put_cached(conn, FUNCTION_STAGE, clf.model_name, clf.prompt_version, fresh)
+                    put_cached(conn, FUNCTION_STAGE, clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), fresh)
                     stages.update_enrichments(conn, feed_id, [_stage2_update(r) for r in batch])
 
             _classify_with_cache(
@@ -342,9 +375,20 @@ def function_enriched(
     }))
 
 
+def _function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, rows) -> list[FunctionInput]:
+    """Stage 2 inputs for one group of `industry` rows, each with its posting's original title and text."""
+    with engine.connect() as conn:
+        originals = stages.get_deduped(conn, feed_id, {_first_member(r) for r in rows})
+    taxonomy_key = function_stage_hash(taxonomy, industry)
+    return [function_input(industry, r, originals.get(_first_member(r)), taxonomy_key) for r in rows]
+
+
 def _stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:
     if isinstance(result, EnrichmentFailure):
         return {"job_key": result.job_key, "function_status": "failed", "function_error": result.error,
                 "job_function": None, "function_confidence": None}
+    if result.job_function == NO_FIT_FUNCTION:  # the classifier said none of the industry's functions fits
+        return {"job_key": result.job_key, "function_status": "no_fit", "function_error": None,
+                "job_function": None, "function_confidence": result.confidence}
     return {"job_key": result.job_key, "function_status": "ok", "function_error": None,
             "job_function": result.job_function, "function_confidence": result.confidence}

@@ -16,13 +16,13 @@ from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.evaluation import LABEL_METADATA_DESCRIPTIONS, run_label_metadata
 from feed_pipeline.core.jobs import JobRecord, Route
 from feed_pipeline.core.routing import NOT_ENRICHED, RouteDecision, route_enriched_job, threshold_violation
-from feed_pipeline.core.taxonomy import load_taxonomy
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
 from feed_pipeline.store.evaluation import labeled_run
+from feed_pipeline.store.feeds import feed_taxonomy
 from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.rows import batched, job_to_row
 from feed_pipeline.store.schema import enrichments, jobs
@@ -86,7 +86,7 @@ def routed_jobs(
     feed_id = context.partition_key
     run_id = context.run_id
     thresholds = routing.thresholds()
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(engine, feed_id)
     complete = stages.last_ingest_complete(engine, feed_id)
     histogram = ConfidenceHistogram(thresholds)
     nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences
@@ -112,7 +112,8 @@ def routed_jobs(
                     )
                     if route.routing_confidence is not None:
                         histogram.add(route.routing_confidence)
-                    if route.route is Route.MANUAL_REVIEW:
+                    if route.route is Route.MANUAL_REVIEW and route.routing_confidence is not None:
+                        # the jobs nearest approval; a no-fit job has no routing confidence and is not among them
                         entry = (route.routing_confidence, job.job_key,
                                  (round(route.routing_confidence, 3), e["ai_title"] or job.title, job.company,
                                   e["industry"], e["job_function"], job.url, job.job_key))
@@ -217,7 +218,7 @@ def approved_jobs_have_taxonomy(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
 ) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
-    taxonomy = load_taxonomy()
+    taxonomy = feed_taxonomy(database.engine, feed_id)
     bad = []
     with database.engine.connect() as conn:
         for key, _, _, _, industry, function in _feed_rows(conn, feed_id, Route.APPROVED):

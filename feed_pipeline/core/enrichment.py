@@ -15,6 +15,10 @@ STAGE_FUNCTION = "function"
 SENIORITY_LEVELS = ("intern", "entry", "mid", "senior", "lead", "manager", "director", "executive")
 REMOTE_POLICIES = ("remote", "hybrid", "onsite")
 
+# Stage 2's explicit "none of these functions fits" answer: offered to the model beside the industry's functions,
+# stored as function_status "no_fit" (no job_function) and routed to manual review. No taxonomy may use the name.
+NO_FIT_FUNCTION = "NONE_OF_THESE"
+
 
 @dataclass(slots=True, frozen=True)
 class IndustryInput:
@@ -28,6 +32,9 @@ class IndustryInput:
     employment_type: str | None = None
     tags: tuple[str, ...] = ()
     input_hash: str = ""
+    # The publisher's own category for the job (JobRecord.category), only when the feed's params ask for it
+    # (`category_hint=true`): a hint the classifier may weigh, never an answer. Empty when off or absent.
+    category_hint: str = ""
 
 
 @dataclass(slots=True, frozen=True)
@@ -137,7 +144,7 @@ class Taxonomy:
     industries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # industry -> functions
     industry_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     function_keywords: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    version: str = "1"
+    version: str = "1"  # the content hash (core.taxonomy.taxonomy_hash) when loaded from JSON
     # Vocabularies the offline classifier reports as `skills` / `tech_stack` when the text names them.
     skills: tuple[str, ...] = ()
     technologies: tuple[str, ...] = ()

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from feed_pipeline.core.enrichment import (
+    NO_FIT_FUNCTION,
     REMOTE_POLICIES,
     SENIORITY_LEVELS,
     FunctionInput,
@@ -29,10 +30,14 @@ from feed_pipeline.core.enrichment import (
 )
 
 # Bump a version whenever its prompt text, response model or input hashing changes: cached answers then go stale.
-INDUSTRY_PROMPT_VERSION = "ind-v1"
-FUNCTION_PROMPT_VERSION = "fn-v1"
+# The taxonomy is not part of these: each input hash carries the part of the taxonomy its stage is asked about.
+INDUSTRY_PROMPT_VERSION = "ind-v2"
+FUNCTION_PROMPT_VERSION = "fn-v2"
 
 DESCRIPTION_MAX_CHARS = 6000  # per job in a prompt; long postings repeat themselves
+# Stage 2 sees the original posting too, but only its opening: the summary and skills carry the rest, and stage 2
+# is asked about every job again per industry, so its input is kept small.
+FUNCTION_TEXT_MAX_CHARS = 1500
 AI_DESCRIPTION_MAX_CHARS = 600  # an answer longer than this is not the "short description" asked for
 MAX_SKILLS = 20
 CHARS_PER_TOKEN = 4  # rough size estimate for the client-side token limiter, refined by usageMetadata
@@ -53,14 +58,19 @@ Fields:
 - remote_policy: one of {remote}, or null when the posting does not say.
 - application_deadline: the application deadline the text states, as YYYY-MM-DD, or null.
 Use only what the posting says; do not guess facts it does not state.
-Allowed industries: {industries}."""
+A "Publisher's category" line, when present, is the job board's own label: a hint, not the answer.
+Allowed industries:
+{industries}"""
 
 FUNCTION_SYSTEM_PROMPT = """You classify the job function of postings that all belong to the industry "{industry}".
+Each job comes with its original title, the standardized title and summary made from it, its skills and the
+opening of its description.
 For every job in the request return exactly one item with the job's id, and nothing else.
 Fields:
-- job_function: exactly one of the allowed functions.
-- confidence: your probability, between 0 and 1, that the function is right.
-Allowed functions: {functions}."""
+- job_function: exactly one of the allowed functions, or "{none}" when none of them fits the job.
+- confidence: your probability, between 0 and 1, that your answer is right.
+Allowed functions:
+{functions}"""
 
 
 # ----------------------------------------------------------------------------------------------- prompts
@@ -86,12 +96,16 @@ def prompt_ids(count: int) -> list[str]:
     return [f"J{i}" for i in range(1, count + 1)]
 
 
-def build_industry_prompt(jobs: Sequence[IndustryInput], industries: Sequence[str]) -> Prompt:
-    """The stage 1 request for `jobs`: the rules and allowed industries, then each job tagged with its id."""
+def build_industry_prompt(
+    jobs: Sequence[IndustryInput], industries: Sequence[str], descriptions: Mapping[str, str] | None = None
+) -> Prompt:
+    """The stage 1 request for `jobs`: the rules and allowed industries (with their descriptions, when the
+    taxonomy gives them), then each job tagged with its id."""
     _require_jobs(jobs)
     ids = prompt_ids(len(jobs))
     system = INDUSTRY_SYSTEM_PROMPT.format(
-        industries=_quoted(industries), seniority=_quoted(SENIORITY_LEVELS), remote=_quoted(REMOTE_POLICIES)
+        industries=_choices(industries, descriptions or {}), seniority=_quoted(SENIORITY_LEVELS),
+        remote=_quoted(REMOTE_POLICIES),
     )
     blocks = []
     for pid, job in zip(ids, jobs, strict=True):
@@ -102,6 +116,8 @@ def build_industry_prompt(jobs: Sequence[IndustryInput], industries: Sequence[st
             lines.append(f"Employment type: {job.employment_type}")
         if job.tags:
             lines.append(f"Tags: {', '.join(job.tags)}")
+        if job.category_hint:
+            lines.append(f"Publisher's category: {_one_line(job.category_hint)}")
         lines.append("Description:")
         lines.append(_truncate(job.description, DESCRIPTION_MAX_CHARS))
         blocks.append(_job_block(pid, lines))
@@ -109,18 +125,29 @@ def build_industry_prompt(jobs: Sequence[IndustryInput], industries: Sequence[st
     return Prompt(system=system, user=user, ids=dict(zip(ids, (j.job_key for j in jobs), strict=True)))
 
 
-def build_function_prompt(industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]) -> Prompt:
-    """The stage 2 request: only `industry`'s functions are offered, and each job by its standardized fields."""
+def build_function_prompt(
+    industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput],
+    descriptions: Mapping[str, str] | None = None,
+) -> Prompt:
+    """The stage 2 request: only `industry`'s functions are offered (with their descriptions, plus the explicit
+    "none of these" answer), and each job by its original title, standardized fields and a text excerpt."""
     _require_jobs(jobs)
     if not functions:
         raise ValueError(f"industry {industry!r} has no functions: check the taxonomy")
     ids = prompt_ids(len(jobs))
-    system = FUNCTION_SYSTEM_PROMPT.format(industry=industry, functions=_quoted(functions))
+    system = FUNCTION_SYSTEM_PROMPT.format(industry=industry, functions=_choices(functions, descriptions or {}),
+                                           none=NO_FIT_FUNCTION)
     blocks = []
     for pid, job in zip(ids, jobs, strict=True):
-        lines = [f"Title: {job.ai_title}", f"Summary: {job.ai_description}"]
+        lines = [f"Title: {job.ai_title}"]
+        if job.title:
+            lines.append(f"Original title: {_one_line(job.title)}")
+        lines.append(f"Summary: {job.ai_description}")
         if job.skills:
             lines.append(f"Skills: {', '.join(job.skills)}")
+        if job.text:
+            lines.append("Description:")
+            lines.append(_truncate(job.text, FUNCTION_TEXT_MAX_CHARS))
         blocks.append(_job_block(pid, lines))
     user = f"Classify the job function of these {len(jobs)} {industry} jobs.\n\n" + "\n\n".join(blocks)
     return Prompt(system=system, user=user, ids=dict(zip(ids, (j.job_key for j in jobs), strict=True)))
@@ -138,6 +165,16 @@ def _require_jobs(jobs: Sequence[Any]) -> None:
 
 def _quoted(values: Sequence[str]) -> str:
     return ", ".join(json.dumps(v) for v in values)
+
+
+def _choices(values: Sequence[str], descriptions: Mapping[str, str]) -> str:
+    """One allowed value per line, quoted as the answer must spell it, with its description when there is one."""
+    return "\n".join(f"- {json.dumps(v)}: {descriptions[v]}" if descriptions.get(v) else f"- {json.dumps(v)}"
+                     for v in values)
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -183,12 +220,12 @@ def industry_item_model(industries: tuple[str, ...]) -> type[BaseModel]:
     """One stage 1 item, with `industry` constrained to `industries` (an enum in the response schema)."""
     if not industries:
         raise ValueError("the taxonomy has no industries")
+    # Field order is the answer's property_ordering: the model writes the summary of the posting first and
+    # decides the industry and its confidence after it, with that summary in front of it.
     return create_model(
         "IndustryItem",
         __base__=_Validators,
         id=_id_field(),
-        industry=(Literal[industries], Field(description="One of the allowed industries.")),  # type: ignore[valid-type]
-        confidence=_confidence_field(),
         ai_title=(str, Field(min_length=1, max_length=200)),
         ai_description=(str, Field(min_length=1, max_length=AI_DESCRIPTION_MAX_CHARS)),
         skills=(list[str], Field(max_length=MAX_SKILLS)),
@@ -196,6 +233,8 @@ def industry_item_model(industries: tuple[str, ...]) -> type[BaseModel]:
         seniority=(Literal[SENIORITY_LEVELS] | None, ...),  # type: ignore[valid-type]
         remote_policy=(Literal[REMOTE_POLICIES] | None, ...),  # type: ignore[valid-type]
         application_deadline=(str | None, Field(description="YYYY-MM-DD, or null")),
+        industry=(Literal[industries], Field(description="One of the allowed industries.")),  # type: ignore[valid-type]
+        confidence=_confidence_field(),
     )
 
 
@@ -207,14 +246,16 @@ def industry_response_model(industries: tuple[str, ...]) -> type[BaseModel]:
 
 @lru_cache(maxsize=256)
 def function_item_model(functions: tuple[str, ...]) -> type[BaseModel]:
-    """One stage 2 item, with `job_function` constrained to one industry's functions."""
+    """One stage 2 item, with `job_function` constrained to one industry's functions or NO_FIT_FUNCTION."""
     if not functions:
         raise ValueError("no functions to choose from")
+    choices = (*functions, NO_FIT_FUNCTION)
     return create_model(
         "FunctionItem",
         __base__=_Validators,
         id=_id_field(),
-        job_function=(Literal[functions], Field(description="One of the allowed functions.")),  # type: ignore[valid-type]
+        job_function=(Literal[choices], Field(  # type: ignore[valid-type]
+            description=f"One of the allowed functions, or {NO_FIT_FUNCTION} when none fits.")),
         confidence=_confidence_field(),
     )
 
@@ -300,18 +341,22 @@ def _first_error(exc: ValidationError) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- cache keys
-def industry_input_hash(inp: IndustryInput) -> str:
-    """What a stage 1 answer depends on (not the job_key: identical postings share one answer)."""
+def industry_input_hash(inp: IndustryInput, *, taxonomy_key: str) -> str:
+    """What a stage 1 answer depends on: the job's text and hint (not its job_key: identical postings share one
+    answer) and `taxonomy_key`, the hash of the taxonomy's industries (core.taxonomy.industry_stage_hash)."""
     return _hash({
         "title": inp.title, "company": inp.company, "description": inp.description,
         "locations": list(inp.locations), "employment_type": inp.employment_type, "tags": list(inp.tags),
+        "category_hint": inp.category_hint, "taxonomy": taxonomy_key,
     })
 
 
-def function_input_hash(industry: str, inp: FunctionInput) -> str:
-    """What a stage 2 answer depends on: the industry (its function list) and the job's standardized fields."""
-    return _hash({"industry": industry, "ai_title": inp.ai_title, "ai_description": inp.ai_description,
-                  "skills": list(inp.skills)})
+def function_input_hash(industry: str, inp: FunctionInput, *, taxonomy_key: str) -> str:
+    """What a stage 2 answer depends on: the industry, `taxonomy_key` (the hash of that industry's functions,
+    core.taxonomy.function_stage_hash), the job's standardized fields and its original title and text."""
+    return _hash({"industry": industry, "taxonomy": taxonomy_key, "ai_title": inp.ai_title,
+                  "ai_description": inp.ai_description, "skills": list(inp.skills), "title": inp.title,
+                  "text": inp.text})
 
 
 def _hash(content: dict[str, Any]) -> str:

@@ -3,6 +3,9 @@
 Boundaries: a routing confidence of exactly `approve_at` (0.86) is approved; exactly `archive_below` (0.5) is
 manual review. The routing confidence is the lower of the industry and function confidences. A missing or
 non-finite confidence is never approved: the job is `failed` and retried next run.
+
+A stage 2 answer of "none of these functions fits" (function_status `no_fit`) goes to manual review whatever the
+confidences say: the job belongs to no function of the taxonomy, so neither approving nor archiving it is right.
 """
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from feed_pipeline.core.jobs import Route
 
 REVIEW_APPROVED = "approved in manual review"
 REVIEW_REJECTED = "rejected in manual review"
+NO_FIT_REASON = "no function of the taxonomy fits"  # the start of a no-fit job's reason
+FUNCTION_NO_FIT = "no_fit"  # the function_status of a "none of these fits" answer
 NOT_ENRICHED = "no AI answer yet: the enrichment stages did not finish for this job (it is retried next run)"
 
 
@@ -83,6 +88,10 @@ def route_enriched_job(
         return _apply_review(decision, review_decision, taxonomy_valid=False)
     if function_status == "failed":
         return RouteDecision(Route.FAILED, f"function stage failed: {function_error or 'unknown error'}", None)
+    if function_status == FUNCTION_NO_FIT:
+        sure = f" (classifier confidence {function_confidence:.3f})" if is_valid_confidence(function_confidence) else ""
+        decision = RouteDecision(Route.MANUAL_REVIEW, f"{NO_FIT_REASON}{sure}", None)
+        return _apply_review(decision, review_decision, taxonomy_valid=False)
     if not taxonomy_valid:
         return RouteDecision(Route.FAILED, "industry or function not in the taxonomy", None)
     conf = routing_confidence(industry_confidence, function_confidence)
@@ -112,6 +121,8 @@ def threshold_violation(
     if route in (Route.REJECTED, Route.FAILED):
         return None
     if reason in (REVIEW_APPROVED, REVIEW_REJECTED):
+        return None
+    if route == Route.MANUAL_REVIEW and (reason or "").startswith(NO_FIT_REASON):
         return None
     if not is_valid_confidence(confidence):
         return f"{route} with missing or invalid confidence {confidence!r}"

@@ -17,12 +17,18 @@ from feed_pipeline.core.enrichment import Classifier, Taxonomy
 from feed_pipeline.core.evaluation import LABEL_RECORD_FIELDS
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import RouteDecision, Thresholds, route_enriched_job
-from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.core.taxonomy import deployment_taxonomy, function_stage_hash, industry_stage_hash, load_taxonomy
+from feed_pipeline.store.feeds import feed_taxonomy
 
 
-def resolve_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """The taxonomy an evaluation classifies with: `--taxonomy PATH` when given, else the deployment's."""
-    return load_taxonomy(path)
+def resolve_taxonomy(path: str | Path | None = None, *, engine=None, feed_id: str | None = None) -> Taxonomy:
+    """The taxonomy an evaluation classifies with: `--taxonomy PATH` when given, else the one the feed's runs use
+    (its own, else the deployment's, else the bundled one)."""
+    if path is not None:
+        return load_taxonomy(path)
+    if engine is not None and feed_id is not None:
+        return feed_taxonomy(engine, feed_id)
+    return deployment_taxonomy()
 
 
 def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobRecord], *,
@@ -36,7 +42,8 @@ def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobReco
     if len(by_key) != len(jobs):
         raise ValueError("classify_records needs distinct job keys")
     rows: dict[str, dict[str, Any]] = {}
-    for batch in clf.classify_industries([industry_input(job) for job in jobs]):
+    stage1_key = industry_stage_hash(taxonomy)
+    for batch in clf.classify_industries([industry_input(job, stage1_key) for job in jobs]):
         for result in batch:
             rows[result.job_key] = _stage1_row(by_key[result.job_key], result, clf.model_name, archive_below)
     by_industry: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -44,16 +51,12 @@ def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobReco
         if row["status"] == "ok":
             by_industry[row["industry"]].append(row)
     for industry, group in by_industry.items():
-        inputs = [function_input(industry, _with_original_text(row, by_key[row["job_key"]])) for row in group]
+        stage2_key = function_stage_hash(taxonomy, industry)
+        inputs = [function_input(industry, row, by_key[row["job_key"]], stage2_key) for row in group]
         for batch in clf.classify_functions(industry, taxonomy.functions_of(industry), inputs):
             for result in batch:
                 rows[result.job_key].update(_stage2_update(result))
     return [rows[job.job_key] for job in jobs]
-
-
-def _with_original_text(row: dict[str, Any], job: JobRecord) -> dict[str, Any]:
-    """The stage 1 row plus the posting's own title and text, for a stage 2 input that reads them."""
-    return {**row, "title": job.title, "description": job.description}
 
 
 def route_row(row: dict[str, Any], taxonomy: Taxonomy, thresholds: Thresholds) -> RouteDecision:

@@ -182,7 +182,8 @@ def price_per_million(prices: Mapping[str, Sequence[float]], model: str) -> tupl
 
 
 def prompt_version_for(taxonomy: Taxonomy) -> str:
-    """Both prompts' versions and the taxonomy's, fitting the cache's 32-character column."""
+    """Both prompts' versions and the taxonomy's identity, for reports (the cache keys each stage on its own
+    version and the part of the taxonomy it used, see assets/enrich.py)."""
     version = f"{INDUSTRY_PROMPT_VERSION}+{FUNCTION_PROMPT_VERSION}+t{taxonomy.version}"
     if len(version) <= PROMPT_VERSION_MAX_CHARS:
         return version
@@ -264,8 +265,9 @@ class GeminiClassifier:
     # -- Classifier protocol ------------------------------------------------------------------------------
     def classify_industries(self, jobs: Sequence[IndustryInput]) -> Iterator[list[Result]]:
         industries = self.taxonomy.industry_names
+        descriptions = {name: self.taxonomy.industry_description(name) for name in industries}
         stage = _Stage(
-            STAGE_INDUSTRY, lambda batch: build_industry_prompt(batch, industries),
+            STAGE_INDUSTRY, lambda batch: build_industry_prompt(batch, industries, descriptions),
             industry_response_model(industries), industry_item_model(industries), industry_item_to_result,
             self.settings.output_tokens_per_job,
         )
@@ -277,8 +279,9 @@ class GeminiClassifier:
         if not functions:
             raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
         names = tuple(functions)
+        descriptions = {name: self.taxonomy.function_description(industry, name) for name in names}
         stage = _Stage(
-            STAGE_FUNCTION, lambda batch: build_function_prompt(industry, names, batch),
+            STAGE_FUNCTION, lambda batch: build_function_prompt(industry, names, batch, descriptions),
             function_response_model(names), function_item_model(names), function_item_to_result,
             self.settings.function_output_tokens_per_job,
         )

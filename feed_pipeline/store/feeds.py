@@ -1,16 +1,21 @@
 """The feeds registry: what to ingest, its fetch state, and its health."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.enrichment import Taxonomy
 from feed_pipeline.core.redact import redact_params, redact_url
+from feed_pipeline.core.taxonomy import TaxonomyError, resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
 
 FEED_KINDS = ("xml", "remoteok", "jsearch", "adzuna", "multi")
+CATEGORY_HINT_PARAM = "category_hint"  # feed param: pass the publisher's <category> to the classifier as a hint
+KEEP = object()  # upsert_feed(taxonomy=KEEP): leave the stored taxonomy as it is
 
 
 class FeedNotFoundError(LookupError):
@@ -35,10 +40,25 @@ class Feed:
     avg_processing_time_s: float | None
     consecutive_failure_count: int
     run_count: int
+    taxonomy: dict[str, Any] | None = None  # the feed's own taxonomy (as parsed); None = the deployment's
+
+    @property
+    def taxonomy_version(self) -> str | None:
+        """The content hash of the feed's own taxonomy, or None when it uses the deployment's. A stored taxonomy
+        that newer rules refuse is shown as such (its runs fail with the same message) rather than breaking the
+        listing."""
+        if not self.taxonomy:
+            return None
+        try:
+            return taxonomy_from_dict(self.taxonomy, where=f"feed {self.id!r}'s taxonomy").version
+        except TaxonomyError as exc:
+            return f"invalid: {exc}"
 
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()
         data["last_run_at"] = self.last_run_at.isoformat() if self.last_run_at else None
+        del data["taxonomy"]  # the content can be long: echo its identity, `feed_taxonomy` gives the rest
+        data["taxonomy_version"] = self.taxonomy_version
         return data
 
     def as_redacted_dict(self) -> dict[str, Any]:
@@ -56,6 +76,7 @@ def _to_feed(row: sa.RowMapping) -> Feed:
         content_hash=row["content_hash"], last_run_at=as_utc(row["last_run_at"]),
         last_run_status=row["last_run_status"], avg_processing_time_s=row["avg_processing_time_s"],
         consecutive_failure_count=row["consecutive_failure_count"], run_count=row["run_count"],
+        taxonomy=row["taxonomy"],
     )
 
 
@@ -72,8 +93,10 @@ def validate_feed_id(feed_id: str) -> None:
 
 def upsert_feed(
     engine: sa.Engine, feed_id: str, *, url: str | None, kind: str = "xml", name: str | None = None,
-    params: dict[str, Any] | None = None, active: bool = True,
+    params: dict[str, Any] | None = None, active: bool = True, taxonomy: Mapping[str, Any] | object | None = KEEP,
 ) -> Feed:
+    """Register or update a feed. `taxonomy`: the feed's own taxonomy (JSON content, validated here), None to
+    go back to the deployment's, KEEP (default) to leave what is stored."""
     validate_feed_id(feed_id)
     if kind not in FEED_KINDS:
         raise ValueError(f"unknown feed kind {kind!r}; expected one of {', '.join(FEED_KINDS)}")
@@ -82,6 +105,8 @@ def upsert_feed(
     now = utcnow()
     values = {"name": name or feed_id, "kind": kind, "url": url, "params": params or {}, "active": active,
               "updated_at": now}
+    if taxonomy is not KEEP:
+        values["taxonomy"] = _checked_taxonomy(feed_id, taxonomy)
     with engine.begin() as conn:
         exists = conn.execute(sa.select(feeds.c.id).where(feeds.c.id == feed_id)).first()
         if exists:
@@ -89,6 +114,46 @@ def upsert_feed(
         else:
             conn.execute(feeds.insert().values(id=feed_id, created_at=now, **values))
     return get_feed(engine, feed_id)
+
+
+def set_feed_taxonomy(engine: sa.Engine, feed_id: str, taxonomy: Mapping[str, Any] | None) -> Feed:
+    """Give a registered feed its own taxonomy (validated), or None to go back to the deployment's."""
+    value = _checked_taxonomy(feed_id, taxonomy)
+    with engine.begin() as conn:
+        updated = conn.execute(
+            feeds.update().where(feeds.c.id == feed_id).values(taxonomy=value, updated_at=utcnow())
+        ).rowcount
+    if not updated:
+        raise FeedNotFoundError(feed_id)
+    return get_feed(engine, feed_id)
+
+
+def _checked_taxonomy(feed_id: str, taxonomy: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The taxonomy content to store; TaxonomyError (a ValueError naming the entry) when a classifier could not
+    answer in it. The content is stored, not a path, so a moved file never breaks the feed's runs."""
+    if taxonomy is None:
+        return None
+    return taxonomy_to_dict(taxonomy_from_dict(taxonomy, where=f"feed {feed_id!r}'s taxonomy"))
+
+
+def feed_taxonomy(engine: sa.Engine, feed_id: str, env: Mapping[str, str] | None = None) -> Taxonomy:
+    """The taxonomy `feed_id` is classified in: its own, else the deployment's, else the bundled one.
+
+    Every stage and check that needs a feed's taxonomy asks here. An unregistered feed gets the deployment's.
+    """
+    with engine.connect() as conn:
+        own = conn.execute(sa.select(feeds.c.taxonomy).where(feeds.c.id == feed_id)).scalar_one_or_none()
+    return resolve_taxonomy(feed_id, own, env)
+
+
+def wants_category_hint(engine: sa.Engine, feed_id: str) -> bool:
+    """Whether the feed's params ask for its own <category> to reach the classifier as a hint (off by default)."""
+    with engine.connect() as conn:
+        params = conn.execute(sa.select(feeds.c.params).where(feeds.c.id == feed_id)).scalar_one_or_none()
+    value = (params or {}).get(CATEGORY_HINT_PARAM, False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    return value is True or value == 1
 
 
 def get_feed(engine: sa.Engine, feed_id: str) -> Feed:

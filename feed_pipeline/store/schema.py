@@ -66,6 +66,7 @@ feeds = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False, server_default="xml"),
     sa.Column("url", sa.Text),
     sa.Column("params", JSONType, nullable=False),
+    sa.Column("taxonomy", JSONType),  # the feed's own taxonomy (JSON content); NULL = the deployment's
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
@@ -144,7 +145,7 @@ enrichments = sa.Table(
     sa.Column("application_deadline", sa.Text),
     sa.Column("job_function", sa.Text),
     sa.Column("function_confidence", sa.Float),
-    sa.Column("function_status", sa.String(16)),  # ok | failed | skipped
+    sa.Column("function_status", sa.String(16)),  # ok | no_fit | failed | skipped
     sa.Column("function_error", sa.Text),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "job_key"),

@@ -1,14 +1,16 @@
-"""GET /api/feeds, /api/feeds/{id} (health) and /api/feeds/{id}/reports on SQLite and PostgreSQL."""
+"""GET /api/feeds, /api/feeds/{id} (health) and /api/feeds/{id}/reports, PUT /api/feeds/{id}/taxonomy, on SQLite
+and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
+from feed_pipeline.core.taxonomy import taxonomy_from_dict
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
-from feed_pipeline_tests.api.conftest import operator_client
+from feed_pipeline_tests.api.conftest import TOKEN, make_client, operator_client
 from feed_pipeline_tests.api.factories import at, insert_jobs, job_row
 
 
@@ -88,3 +90,33 @@ def test_a_feed_whose_last_run_succeeded_is_ok(feed_with_runs):
     health = feed_with_runs.get("/api/feeds/fine").json()["health"]
 
     assert (health["status"], health["consecutive_failure_count"], health["run_count"]) == ("ok", 0, 1)
+
+
+BOARD_TAXONOMY = {"industries": [{"name": "Property Management", "description": "Apartment communities.",
+                                  "functions": [{"name": "Leasing"}, {"name": "Maintenance"}]}]}
+
+
+def test_a_feed_taxonomy_is_set_validated_and_cleared_with_the_token(db_url):
+    engine = engine_for(db_url)
+    feed_store.upsert_feed(engine, "board", url="/feeds/board.xml")
+    client = make_client(db_url, token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    assert client.put("/api/feeds/board/taxonomy", json={"taxonomy": BOARD_TAXONOMY}).status_code == 401
+    response = client.put("/api/feeds/board/taxonomy", json={"taxonomy": BOARD_TAXONOMY}, headers=auth)
+    assert response.status_code == 200
+    version = response.json()["taxonomy_version"]
+    assert version == taxonomy_from_dict(BOARD_TAXONOMY).version
+    assert client.get("/api/feeds/board", headers=auth).json()["taxonomy_version"] == version
+    assert feed_store.feed_taxonomy(engine, "board").industry_names == ("Property Management",)
+
+    broken = {"industries": [{"name": "Property Management", "functions": [{"name": "Leasing", "keywords": "x"}]}]}
+    response = client.put("/api/feeds/board/taxonomy", json={"taxonomy": broken}, headers=auth)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_taxonomy"
+    assert "industries[0] (Property Management).functions[0] (Leasing).keywords" in response.json()["message"]
+    assert client.get("/api/feeds/board", headers=auth).json()["taxonomy_version"] == version, \
+        "a refused taxonomy changes nothing"
+
+    assert client.put("/api/feeds/ghost/taxonomy", json={"taxonomy": None}, headers=auth).status_code == 404
+    response = client.put("/api/feeds/board/taxonomy", json={"taxonomy": None}, headers=auth)
+    assert response.status_code == 200 and response.json()["taxonomy_version"] is None

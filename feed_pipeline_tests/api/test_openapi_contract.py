@@ -44,7 +44,7 @@ def api_schema(catalogue_url, tmp_path, monkeypatch):
 
 def test_generated_requests_get_no_server_error_and_match_the_schema(api_schema):
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 12
+    assert len(operations) == 13
 
     for operation in operations:
         @given(case=operation.as_strategy())

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from feed_pipeline.cli import SAMPLE_FEED_PATH, main
+from feed_pipeline.store import feeds as feed_store
+from feed_pipeline.store.db import engine_for
 
 ISOLATED_PREFIXES = ("FEED_PIPELINE_", "XANO_", "GEMINI_", "DAGSTER_")
 
@@ -115,3 +117,35 @@ def test_review_records_decisions_on_existing_jobs(workdir):
     assert summary["counts"]["manual_review"] == 45  # 47 in the sample, two decided
     assert "no job with key" in cli("review", "no-such-key", "--approve", code=1).stderr
     assert "--approve or --reject" in cli("review", first, code=2).stderr
+
+
+BOARD_TAXONOMY = {"industries": [{"name": "Property Management", "description": "Apartment communities.",
+                                  "functions": [{"name": "Leasing"}, {"name": "Maintenance"}]}]}
+
+
+def test_feeds_add_taxonomy_stores_the_content_and_later_adds_keep_it(workdir, db_url, monkeypatch):
+    monkeypatch.setenv("FEED_PIPELINE_DATABASE_URL", db_url)
+    path = workdir / "board.json"
+    path.write_text(json.dumps(BOARD_TAXONOMY))
+    added = json_lines(cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH), "--taxonomy", str(path)).stdout)
+    version = added[0]["taxonomy_version"]
+    assert version and len(version) == 16
+    path.unlink()  # the content is stored: the file may go
+    again = json_lines(cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH)).stdout)[0]
+    assert again["taxonomy_version"] == version
+    engine = engine_for(db_url)
+    assert feed_store.feed_taxonomy(engine, "board").industry_names == ("Property Management",)
+    cleared = json_lines(cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH), "--default-taxonomy").stdout)
+    assert cleared[0]["taxonomy_version"] is None
+
+
+def test_feeds_add_refuses_a_broken_taxonomy_naming_the_file_and_entry(workdir, db_url, monkeypatch):
+    monkeypatch.setenv("FEED_PIPELINE_DATABASE_URL", db_url)
+    path = workdir / "broken.json"
+    path.write_text(json.dumps({"industries": [{"name": "Property Management", "functions": []}]}))
+    error = cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH), "--taxonomy", str(path), code=2).stderr
+    assert "broken.json: industries[0] (Property Management): 'functions' must be a non-empty list" in " ".join(
+        error.split())
+    assert "does not exist" in cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH), "--taxonomy",
+                                   str(workdir / "missing.json"), code=2).stderr
+    assert feed_store.list_feeds(engine_for(db_url)) == []

@@ -297,3 +297,18 @@ def test_blind_removes_only_the_label_and_leaves_the_record_untouched():
     assert blind(job, "category").category is None
     assert blind(job, "boardtag").extra == {"other": "x"} and blind(job, "boardtag").category == "Nursing"
     assert (job.category, job.extra) == ("Nursing", {"boardtag": "care", "other": "x"})
+
+
+def test_evaluate_classifies_in_the_feeds_own_taxonomy(workdir, db_url):
+    board = {"industries": [{"name": "Board", "functions": [
+        {"name": "Software Engineering", "keywords": ["software engineer", "backend"]},
+        {"name": "Nursing", "keywords": ["registered nurse", "patient care"]},
+        {"name": "Everything Else", "keywords": ["truck driver", "accountant", "teacher", "cook", "paralegal"]},
+    ]}]}
+    feed = feed_store.set_feed_taxonomy(engine_for(db_url), "labeled", board)
+
+    figures = json.loads(cli("evaluate", "labeled", "--label-field", "category").stdout)
+
+    assert figures["taxonomy"] == f"the feed's ({feed.taxonomy_version})"
+    assert set(figures["confusion"]["predicted"]) <= {"Software Engineering", "Nursing", "Everything Else", "(none)"}
+    assert next(r for r in figures["per_label"] if r["label"] == "Software Engineering")["correct"] == 1

@@ -5,10 +5,17 @@ import json
 
 import pytest
 
-from feed_pipeline.core.enrichment import FunctionInput, FunctionResult, IndustryInput, IndustryResult
+from feed_pipeline.core.enrichment import (
+    NO_FIT_FUNCTION,
+    FunctionInput,
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+)
 from feed_pipeline.core.prompts import (
     DESCRIPTION_MAX_CHARS,
     FUNCTION_PROMPT_VERSION,
+    FUNCTION_TEXT_MAX_CHARS,
     INDUSTRY_PROMPT_VERSION,
     AnswerFormatError,
     build_function_prompt,
@@ -58,8 +65,20 @@ def test_industry_prompt_tags_every_job_with_an_id_mapped_to_its_key():
     assert '<job id="J1">\nTitle: Registered Nurse' in prompt.user
     assert '<job id="J2">\nTitle: Cashier' in prompt.user
     assert "Locations: Austin, TX" in prompt.user and "Employment type: full_time" in prompt.user
-    assert '"Healthcare", "Technology", "Retail"' in prompt.system
+    assert 'Allowed industries:\n- "Healthcare"\n- "Technology"\n- "Retail"' in prompt.system
     assert prompt.estimated_tokens > 0
+
+
+def test_industry_prompt_carries_the_taxonomy_descriptions():
+    prompt = build_industry_prompt([job("a")], INDUSTRIES, {"Healthcare": "Hospitals, clinics and care homes."})
+    assert '- "Healthcare": Hospitals, clinics and care homes.\n- "Technology"\n' in prompt.system
+
+
+def test_the_publisher_category_reaches_the_prompt_only_as_a_hint_when_given():
+    hinted = IndustryInput("a", "Leasing Agent", "Acme", "Show units.", category_hint="Leasing\nOffice")
+    assert "Publisher's category: Leasing Office" in build_industry_prompt([hinted], INDUSTRIES).user
+    assert "Publisher's category" not in build_industry_prompt([job("a")], INDUSTRIES).user
+    assert "a hint, not the answer" in build_industry_prompt([job("a")], INDUSTRIES).system
 
 
 def test_a_posting_cannot_close_its_block_or_flood_the_prompt():
@@ -69,13 +88,39 @@ def test_a_posting_cannot_close_its_block_or_flood_the_prompt():
     assert len(prompt.user) < DESCRIPTION_MAX_CHARS + 500 and "[...]" in prompt.user
 
 
-def test_function_prompt_offers_only_the_given_industry_functions():
+def test_function_prompt_offers_only_the_given_industry_functions_and_the_none_answer():
     prompt = build_function_prompt("Healthcare", FUNCTIONS,
                                    [FunctionInput("a", "Registered Nurse", "ICU nurse.", ("patient care",))])
-    assert '"Nursing", "Allied Health"' in prompt.system and '"Healthcare"' in prompt.system
+    assert '- "Nursing"\n- "Allied Health"' in prompt.system and '"Healthcare"' in prompt.system
+    assert f'or "{NO_FIT_FUNCTION}" when none of them fits' in prompt.system
     assert "Skills: patient care" in prompt.user
     schema = json.dumps(function_response_model(FUNCTIONS).model_json_schema())
-    assert '"enum": ["Nursing", "Allied Health"]' in schema
+    assert f'"enum": ["Nursing", "Allied Health", "{NO_FIT_FUNCTION}"]' in schema
+
+
+def test_function_prompt_carries_descriptions_the_original_title_and_an_excerpt_of_the_text():
+    text = "Draw blood and run point-of-care tests. " + "filler " * 1000 + "LAST-WORDS"
+    inp = FunctionInput("a", "Phlebotomist", "Collects samples.", ("venipuncture",),
+                        title="Phlebotomy Tech II - Nights $22/hr", text=text)
+    prompt = build_function_prompt("Healthcare", FUNCTIONS, [inp], {"Allied Health": "Technicians and therapists."})
+    assert '- "Nursing"\n- "Allied Health": Technicians and therapists.' in prompt.system
+    assert "Title: Phlebotomist\nOriginal title: Phlebotomy Tech II - Nights $22/hr\n" in prompt.user
+    assert "Description:\nDraw blood and run point-of-care tests." in prompt.user
+    assert "LAST-WORDS" not in prompt.user and "[...]" in prompt.user
+    assert len(prompt.user) < FUNCTION_TEXT_MAX_CHARS + 500
+
+
+def test_industry_answer_schema_puts_the_summary_before_the_decision():
+    fields = list(industry_item_model(INDUSTRIES).model_fields)
+    assert fields.index("ai_title") < fields.index("ai_description") < fields.index("skills") < fields.index(
+        "industry") < fields.index("confidence")
+
+
+def test_none_of_these_is_a_valid_function_answer():
+    prompt = build_function_prompt("Healthcare", FUNCTIONS, [FunctionInput("a", "Chef", "Cooks meals.")])
+    payload = {"items": [{"id": "J1", "job_function": NO_FIT_FUNCTION, "confidence": 0.8}]}
+    verdict = judge_answer(payload, prompt, function_item_model(FUNCTIONS), function_item_to_result)
+    assert verdict.results == {"a": FunctionResult("a", NO_FIT_FUNCTION, 0.8)}
 
 
 def test_empty_batches_and_function_lists_are_refused():
@@ -168,12 +213,26 @@ def test_fenced_json_is_unwrapped_and_prose_is_a_format_error():
 
 
 def test_input_hash_follows_content_not_job_key():
-    assert industry_input_hash(job("a")) == industry_input_hash(job("b"))
-    assert industry_input_hash(job("a")) != industry_input_hash(job("a", title="Nurse"))
+    assert industry_input_hash(job("a"), taxonomy_key="t") == industry_input_hash(job("b"), taxonomy_key="t")
+    assert industry_input_hash(job("a"), taxonomy_key="t") != industry_input_hash(job("a", title="Nurse"),
+                                                                                taxonomy_key="t")
     fi = FunctionInput("a", "RN", "ICU nurse.", ("patient care",))
-    assert function_input_hash("Healthcare", fi) == function_input_hash(
-        "Healthcare", FunctionInput("z", "RN", "ICU nurse.", ("patient care",)))
-    assert function_input_hash("Healthcare", fi) != function_input_hash("Pharmaceuticals & Biotech", fi)
+    assert function_input_hash("Healthcare", fi, taxonomy_key="t") == function_input_hash(
+        "Healthcare", FunctionInput("z", "RN", "ICU nurse.", ("patient care",)), taxonomy_key="t")
+    assert function_input_hash("Healthcare", fi, taxonomy_key="t") != function_input_hash(
+        "Pharmaceuticals & Biotech", fi, taxonomy_key="t")
+
+
+def test_input_hashes_change_with_the_taxonomy_part_the_hint_and_the_original_text():
+    hinted = IndustryInput("a", "Leasing Agent", "Acme", "Show units.", category_hint="Leasing")
+    plain = IndustryInput("a", "Leasing Agent", "Acme", "Show units.")
+    assert industry_input_hash(hinted, taxonomy_key="t") != industry_input_hash(plain, taxonomy_key="t")
+    assert industry_input_hash(plain, taxonomy_key="t") != industry_input_hash(plain, taxonomy_key="u")
+    fi = FunctionInput("a", "RN", "ICU nurse.", title="RN - ICU", text="Nights.")
+    assert function_input_hash("H", fi, taxonomy_key="t") != function_input_hash("H", fi, taxonomy_key="u")
+    for changed in (FunctionInput("a", "RN", "ICU nurse.", title="RN - ER", text="Nights."),
+                    FunctionInput("a", "RN", "ICU nurse.", title="RN - ICU", text="Days.")):
+        assert function_input_hash("H", fi, taxonomy_key="t") != function_input_hash("H", changed, taxonomy_key="t")
 
 
 def test_results_round_trip_through_cache_json():

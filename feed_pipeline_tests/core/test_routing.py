@@ -1,10 +1,13 @@
-"""Routing rules: exact boundaries, the lower confidence wins, nothing invalid is ever approved."""
+"""Routing rules: exact boundaries, the lower confidence wins, nothing invalid is ever approved, a no-fit
+answer goes to manual review."""
 import math
 
 import pytest
 
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.routing import (
+    FUNCTION_NO_FIT,
+    NO_FIT_REASON,
     REVIEW_APPROVED,
     Thresholds,
     route_enriched_job,
@@ -91,3 +94,22 @@ def test_threshold_violation_flags_rows_that_break_the_rules():
     assert threshold_violation("approved", 0.6, REVIEW_APPROVED, T) is None
     assert threshold_violation("archived", 0.5, None, T) is not None
     assert threshold_violation("rejected", None, "closed", T) is None
+
+
+@pytest.mark.parametrize(("industry", "function"), [(0.99, 0.99), (0.95, 0.2), (0.6, None)])
+def test_a_none_of_these_fits_answer_goes_to_manual_review_whatever_the_confidences(industry, function):
+    decision = route(industry, function, function_status=FUNCTION_NO_FIT, taxonomy_valid=False)
+    assert decision.route is Route.MANUAL_REVIEW and decision.routing_confidence is None
+    assert decision.reason.startswith(NO_FIT_REASON)
+    assert threshold_violation(decision.route, decision.routing_confidence, decision.reason, T) is None
+
+
+def test_a_no_fit_job_can_be_rejected_in_review_but_not_approved_without_a_function():
+    assert route(function_status=FUNCTION_NO_FIT, taxonomy_valid=False, review="reject").route is Route.REJECTED
+    assert route(function_status=FUNCTION_NO_FIT, taxonomy_valid=False,
+                 review="approve").route is Route.MANUAL_REVIEW
+
+
+def test_the_no_fit_exemption_covers_manual_review_only():
+    assert threshold_violation("approved", None, NO_FIT_REASON, T) is not None
+    assert threshold_violation("manual_review", None, "routing confidence 0.7", T) is not None

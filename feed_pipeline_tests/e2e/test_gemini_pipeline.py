@@ -1,10 +1,13 @@
 """feed_job with Gemini: the real google-genai client against the loopback Gemini server.
 
 Covers what only the assets can show: the cache (a rerun makes no call), resuming after a per-day quota stop
-(only the unfinished jobs are sent again), and the pass 2 merge on the standardized title.
+(only the unfinished jobs are sent again), the pass 2 merge on the standardized title, a feed's own taxonomy
+(an edit of one industry's functions re-asks only that industry's stage 2), the category hint, what stage 2
+sees, and a "none of these fits" answer routed to manual review.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +16,9 @@ import sqlalchemy as sa
 
 from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
+from feed_pipeline.core.enrichment import NO_FIT_FUNCTION
+from feed_pipeline.core.routing import NO_FIT_REASON
+from feed_pipeline.core.taxonomy import TAXONOMY_ENV
 from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.gemini import GeminiResource
@@ -119,3 +125,129 @@ def test_pass_two_merges_jobs_whose_standardized_titles_agree(database, tmp_path
     assert sorted(merged["source_ids"]) == ["BD-1", "BE-2"]
     assert len(merged["locations"]) == 2
     assert function_jobs == 2, "stage 2 runs once per merged job"
+
+
+# ------------------------------------------------------------------------------------------ feed taxonomies
+BOARD_TAXONOMY = {"industries": [
+    {"name": "Property Management", "description": "Apartment communities and their operations.",
+     "functions": [{"name": "Leasing", "description": "Shows units and signs leases."},
+                   {"name": "Maintenance", "description": "Repairs units and common areas."}]},
+    {"name": "Hospitality", "description": "Hotels and resorts.",
+     "functions": [{"name": "Front Desk"}, {"name": "Housekeeping"}]},
+]}
+BOARD_POSTINGS = [("Leasing Consultant", "L-1", "Austin", "Leasing"),
+                  ("Maintenance Technician", "M-2", "Denver", "Maintenance"),
+                  ("Hotel Front Desk Agent", "H-3", "Reno", "Hotel"),
+                  ("Hotel Room Attendant", "H-4", "Reno", "Hotel")]
+CATEGORY_JOB = JOB_TEMPLATE.replace("<jobtype>", "<category>{category}</category><jobtype>")
+
+
+def _board_feed(tmp_path: Path) -> Path:
+    feed = tmp_path / "board.xml"
+    feed.write_text(FEED_TEMPLATE.format(jobs="".join(
+        CATEGORY_JOB.format(title=t, ref=r, city=c, category=cat) for t, r, c, cat in BOARD_POSTINGS)))
+    return feed
+
+
+def _by_title_industry(job_id, fields, allowed):
+    """Hotel postings are Hospitality, the others the board's first industry, all confidently."""
+    item = default_industry_item(job_id, fields, allowed)
+    item["industry"] = next((a for a in allowed if a == "Hospitality"), allowed[0]) \
+        if "Hotel" in fields.get("Title", "") else allowed[0]
+    item["confidence"] = 0.95
+    return item
+
+
+def _requests(server: FakeGeminiServer, stage: str) -> list:
+    return [r for r in server.generate_requests if r.stage == stage and r.status == 200]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_feed_is_classified_in_its_own_taxonomy_and_an_edit_re_asks_only_what_it_affects(
+        database, tmp_path, request):
+    db_url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "pg_url")
+    with FakeGeminiServer(industry_item=_by_title_industry) as server, dg.instance_for_test() as instance:
+        defs = _pipeline(db_url, tmp_path, server, "board", _board_feed(tmp_path))
+        engine = engine_for(db_url)
+        feed_store.set_feed_taxonomy(engine, "board", BOARD_TAXONOMY)
+        first = run_feed(defs, instance, "board", database_url=db_url)
+        assert first["status"] == "success", first
+        (industry_request,) = _requests(server, "industry")
+        schema = industry_request.body["generationConfig"]["responseSchema"]
+        assert schema["properties"]["items"]["items"]["properties"]["industry"]["enum"] == [
+            "Property Management", "Hospitality"]
+        assert sorted(len(r.job_ids) for r in _requests(server, "function")) == [2, 2]
+        with engine.connect() as conn:
+            industries = dict(conn.execute(
+                sa.select(jobs.c.title, jobs.c.industry).where(jobs.c.feed_id == "board")).all())
+        assert industries["Leasing Consultant"] == "Property Management"
+        assert industries["Hotel Room Attendant"] == "Hospitality"
+
+        edited = {"industries": [dict(BOARD_TAXONOMY["industries"][0]), BOARD_TAXONOMY["industries"][1]]}
+        edited["industries"][0]["functions"] = [*BOARD_TAXONOMY["industries"][0]["functions"],
+                                                {"name": "Resident Services", "description": "Resident events."}]
+        feed_store.set_feed_taxonomy(engine, "board", edited)
+        server.reset()
+        second = run_feed(defs, instance, "board", database_url=db_url)
+
+    assert second["status"] == "success", second
+    assert _requests(server, "industry") == [], "stage 1 answers survive an edit of stage 2 functions"
+    (function_request,) = _requests(server, "function")
+    assert '"Property Management"' in function_request.body["systemInstruction"]["parts"][0]["text"]
+    assert sorted(function_request.titles) == ["Leasing Consultant", "Maintenance Technician"]
+    assert second["ai"]["cache_hits"] == 4 + 2, "4 stage 1 answers and Hospitality's 2 stage 2 answers"
+
+
+def test_the_category_hint_reaches_stage_one_only_when_the_feed_asks(sqlite_url, tmp_path):
+    with FakeGeminiServer() as server, dg.instance_for_test() as instance:
+        defs = _pipeline(sqlite_url, tmp_path, server, "hint", _board_feed(tmp_path))
+        assert run_feed(defs, instance, "hint", database_url=sqlite_url)["status"] == "success"
+        assert all("Publisher's category" not in r.prompt_text for r in _requests(server, "industry"))
+
+        feed_store.upsert_feed(engine_for(sqlite_url), "hint", url=str(_board_feed(tmp_path)),
+                               params={"category_hint": True})
+        server.reset()
+        assert run_feed(defs, instance, "hint", database_url=sqlite_url)["status"] == "success"
+    prompt = "".join(r.prompt_text for r in _requests(server, "industry"))
+    assert "Title: Leasing Consultant\nCompany: Acme Cloud" in prompt
+    assert "Publisher's category: Leasing" in prompt and "Publisher's category: Hotel" in prompt
+    assert _stage_jobs(server, "industry") == 4, "the hint is part of stage 1's cache key"
+
+
+def test_stage_two_sees_the_original_title_and_text_and_a_none_answer_goes_to_manual_review(sqlite_url, tmp_path):
+    def none_for_hotels(job_id, fields, allowed):
+        if "Hotel" in fields.get("Original title", ""):
+            return {"id": job_id, "job_function": NO_FIT_FUNCTION, "confidence": 0.9}
+        return {"id": job_id, "job_function": allowed[0], "confidence": 0.95}
+
+    with FakeGeminiServer(industry_item=_by_title_industry, function_item=none_for_hotels) as server, \
+            dg.instance_for_test() as instance:
+        defs = _pipeline(sqlite_url, tmp_path, server, "nofit", _board_feed(tmp_path))
+        feed_store.set_feed_taxonomy(engine_for(sqlite_url), "nofit", BOARD_TAXONOMY)
+        summary = run_feed(defs, instance, "nofit", database_url=sqlite_url)
+        stage2 = "".join(r.prompt_text for r in _requests(server, "function"))
+
+    assert summary["status"] == "success", summary
+    assert "Original title: Hotel Front Desk Agent" in stage2
+    assert "Description:\nBuild and run backend services" in stage2
+    assert summary["counts"]["approved"] == 2 and summary["counts"]["manual_review"] == 2
+    with engine_for(sqlite_url).connect() as conn:
+        rows = conn.execute(sa.select(jobs.c.title, jobs.c.route, jobs.c.reason, jobs.c.job_function).where(
+            jobs.c.feed_id == "nofit", jobs.c.title.like("Hotel%"))).all()
+    assert {(route, function) for _, route, _, function in rows} == {("manual_review", None)}
+    assert all(reason.startswith(NO_FIT_REASON) for _, _, reason, _ in rows)
+
+
+def test_the_deployment_taxonomy_applies_to_feeds_without_their_own(sqlite_url, tmp_path, monkeypatch):
+    deployment = tmp_path / "deployment.json"
+    deployment.write_text(json.dumps(BOARD_TAXONOMY))
+    monkeypatch.setenv(TAXONOMY_ENV, str(deployment))
+    with FakeGeminiServer(industry_item=_by_title_industry) as server, dg.instance_for_test() as instance:
+        defs = _pipeline(sqlite_url, tmp_path, server, "deployed", _board_feed(tmp_path))
+        summary = run_feed(defs, instance, "deployed", database_url=sqlite_url)
+        (industry_request,) = _requests(server, "industry")
+
+    assert summary["status"] == "success", summary
+    assert summary["counts"]["approved"] == 4, "the blocking taxonomy checks read the same taxonomy"
+    item = industry_request.body["generationConfig"]["responseSchema"]["properties"]["items"]["items"]
+    assert item["properties"]["industry"]["enum"] == ["Property Management", "Hospitality"]

@@ -134,7 +134,7 @@ def test_an_incomplete_feed_removes_nothing_and_deletes_nothing(pipeline):
 
 class _OutOfTaxonomyClassifier:
     model_name = "broken-test-model"
-    prompt_version = "test"
+    prompt_version = industry_prompt_version = function_prompt_version = "test"
 
     def __init__(self):
         self.usage = AIUsage()

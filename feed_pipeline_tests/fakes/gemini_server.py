@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from feed_pipeline.core.enrichment import NO_FIT_FUNCTION
+
 FAULT_KINDS = frozenset({
     "rate_limit",  # 429 RESOURCE_EXHAUSTED, per-minute quota, with RetryInfo unless retry_delay is None
     "daily_quota",  # 429 RESOURCE_EXHAUSTED, per-day quota id (and a RetryInfo the client must not wait for)
@@ -100,7 +102,9 @@ def default_industry_item(job_id: str, fields: dict[str, str], allowed: list[str
 
 
 def default_function_item(job_id: str, fields: dict[str, str], allowed: list[str]) -> dict[str, Any]:
-    return {"id": job_id, "job_function": pick(fields.get("Title", ""), allowed), "confidence": 0.88}
+    """A deterministic, valid stage 2 item: one of the industry's functions, never the "none of these" answer."""
+    functions = [value for value in allowed if value != NO_FIT_FUNCTION]
+    return {"id": job_id, "job_function": pick(fields.get("Title", ""), functions), "confidence": 0.88}
 
 
 def pick(text: str, allowed: list[str]) -> str:

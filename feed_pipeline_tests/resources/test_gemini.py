@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from feed_pipeline.core.enrichment import (
+    NO_FIT_FUNCTION,
     EnrichmentFailure,
     FunctionInput,
     FunctionResult,
@@ -19,10 +20,10 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
 )
 from feed_pipeline.core.prompts import FUNCTION_PROMPT_VERSION, INDUSTRY_PROMPT_VERSION
-from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
 from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource, GeminiSettings, price_per_million
 from feed_pipeline.resources.gemini_errors import quota_ids, retry_delay_seconds
-from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, pick
+from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, default_function_item, pick
 
 TAXONOMY = load_taxonomy()
 INDUSTRIES = list(TAXONOMY.industry_names)
@@ -99,10 +100,58 @@ def test_stage_two_request_carries_only_that_industrys_functions(gemini):
     results = [r for b in classifier.classify_functions("Healthcare", functions, inputs) for r in b]
     (request,) = gemini.generate_requests
     item = request.body["generationConfig"]["responseSchema"]["properties"]["items"]["items"]["properties"]
-    assert item["job_function"]["enum"] == list(functions)
+    assert item["job_function"]["enum"] == [*functions, NO_FIT_FUNCTION]
     assert request.stage == "function" and '"Healthcare"' in request.body["systemInstruction"]["parts"][0]["text"]
     assert [r.job_function for r in results] == [pick(j.ai_title, list(functions)) for j in inputs]
     assert all(r.confidence == 0.88 for r in results)
+
+
+BOARD = taxonomy_from_dict({"industries": [
+    {"name": "Property Management", "description": "Apartment communities and their operations.",
+     "functions": [{"name": "Leasing", "description": "Shows units and signs leases."},
+                   {"name": "Maintenance", "description": "Repairs units, HVAC and plumbing."}]},
+    {"name": "Hospitality", "description": "Hotels and resorts.", "functions": [{"name": "Front Desk"}]},
+]})
+
+
+def test_stage_one_request_carries_descriptions_the_hint_and_the_summary_before_the_decision(gemini):
+    inputs = [IndustryInput("k1", "Leasing Consultant", "Acme Living", "Show apartments.", category_hint="Leasing")]
+    run_industries(resource(gemini).classifier(BOARD), inputs)
+    (request,) = gemini.generate_requests
+    system = request.body["systemInstruction"]["parts"][0]["text"]
+    assert '- "Property Management": Apartment communities and their operations.' in system
+    assert "Publisher's category: Leasing" in request.prompt_text
+    item = request.body["generationConfig"]["responseSchema"]["properties"]["items"]["items"]
+    order = item.get("property_ordering") or item.get("propertyOrdering")
+    assert order.index("ai_title") < order.index("ai_description") < order.index("skills") < order.index(
+        "industry") < order.index("confidence")
+
+
+def test_stage_two_request_carries_descriptions_the_original_title_an_excerpt_and_the_none_option(gemini):
+    text = "Respond to work orders in occupied units. " + "Filler sentence here. " * 200 + "TAIL-MARKER"
+    inputs = [FunctionInput("m1", "Maintenance Technician", "Repairs units.", ("hvac",),
+                            title="Maintenance Tech II - $24/hr - Sparks, NV", text=text)]
+    list(resource(gemini).classifier(BOARD).classify_functions(
+        "Property Management", BOARD.functions_of("Property Management"), inputs))
+    (request,) = gemini.generate_requests
+    system = request.body["systemInstruction"]["parts"][0]["text"]
+    assert '- "Leasing": Shows units and signs leases.\n- "Maintenance": Repairs units, HVAC and plumbing.' in system
+    assert NO_FIT_FUNCTION in system
+    assert "Original title: Maintenance Tech II - $24/hr - Sparks, NV" in request.prompt_text
+    assert "Respond to work orders in occupied units." in request.prompt_text
+    assert "TAIL-MARKER" not in request.prompt_text, "only an excerpt of the text is sent"
+
+
+def test_a_none_of_these_answer_comes_back_as_the_no_fit_result(gemini):
+    gemini.function_item = lambda job_id, fields, allowed: {"id": job_id, "job_function": NO_FIT_FUNCTION,
+                                                            "confidence": 0.7}
+    try:
+        inputs = [FunctionInput("c1", "Line Cook", "Cooks meals.")]
+        results = [r for b in resource(gemini).classifier(BOARD).classify_functions(
+            "Property Management", BOARD.functions_of("Property Management"), inputs) for r in b]
+    finally:
+        gemini.function_item = default_function_item
+    assert results == [FunctionResult("c1", NO_FIT_FUNCTION, 0.7)]
 
 
 def test_function_outside_the_industry_list_is_asked_again_alone(gemini):

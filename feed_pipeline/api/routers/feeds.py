@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 
 from feed_pipeline.api.dependencies import get_engine, require_api_token
-from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, OPERATOR_ERRORS, not_found
-from feed_pipeline.api.models import Feed, FeedDetail, FeedHealth, Report, ReportList, SafeText
+from feed_pipeline.api.errors import ERROR_RESPONSES, NOT_FOUND, OPERATOR_ERRORS, ApiError, not_found
+from feed_pipeline.api.models import Feed, FeedDetail, FeedHealth, FeedTaxonomyIn, Report, ReportList, SafeText
 from feed_pipeline.core.redact import display_feed_url, redact_params, redact_text
+from feed_pipeline.core.taxonomy import TaxonomyError
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import reports
@@ -32,7 +33,8 @@ def health_of(feed: feed_store.Feed) -> FeedHealth:
 
 def feed_model(feed: feed_store.Feed) -> Feed:
     return Feed(id=feed.id, name=feed.name, kind=feed.kind, url=display_feed_url(feed.url),
-                params=redact_params(feed.params), active=feed.active, health=health_of(feed))
+                params=redact_params(feed.params), active=feed.active, taxonomy_version=feed.taxonomy_version,
+                health=health_of(feed))
 
 
 def report_model(row: dict) -> Report:
@@ -77,3 +79,19 @@ def list_reports(
     feed_or_404(engine, feed_id)
     rows = reports.list_reports(engine, feed_id, limit=limit, offset=offset)
     return ReportList(feed_id=feed_id, limit=limit, offset=offset, reports=[report_model(r) for r in rows])
+
+
+@router.put("/feeds/{feed_id}/taxonomy", response_model=Feed, responses={**ERROR_RESPONSES, **NOT_FOUND})
+def put_feed_taxonomy(feed_id: SafeText, body: FeedTaxonomyIn, engine: sa.Engine = Depends(get_engine)) -> Feed:
+    """Give the feed its own taxonomy (validated; 422 names the entry), or null to use the deployment's again.
+
+    Its next run classifies in it; the enrichment cache re-asks only what the change affects.
+    """
+    feed_or_404(engine, feed_id)
+    try:
+        feed = feed_store.set_feed_taxonomy(engine, feed_id, body.taxonomy)
+    except TaxonomyError as exc:
+        raise ApiError(422, "invalid_taxonomy", str(exc)) from exc
+    except feed_store.FeedNotFoundError as exc:
+        raise not_found("feed", f"feed {feed_id!r} is not registered; GET /api/feeds lists the feeds") from exc
+    return feed_model(feed)
