@@ -228,7 +228,7 @@ execution_reports = sa.Table(
     metadata,
     sa.Column("run_id", sa.String(64), primary_key=True),
     sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),  # started | success | failure | canceled
+    sa.Column("status", sa.String(32), nullable=False),  # started | success | partial | failed | canceled
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("duration_s", sa.Float),
@@ -239,6 +239,17 @@ execution_reports = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("health_recorded", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_execution_reports_feed", "feed_id", "started_at"),
+)
+
+run_leases = sa.Table(
+    "run_leases",
+    metadata,
+    sa.Column("feed_id", sa.String(200), primary_key=True),  # one run per feed at a time (store/leases.py)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("holder", sa.Text, nullable=False, server_default=""),  # host and pid, for the operator
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
 # Search objects migration 0002 creates outside this metadata (dialect-specific): autogenerate leaves them alone.

@@ -75,9 +75,9 @@ def test_failures_count_up_and_a_success_resets_them(engine, instance, sqlite_ur
         assert run.status == dg.DagsterRunStatus.FAILURE
         notify(instance, run, sqlite_url)
         feed = feed_store.get_feed(engine, "acme")
-        assert (feed.consecutive_failure_count, feed.last_run_status) == (expected, reports.FAILURE)
+        assert (feed.consecutive_failure_count, feed.last_run_status) == (expected, reports.FAILED)
     report = reports.get_report(engine, run.run_id)
-    assert report["status"] == reports.FAILURE and "ingest_step" in report["error"]
+    assert report["status"] == reports.FAILED and "ingest_step" in report["error"]
 
     success = finish_run(instance, fail=False)
     notify(instance, success, sqlite_url)

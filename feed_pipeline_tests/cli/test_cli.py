@@ -86,7 +86,7 @@ def test_feeds_add_list_disable_and_run_by_id(workdir):
 def test_run_of_an_unknown_feed_fails_with_a_clear_message(workdir):
     result = cli("run", "nope", code=1)
     (summary,) = json_lines(result.stdout)
-    assert summary["status"] == "failure"
+    assert summary["status"] == "failed"
     assert "feeds add nope" in summary["error"]
 
 
