@@ -194,7 +194,7 @@ class Report(BaseModel):
 
     run_id: str
     feed_id: str
-    status: str = Field(description="started, success, failure or canceled")
+    status: str = Field(description="started, success, partial, failed or canceled")
     started_at: UtcDateTime
     finished_at: UtcDateTime | None
     duration_s: float | None
@@ -260,13 +260,14 @@ class RunSummary(BaseModel):
     counts: RunCounts
     ai: RunAI
     mirror: RunMirror
-    error: str | None = None
+    error: str | None = Field(None, description="a failed run's root cause")
+    reasons: list[str] | None = Field(None, description="what a partial run left undone")
 
 
 class RunStatus(BaseModel):
     run_id: str
     feed_id: str | None
-    status: str = Field(description="queued, starting, started, success, failure, canceling or canceled")
+    status: str = Field(description="queued, starting, started, success, partial, failed, canceling or canceled")
     finished: bool
     dagster_status: str | None = Field(description="the Dagster run status, when Dagster knows the run")
     summary: RunSummary | None = Field(description="set once the run has finished")
