@@ -101,3 +101,17 @@ def test_a_run_without_a_feed_partition_changes_no_feed(engine, instance, sqlite
     feed = feed_store.get_feed(engine, "acme")
     assert (feed.consecutive_failure_count, feed.run_count, feed.last_run_status) == (0, 0, None)
     assert reports.get_report(engine, run.run_id) is None
+
+
+def test_a_run_whose_worker_died_is_closed_as_failed_with_dagsters_reason(engine, instance, sqlite_url):
+    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", run_id="killed-run-01",
+                                         status=dg.DagsterRunStatus.STARTED, tags={PARTITION_TAG: "acme"}))
+    reports.open_report(engine, run.run_id, "acme")
+    instance.report_run_failed(run, "Run worker for killed-run-01 exited unexpectedly (run monitoring)")
+
+    notify(instance, instance.get_run_by_id(run.run_id), sqlite_url)
+
+    report = reports.get_report(engine, run.run_id)
+    assert report["status"] == reports.FAILED
+    assert report["error"] == "run: Run worker for killed-run-01 exited unexpectedly (run monitoring)"
+    assert feed_store.get_feed(engine, "acme").consecutive_failure_count == 1
