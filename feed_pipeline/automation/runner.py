@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,30 @@ def default_instance() -> dg.DagsterInstance:
     """
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(LOCAL_INSTANCE_CONFIG, home / "dagster.yaml")
-    return dg.DagsterInstance.from_config(str(home))
+    with _exclusive(home / ".instance.lock"):
+        if not (home / "dagster.yaml").exists():
+            shutil.copyfile(LOCAL_INSTANCE_CONFIG, home / "dagster.yaml")
+        instance = dg.DagsterInstance.from_config(str(home))
+        # Create (or migrate) the SQLite storages now, one process at a time: two `feed-pipeline run` started
+        # together on a new home would otherwise race to create the same tables.
+        instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
+    return instance
+
+
+@contextmanager
+def _exclusive(lock_path: Path):
+    """An inter-process lock on `lock_path` (POSIX flock; elsewhere no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows has no flock: there, start the first run on a new home alone
+        yield
+        return
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def exit_code(statuses: list[str]) -> int:
