@@ -30,9 +30,9 @@ def partial_reasons(report: Mapping[str, Any]) -> list[str]:
     ingest = stages.get("raw_jobs") or {}
     if ingest.get("complete") is False:
         reason = f"ingest incomplete: {ingest.get('error') or 'the feed ended early'}"
-        sources = ingest.get("source_errors") or {}
-        if sources:
-            reason += " (" + "; ".join(f"{name}: {error}" for name, error in sorted(sources.items())) + ")"
+        unsaid = {name: error for name, error in (ingest.get("source_errors") or {}).items() if error not in reason}
+        if unsaid:  # a multi feed's failed sources the ingest error does not already name
+            reason += " (" + "; ".join(f"{name}: {error}" for name, error in sorted(unsaid.items())) + ")"
         reasons.append(reason + "; no job was treated as removed")
     failed = int(counts.get("failed") or 0)
     if failed:
