@@ -163,7 +163,8 @@ class JobDetail(Job):
 
 class FeedHealth(BaseModel):
     status: Literal["never_run", "ok", "failing"] = Field(
-        description="never_run, ok (the last run succeeded) or failing (it did not; see consecutive_failure_count)")
+        description="never_run, ok (the last run succeeded, or was partial: see last_run_status) or failing (it "
+                    "failed or was canceled; see consecutive_failure_count)")
     last_run_at: UtcDateTime | None
     last_run_status: str | None
     run_count: int
