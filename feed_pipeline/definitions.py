@@ -26,7 +26,7 @@ from feed_pipeline.assets.route import (
     routed_jobs,
     routes_obey_thresholds,
 )
-from feed_pipeline.automation.health import feed_health_sensors
+from feed_pipeline.automation.health import dead_feed_runs_sensor, feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
@@ -93,7 +93,7 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
         asset_checks=ASSET_CHECKS,
         jobs=[feed_job],
         schedules=[api_feeds_schedule],
-        sensors=[*feed_health_sensors, feed_registry_sensor, feed_update_sensor],
+        sensors=[*feed_health_sensors, dead_feed_runs_sensor, feed_registry_sensor, feed_update_sensor],
         resources=dict(resources) if resources is not None else build_resources(),
         executor=dg.in_process_executor,
     )

@@ -3,7 +3,8 @@ lands in its execution report and the feed's health, also when it never reached 
 marked failed by run monitoring, a canceled run, a resource that failed to start).
 
 A run normally records itself as its last act (resources/run_scope.py); these sensors are the backstop, and the
-report's claim makes the two record a run exactly once.
+report's claim makes the two record a run exactly once. `dead_feed_runs_sensor` finds runs whose process died
+without a trace (Dagster's default run launcher cannot tell): their lease expired unrenewed.
 """
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import sqlalchemy as sa
 
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.run_scope import PARTITION_TAG, judge_finished_run, refused_by_lease
-from feed_pipeline.store import reports
+from feed_pipeline.store import leases, reports
 
-__all__ = ["PARTITION_TAG", "feed_health_sensors", "record_finished_run"]
+__all__ = ["PARTITION_TAG", "dead_feed_runs_sensor", "feed_health_sensors", "record_finished_run"]
 
 WATCHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
@@ -59,3 +60,32 @@ def _sensor(status: dg.DagsterRunStatus):
 
 
 feed_health_sensors = [_sensor(s) for s in WATCHED]
+
+
+def close_dead_runs(instance: dg.DagsterInstance, engine: sa.Engine) -> list[str]:
+    """Close the runs whose lease expired unrenewed: the Dagster run (if still in progress) and the report are
+    marked failed with the reason; returns their run ids."""
+    closed = []
+    for lease in leases.abandoned_leases(engine):
+        reason = (f"run {lease.run_id} of feed {lease.feed_id} stopped renewing its lease at "
+                  f"{lease.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC on {lease.holder or 'an unknown host'} "
+                  f"(its process died or was killed)")
+        run = instance.get_run_by_id(lease.run_id)
+        if run is not None and not run.is_finished:
+            instance.report_run_failed(run, reason)
+        reports.record_run_outcome(engine, lease.run_id, lease.feed_id, reports.FAILED, error=reason,
+                                   duration_known=False)
+        leases.mark_reaped(engine, lease)
+        closed.append(lease.run_id)
+    return closed
+
+
+@dg.sensor(name="dead_feed_runs_sensor", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Marks failed the feed runs whose process died (their lease expired unrenewed), in Dagster "
+                       "and in execution_reports, so no run stays `started` forever.")
+def dead_feed_runs_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource):
+    closed = close_dead_runs(context.instance, database.engine)
+    if not closed:
+        return dg.SkipReason("no run stopped renewing its lease")
+    context.log.warning(f"closed {len(closed)} dead run(s): {', '.join(closed)}")
+    return dg.SkipReason(f"closed {len(closed)} dead run(s)")

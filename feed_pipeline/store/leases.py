@@ -66,6 +66,30 @@ def live_lease(engine: sa.Engine, feed_id: str) -> Lease | None:
     return lease if lease is not None and lease.expires_at > utcnow() else None
 
 
+def abandoned_leases(engine: sa.Engine) -> list[Lease]:
+    """Leases that expired without being released: their run stopped renewing them (its process died).
+
+    A renewed lease has `heartbeat_at` = `expires_at` - ttl; `release` and `mark_reaped` set `heartbeat_at`
+    after `expires_at`, so a lease is reported here once.
+    """
+    now = utcnow()
+    stmt = sa.select(run_leases).where(run_leases.c.expires_at < now,
+                                       run_leases.c.heartbeat_at < run_leases.c.expires_at)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [Lease(r["feed_id"], r["run_id"], r["holder"], as_utc(r["acquired_at"]), as_utc(r["heartbeat_at"]),
+                  as_utc(r["expires_at"])) for r in rows]
+
+
+def mark_reaped(engine: sa.Engine, lease: Lease) -> None:
+    """The abandoned lease's run has been closed: leave the row free and no longer abandoned."""
+    with engine.begin() as conn:
+        conn.execute(run_leases.update().where(run_leases.c.feed_id == lease.feed_id,
+                                               run_leases.c.run_id == lease.run_id,
+                                               run_leases.c.expires_at < utcnow())
+                     .values(heartbeat_at=utcnow()))
+
+
 def _try_acquire(engine: sa.Engine, feed_id: str, run_id: str, holder: str, ttl_s: float,
                  takeover_run_id: str | None) -> bool:
     now = utcnow()
