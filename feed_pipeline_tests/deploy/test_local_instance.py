@@ -7,12 +7,13 @@ import os
 import subprocess
 
 import dagster as dg
+import httpx
 import pytest
 import yaml
 
 from feed_pipeline.automation.runner import LOCAL_INSTANCE_CONFIG, default_instance
 from feed_pipeline_tests.deploy.conftest import DAGSTER_YAML, REPO_ROOT
-from feed_pipeline_tests.deploy.services import venv_command
+from feed_pipeline_tests.deploy.services import Service, free_port, stop_all, venv_command, wait_for
 
 ROOT_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 
@@ -49,7 +50,8 @@ def test_default_instance_installs_the_local_config_into_an_empty_home(tmp_path,
         assert not instance.get_settings("telemetry").get("enabled", True)
 
 
-def test_definitions_validate_in_a_fresh_copy_of_the_repo_with_no_environment(tmp_path):
+def fresh_copy(tmp_path) -> tuple:
+    """The committed repo (HEAD) unpacked in a new folder, and an environment with none of the project's variables."""
     clone = tmp_path / "clone"
     clone.mkdir()
     archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "HEAD"], capture_output=True, check=True)
@@ -57,6 +59,11 @@ def test_definitions_validate_in_a_fresh_copy_of_the_repo_with_no_environment(tm
     assert (clone / "dagster.yaml").is_symlink() and (clone / "dagster.yaml").exists()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FEED_PIPELINE_", "GEMINI_", "XANO_"))}
     env["PYTHONPATH"] = str(clone)  # the clone's code, not this checkout's
+    return clone, env
+
+
+def test_definitions_validate_in_a_fresh_copy_of_the_repo_with_no_environment(tmp_path):
+    clone, env = fresh_copy(tmp_path)
 
     result = subprocess.run(venv_command("dagster", "definitions", "validate"), cwd=clone, env=env,
                             capture_output=True, text=True, timeout=300)
@@ -92,3 +99,25 @@ def test_the_asset_graphs_job_runs_in_process_like_feed_job():
 
     assert defs.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
     assert defs.resolve_job_def("feed_job").executor_def is dg.in_process_executor
+
+
+@pytest.mark.slow
+def test_plain_dagster_dev_serves_the_ui_from_a_fresh_copy_with_no_environment(tmp_path):
+    clone, env = fresh_copy(tmp_path)
+    port = free_port()
+    service = Service("dagster-dev", venv_command("dagster", "dev", "-h", "127.0.0.1", "-p", str(port)), env=env,
+                      cwd=clone, log_dir=tmp_path)
+    try:
+        def location_loaded() -> bool:
+            body = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={"query": (
+                "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                "locationOrLoadError { __typename } } } } }")}).json()
+            entries = body["data"]["workspaceOrError"]["locationEntries"]
+            return bool(entries) and all(e["loadStatus"] == "LOADED" and e["locationOrLoadError"]["__typename"] ==
+                                         "RepositoryLocation" for e in entries)
+
+        wait_for(location_loaded, timeout_s=180, what="the UI to serve the code location", services=[service])
+        assert httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=10).status_code == 200
+    finally:
+        stop_all([service], grace_s=10)
+    assert "Telemetry" not in service.log_path.read_text(errors="replace")
