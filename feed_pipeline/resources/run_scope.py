@@ -64,8 +64,8 @@ def _check_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
         figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items()
-                            if isinstance(v.value, int | float | str) and not isinstance(v.value, bool)
-                            and len(str(v.value)) < 80)
+                            if isinstance(v, dg.IntMetadataValue | dg.FloatMetadataValue | dg.TextMetadataValue)
+                            and len(str(v.value)) < 80)  # numbers and short words, not tables
         why = evaluation.description or figures or "see the check's metadata"
         described.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed: {why}")
     return described
