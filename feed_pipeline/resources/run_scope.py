@@ -127,6 +127,7 @@ class FeedRunScope:
         self.engine, self.instance, self.run_id, self.feed_id = engine, instance, run_id, feed_id
         self.lease_ttl_s, self.lease_wait_s = lease_ttl_s, lease_wait_s
         self._stack = ExitStack()
+        self._heartbeat: leases.Heartbeat | None = None
 
     def _run_is_over(self, run_id: str) -> bool:
         run = self.instance.get_run_by_id(run_id)
@@ -135,8 +136,9 @@ class FeedRunScope:
     def open(self) -> FeedRunScope:
         """Take the lease (FeedBusyError when another run holds it) and open the report; nothing is written
         when the lease is refused."""
-        self._stack.enter_context(leases.held(self.engine, self.feed_id, self.run_id, ttl_s=self.lease_ttl_s,
-                                              wait_s=self.lease_wait_s, holder_finished=self._run_is_over))
+        self._heartbeat = self._stack.enter_context(leases.held(
+            self.engine, self.feed_id, self.run_id, ttl_s=self.lease_ttl_s, wait_s=self.lease_wait_s,
+            holder_finished=self._run_is_over))
         try:
             reports.open_report(self.engine, self.run_id, self.feed_id)
             for stale_run_id in reports.close_stale_reports(self.engine, self.feed_id, self.run_id):
@@ -156,7 +158,12 @@ class FeedRunScope:
     def close(self) -> None:
         """Record the outcome (once per run) and give the lease back, even when recording fails."""
         with self._stack:
-            status, error = judge_finished_run(self.instance, self.run_id, self.engine)
+            failures = step_failures(self.instance, self.run_id)
+            if self._heartbeat is not None and self._heartbeat.lost.is_set():
+                failures.append(StepFailure("run", (
+                    f"lost the lease of feed {self.feed_id} (not renewed within {self.lease_ttl_s:g} s, then taken by "
+                    f"another run): another run may have written the feed at the same time; run it again")))
+            status, error = judge_run(reports.get_report(self.engine, self.run_id) or {}, failures)
             reports.record_run_outcome(self.engine, self.run_id, self.feed_id, status, error=error)
 
 

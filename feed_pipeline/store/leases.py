@@ -191,12 +191,13 @@ class Heartbeat:
 
 @contextmanager
 def held(engine: sa.Engine, feed_id: str, run_id: str, *, ttl_s: float = DEFAULT_TTL_S, wait_s: float = 0.0,
-         holder_finished: Callable[[str], bool] | None = None) -> Iterator[Lease]:
-    """Hold the feed's lease (renewed in the background) for the duration of the block."""
-    lease = acquire(engine, feed_id, run_id, ttl_s=ttl_s, wait_s=wait_s, holder_finished=holder_finished)
+         holder_finished: Callable[[str], bool] | None = None) -> Iterator[Heartbeat]:
+    """Hold the feed's lease (renewed in the background) for the duration of the block; the heartbeat it yields
+    has `lost` set if the lease was taken away meanwhile (not renewed in time, then taken by another run)."""
+    acquire(engine, feed_id, run_id, ttl_s=ttl_s, wait_s=wait_s, holder_finished=holder_finished)
     heartbeat = Heartbeat(engine, feed_id, run_id, ttl_s).start()
     try:
-        yield lease
+        yield heartbeat
     finally:
         heartbeat.stop()
         release(engine, feed_id, run_id)

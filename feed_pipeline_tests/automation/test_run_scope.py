@@ -2,14 +2,20 @@
 the root cause of a failure (never Dagster's wrapper) or the reasons it is partial; a dead run is closed by the
 next run of its feed. Stand-in stages use the real database resource, so the run scope is the real one."""
 
+import time
+from datetime import timedelta
+
 import dagster as dg
 import pytest
 
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
+from feed_pipeline.resources.run_scope import FeedRunScope, refused_by_lease
 from feed_pipeline.sources.base import FeedUnavailableError
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import leases, reports
+from feed_pipeline.store.rows import utcnow
+from feed_pipeline.store.schema import run_leases
 
 FEED = "acme"
 executed: list[str] = []
@@ -74,8 +80,6 @@ def test_a_run_refused_by_the_lease_fails_clearly_and_writes_nothing(engine, ins
     result = materialize(instance, db_url)
 
     assert not result.success and executed == [], "no stage ran"
-    from feed_pipeline.resources.run_scope import refused_by_lease
-
     assert refused_by_lease(instance, result.run_id).startswith(f"feed {FEED} is already running (run the-other-run)")
     assert reports.get_report(engine, result.run_id) is None
     assert feed_store.get_feed(engine, FEED).run_count == 0
@@ -128,3 +132,18 @@ def test_the_next_run_closes_a_dead_runs_report_and_its_dagster_run(engine, inst
     assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
     assert reports.get_report(engine, result.run_id)["status"] == reports.SUCCESS
     assert feed_store.get_feed(engine, FEED).run_count == 2
+
+
+def test_a_run_that_lost_its_lease_to_another_run_is_failed_with_why(engine, instance):
+    scope = FeedRunScope(engine, instance, "slow-run", FEED, lease_ttl_s=leases.MIN_TTL_S).open()
+    with engine.begin() as conn:  # it stalled past its lease, and another run took the feed
+        conn.execute(run_leases.update().values(expires_at=utcnow() - timedelta(seconds=1)))
+    leases.acquire(engine, FEED, "rival-run")
+    time.sleep(leases.MIN_TTL_S / 3 + 0.5)  # the stalled run's next heartbeat finds the lease gone
+
+    scope.close()
+
+    report = reports.get_report(engine, "slow-run")
+    assert report["status"] == reports.FAILED
+    assert report["error"].startswith(f"run: lost the lease of feed {FEED}")
+    assert leases.live_lease(engine, FEED).run_id == "rival-run", "closing did not free the rival's lease"
