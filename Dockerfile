@@ -25,9 +25,10 @@ RUN mkdir feed_pipeline && touch feed_pipeline/__init__.py \
 COPY feed_pipeline ./feed_pipeline
 RUN pip install --no-deps . && rm -rf build *.egg-info && python -c "import feed_pipeline.definitions"
 
-# The instance (PostgreSQL storage, run queue, pools, retries: read from DAGSTER_PG_* at runtime) and the
-# workspace that points the webserver and the daemon at the code location's gRPC server.
-COPY dagster.yaml docker/workspace.yaml $DAGSTER_HOME/
+# The production instance (PostgreSQL storage, run queue, pools, retries: read from DAGSTER_PG_* at runtime) and
+# the workspace that points the webserver and the daemon at the code location's gRPC server. (The repo's root
+# dagster.yaml is the local SQLite instance for `make dev`; it stays out of the image.)
+COPY docker/dagster.yaml docker/workspace.yaml $DAGSTER_HOME/
 
 USER dagster
 EXPOSE 3000 4000 8000 8787

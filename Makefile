@@ -3,8 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# One local Dagster instance for `make dev`, `make run` and the API, so a run launched anywhere shows in the UI.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+INSTANCE := $(DAGSTER_HOME)/dagster.yaml
 
 .PHONY: run test lint bench bench-full dev clean
+
+# The repo's dagster.yaml (local SQLite instance, telemetry off) into DAGSTER_HOME, unless one is there already.
+$(INSTANCE):
+	mkdir -p $(DAGSTER_HOME)
+	cp -L dagster.yaml $(INSTANCE)
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +22,7 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 ## run: the bundled sample feed through all six stages on SQLite, the offline classifier and the local Xano sandbox
-run: $(STAMP)
+run: $(STAMP) $(INSTANCE)
 	$(BIN)/feed-pipeline demo
 
 ## test: the whole suite (PostgreSQL tests use the local server; under CI=true a missing server fails)
@@ -29,7 +37,7 @@ bench: $(STAMP)
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
-dev: $(STAMP)
+dev: $(STAMP) $(INSTANCE)
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 clean:

@@ -9,7 +9,8 @@ setup(
     packages=find_packages(exclude=["feed_pipeline_tests*", "bench*"]),
     include_package_data=True,
     package_data={
-        "feed_pipeline": ["data/*", "data/**/*", "store/migrations/*", "store/migrations/**/*", "store/alembic.ini"]
+        "feed_pipeline": ["data/*", "data/**/*", "store/migrations/*", "store/migrations/**/*", "store/alembic.ini",
+                          "automation/dagster_local.yaml"]
     },
     install_requires=[
         "dagster~=1.13.0",

@@ -129,25 +129,29 @@ def feeds_enable(feed_id: str) -> None:
 
 
 def _run_feeds(feed_ids: list[str], *, force: bool, allow_mass_delete: bool) -> int:
+    """Run each feed, print its summary; returns the exit status (`runner.EXIT_CODES`: 0, 1 failed, 3 partial)."""
     log_level = (click.get_current_context().obj or {}).get("log_level", "INFO")
-    from feed_pipeline.automation.runner import default_instance, run_feed
+    from feed_pipeline.automation.runner import default_instance, exit_code, run_feed
     from feed_pipeline.definitions import build_definitions
+    from feed_pipeline.store import reports
 
     defs = build_definitions()
     instance = default_instance()
-    failed = 0
+    statuses = []
     for feed_id in feed_ids:
         click.echo(f"running feed {feed_id} ...", err=True)
         try:
             summary = run_feed(defs, instance, feed_id, force=force, allow_mass_delete=allow_mass_delete,
                                log_level=log_level)
         except feed_store.FeedNotFoundError as exc:
-            summary = {"feed_id": feed_id, "status": "failure", "error": str(exc)}
-        if summary["status"] != "success":
-            failed += 1
-            click.echo(f"feed {feed_id} failed: {summary.get('error')}", err=True)
+            summary = {"feed_id": feed_id, "status": reports.FAILED, "error": str(exc)}
+        statuses.append(summary["status"])
+        if summary["status"] == reports.PARTIAL:
+            click.echo(f"feed {feed_id} partial: {'; '.join(summary.get('reasons', []))}", err=True)
+        elif summary["status"] != reports.SUCCESS:
+            click.echo(f"feed {feed_id} {summary['status']}: {summary.get('error')}", err=True)
         _echo_json(summary)
-    return failed
+    return exit_code(statuses)
 
 
 @main.command("run")
@@ -156,13 +160,17 @@ def _run_feeds(feed_ids: list[str], *, force: bool, allow_mass_delete: bool) -> 
 @click.option("--force", is_flag=True, help="Re-parse feeds even when their version did not change.")
 @click.option("--allow-mass-delete", is_flag=True, help="Let the mirror delete past the safety valve.")
 def run(feed_ids: tuple[str, ...], all_feeds: bool, force: bool, allow_mass_delete: bool) -> None:
-    """Run feed_job for each FEED_ID through Dagster; one JSON summary per feed on stdout."""
+    """Run feed_job for each FEED_ID through Dagster; one JSON summary per feed on stdout.
+
+    Exit status: 0 every run succeeded, 1 a run failed (or its feed was already running), 3 a run was partial
+    (work left undone: AI failures, an incomplete ingest, held-back deletes; see its `reasons`).
+    """
     ids = list(feed_ids)
     if all_feeds:
         ids += [f.id for f in feed_store.list_feeds(engine_for(), active_only=True) if f.id not in ids]
     if not ids:
         raise click.UsageError("name at least one FEED_ID, or use --all")
-    sys.exit(1 if _run_feeds(ids, force=force, allow_mass_delete=allow_mass_delete) else 0)
+    sys.exit(_run_feeds(ids, force=force, allow_mass_delete=allow_mass_delete))
 
 
 @main.command()
@@ -170,10 +178,10 @@ def demo() -> None:
     """Register the bundled sample feed and run it on the embedded default (what `make run` does)."""
     feed_store.upsert_feed(engine_for(), SAMPLE_FEED_ID, url=str(SAMPLE_FEED_PATH), kind="xml",
                            name="Bundled sample feed")
-    failed = _run_feeds([SAMPLE_FEED_ID], force=False, allow_mass_delete=False)
-    click.echo("see the mirrored jobs with `.venv/bin/feed-pipeline xano-sandbox` and the UI with "
-               "`.venv/bin/dagster dev`", err=True)
-    sys.exit(1 if failed else 0)
+    code = _run_feeds([SAMPLE_FEED_ID], force=False, allow_mass_delete=False)
+    click.echo("see the mirrored jobs with `.venv/bin/feed-pipeline xano-sandbox` and the UI with `make dev` "
+               "(the same Dagster instance, .dagster_home/)", err=True)
+    sys.exit(code)
 
 
 # --- review ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,11 @@
 
 Resources are chosen from the environment when the code location loads: Gemini when GEMINI_API_KEY is set,
 otherwise the offline classifier; Xano at XANO_BASE_URL, otherwise the embedded local sandbox.
+
+Every job runs in process, the asset graph's implicit `__ASSET_JOB` (the UI's Materialize button) as much as
+feed_job: the stages hand data over through the database, so a process per step buys nothing but start-up
+time. In process, the database resource is set up once per run, which is what takes the feed's lease and
+records the run (resources/run_scope.py).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from feed_pipeline.assets.route import (
     routed_jobs,
     routes_obey_thresholds,
 )
-from feed_pipeline.automation.health import feed_health_sensors
+from feed_pipeline.automation.health import dead_feed_runs_sensor, feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
@@ -63,10 +68,18 @@ def xano_throttle(env: Mapping[str, str]) -> dict[str, Any]:
     return settings
 
 
+def database_resource(env: Mapping[str, str]) -> DatabaseResource:
+    """FEED_PIPELINE_DATABASE_URL; FEED_PIPELINE_LEASE_WAIT_S: how long a run waits for its feed's lease."""
+    settings: dict[str, Any] = {"url": env.get("FEED_PIPELINE_DATABASE_URL", "")}
+    if env.get("FEED_PIPELINE_LEASE_WAIT_S"):
+        settings["lease_wait_s"] = float(env["FEED_PIPELINE_LEASE_WAIT_S"])
+    return DatabaseResource(**settings)
+
+
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     return {
-        "database": DatabaseResource(url=env.get("FEED_PIPELINE_DATABASE_URL", "")),
+        "database": database_resource(env),
         "classifier": classifier_resource(env),
         "routing": RoutingResource(
             archive_below=float(env.get("FEED_PIPELINE_ARCHIVE_BELOW", "0.5")),
@@ -82,8 +95,9 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
         asset_checks=ASSET_CHECKS,
         jobs=[feed_job],
         schedules=[api_feeds_schedule],
-        sensors=[*feed_health_sensors, feed_registry_sensor, feed_update_sensor],
+        sensors=[*feed_health_sensors, dead_feed_runs_sensor, feed_registry_sensor, feed_update_sensor],
         resources=dict(resources) if resources is not None else build_resources(),
+        executor=dg.in_process_executor,
     )
 
 

@@ -6,7 +6,10 @@ Two ways, one interface:
 - `WorkerRunLauncher`: in this process, on a small thread pool, with `automation.runner.run_feed` on the
   DAGSTER_HOME instance: for a single machine with no Dagster daemon. The run id is chosen before the run
   starts so the API can answer 202 at once.
-Either way the summary of a finished run comes from its `execution_reports` row (`runner.summarize`).
+Either way the summary of a finished run comes from its `execution_reports` row (`runner.summarize`), which the
+run closed itself (resources/run_scope.py): its status (`success`, `partial`, `failed`) is the report's, so the
+run and the feed's health never disagree. One run per feed is the feed's lease, held in the database by every
+run whatever launched it; the worker launcher answers 409 at once while another run holds it.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import httpx
 from feed_pipeline.automation.jobs import FEED_JOB_NAME
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import engine_for
-from feed_pipeline.store import reports
+from feed_pipeline.store import leases, reports
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,8 @@ PARTITION_TAG = "dagster/partition"
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 API_STATUS = {"QUEUED": "queued", "NOT_STARTED": "queued", "MANAGED": "queued", "SUSPENDED": "queued",
               "STARTING": "starting", "STARTED": "started", "CANCELING": "canceling",
-              "SUCCESS": "success", "FAILURE": "failure", "CANCELED": "canceled"}
+              "SUCCESS": "success", "FAILURE": "failed", "CANCELED": "canceled"}
+DONE = ("success", "partial", "failed", "canceled")
 
 
 class LaunchError(RuntimeError):
@@ -67,7 +71,7 @@ class RunState:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("success", "failure", "canceled")
+        return self.status in DONE
 
 
 class RunLauncher(Protocol):
@@ -84,18 +88,30 @@ class RunLauncher(Protocol):
 
 def finished_summary(database_url: str | None, run_id: str, feed_id: str | None, dagster_status: str,
                      duration_s: float | None) -> dict[str, Any] | None:
-    """The run's summary from its execution report (None when no stage ever reported for it)."""
+    """The run's summary from its execution report (None when the run never opened one).
+
+    The status is the report's once the run is recorded (it knows `partial`); Dagster's otherwise.
+    """
     engine = engine_for(database_url)
     report = reports.get_report(engine, run_id)
     if report is None and feed_id is None:
         return None
     feed_id = feed_id or report["feed_id"]
-    status = API_STATUS[dagster_status]
+    recorded = report is not None and report["health_recorded"]
+    status = report["status"] if recorded else API_STATUS[dagster_status]
     if duration_s is None and report is not None:
         duration_s = report.get("duration_s")
     from feed_pipeline.automation.runner import summarize
 
     return summarize(engine, feed_id, run_id, status, duration_s or 0.0, (report or {}).get("error"))
+
+
+def _finished_state(run_id: str, feed_id: str | None, dagster_status: str,
+                    summary: dict[str, Any] | None) -> RunState:
+    """A finished run: the summary's status (the report's) when there is one, Dagster's otherwise."""
+    status = summary["status"] if summary else API_STATUS[dagster_status]
+    error = (summary or {}).get("error") or "; ".join((summary or {}).get("reasons") or []) or None
+    return RunState(run_id, feed_id, status, dagster_status, summary=summary, error=error)
 
 
 # --- in this process ----------------------------------------------------------------------------------------
@@ -148,6 +164,9 @@ class WorkerRunLauncher:
             return self._instance
 
     def launch(self, feed_id: str, options: RunOptions) -> str:
+        held = leases.live_lease(engine_for(self._database_url), feed_id)
+        if held is not None:  # a run from anywhere (CLI, UI, another API process) is working on the feed
+            raise RunConflictError(feed_id, held.run_id)
         with self._lock:
             for run_id, run in self._runs.items():
                 if run.feed_id == feed_id and not run.future.done():
@@ -173,16 +192,14 @@ class WorkerRunLauncher:
         if local is not None:
             if not local.future.done():
                 status = API_STATUS[dagster_status] if dagster_status else "queued"
-                if status in ("success", "failure", "canceled"):
+                if status in DONE:
                     status = "started"  # Dagster is done; the report is being closed
                 return RunState(run_id, local.feed_id, status, dagster_status)
             error = local.future.exception()
             if error is not None:
-                return RunState(run_id, local.feed_id, "failure", dagster_status,
+                return RunState(run_id, local.feed_id, "failed", dagster_status,
                                 error=f"{type(error).__name__}: {error}")
-            summary = local.future.result()
-            return RunState(run_id, local.feed_id, summary["status"], dagster_status, summary=summary,
-                            error=summary.get("error"))
+            return _finished_state(run_id, local.feed_id, dagster_status or "FAILURE", local.future.result())
         if run is None:
             return None
         feed_id = run.tags.get(PARTITION_TAG)
@@ -191,8 +208,7 @@ class WorkerRunLauncher:
         stats = self._dagster_instance().get_run_stats(run_id)
         duration = stats.end_time - stats.start_time if stats.end_time and stats.start_time else None
         summary = finished_summary(self._database_url, run_id, feed_id, dagster_status, duration)
-        return RunState(run_id, feed_id, API_STATUS[dagster_status], dagster_status, summary=summary,
-                        error=(summary or {}).get("error"))
+        return _finished_state(run_id, feed_id, dagster_status, summary)
 
     def _dagster_run(self, run_id: str) -> dg.DagsterRun | None:
         return self._dagster_instance().get_run_by_id(run_id)
@@ -335,8 +351,7 @@ class GraphQLRunLauncher:
         start, end = result.get("startTime"), result.get("endTime")
         duration = end - start if start and end else None
         summary = finished_summary(self._database_url, run_id, feed_id, dagster_status, duration)
-        return RunState(run_id, feed_id, API_STATUS[dagster_status], dagster_status, summary=summary,
-                        error=(summary or {}).get("error"))
+        return _finished_state(run_id, feed_id, dagster_status, summary)
 
     def close(self) -> None:
         self._client.close()

@@ -182,7 +182,8 @@ class JobDetail(Job):
 
 class FeedHealth(BaseModel):
     status: Literal["never_run", "ok", "failing"] = Field(
-        description="never_run, ok (the last run succeeded) or failing (it did not; see consecutive_failure_count)")
+        description="never_run, ok (the last run succeeded, or was partial: see last_run_status) or failing (it "
+                    "failed or was canceled; see consecutive_failure_count)")
     last_run_at: UtcDateTime | None
     last_run_status: str | None
     run_count: int
@@ -224,7 +225,7 @@ class Report(BaseModel):
 
     run_id: str
     feed_id: str
-    status: str = Field(description="started, success, failure or canceled")
+    status: str = Field(description="started, success, partial, failed or canceled")
     started_at: UtcDateTime
     finished_at: UtcDateTime | None
     duration_s: float | None
@@ -290,13 +291,14 @@ class RunSummary(BaseModel):
     counts: RunCounts
     ai: RunAI
     mirror: RunMirror
-    error: str | None = None
+    error: str | None = Field(None, description="a failed run's root cause")
+    reasons: list[str] | None = Field(None, description="what a partial run left undone")
 
 
 class RunStatus(BaseModel):
     run_id: str
     feed_id: str | None
-    status: str = Field(description="queued, starting, started, success, failure, canceling or canceled")
+    status: str = Field(description="queued, starting, started, success, partial, failed, canceling or canceled")
     finished: bool
     dagster_status: str | None = Field(description="the Dagster run status, when Dagster knows the run")
     summary: RunSummary | None = Field(description="set once the run has finished")

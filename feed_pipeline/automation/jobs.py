@@ -11,8 +11,8 @@ feed_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*STAGES),
     partitions_def=feeds_partitions,
     description="Ingest, dedupe, enrich, route and mirror one feed (partition key = feed id).",
-    tags={"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"},
     # One process per run, not per step: the stages hand data over through the database, so separate step
-    # processes buy nothing but start-up time (13 steps). Feeds still run in parallel, one run each.
+    # processes buy nothing but start-up time (13 steps). Feeds still run in parallel, one run each. Run retries
+    # (a crashed worker) come from the instance's `run_retries`, the same for every job (dagster.yaml).
     executor_def=dg.in_process_executor,
 )

@@ -16,6 +16,10 @@ How a sync works (`XanoClient.sync_feed`):
    (and removal of duplicate copies, which loses nothing) still run, and then `MirrorBlockedError`
    (carrying the outcome) fails the run loudly. `allow_mass_delete=True` lets the deletes through.
 4. Writes run deletes first (a closed job should leave the board promptly), then updates, then adds.
+   Just before the adds the table is listed once more and a job whose key now has a record of the feed
+   is not added again (`already_present`): another writer that raced this sync (two runs of one feed,
+   which the feed's lease prevents) never leads to a second record for a job_key. It costs one list
+   when there is something to add, none otherwise.
 5. A POST whose answer was lost (timeout, dropped connection, 5xx) may have been stored anyway; after
    such a retry the client lists once more and deletes the extra copies, so one run ends exact.
 
@@ -191,6 +195,7 @@ class MirrorOutcome:
     deletes_skipped: int = 0
     duplicates_removed: int = 0
     already_gone: int = 0  # deletes answered 404
+    already_present: int = 0  # adds skipped: the job's record appeared since the listing (another writer)
     existing_records: int = 0  # the feed's records in Xano before the sync
     desired_records: int = 0
     foreign_records: int = 0  # other feeds' and unkeyed records, left alone
@@ -606,7 +611,18 @@ class XanoClient:
         re_adds: list[Mapping[str, Any]] = []
         self._run_phase([partial(self._update, rid, patch, plan, outcome, feed_id, re_adds)
                          for rid, patch in plan.updates])
-        self._run_phase([partial(self._add, r, outcome, feed_id) for r in [*plan.adds, *re_adds]])
+        adds = self._still_missing(feed_id, [*plan.adds, *re_adds], outcome)
+        self._run_phase([partial(self._add, r, outcome, feed_id) for r in adds])
+
+    def _still_missing(self, feed_id: str, adds: list[Mapping[str, Any]], outcome: MirrorOutcome
+                       ) -> list[Mapping[str, Any]]:
+        """The adds whose job_key has no record of the feed yet, by a fresh listing (check before add)."""
+        if not adds:
+            return adds
+        present = {r.get("job_key") for r in self.iter_records() if r.get("feed_id") == feed_id}
+        missing = [r for r in adds if r.get("job_key") not in present]
+        self._tally(outcome, already_present=len(adds) - len(missing))
+        return missing
 
     def _remove_copies_of_uncertain_posts(self, feed_id: str, desired: list[dict[str, Any]],
                                           outcome: MirrorOutcome) -> None:

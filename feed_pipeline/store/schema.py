@@ -229,7 +229,7 @@ execution_reports = sa.Table(
     metadata,
     sa.Column("run_id", sa.String(64), primary_key=True),
     sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),  # started | success | failure | canceled
+    sa.Column("status", sa.String(32), nullable=False),  # started | success | partial | failed | canceled
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("duration_s", sa.Float),
@@ -257,6 +257,17 @@ stage_versions = sa.Table(
     sa.Column("figures", JSONType, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "stage"),
+)
+
+run_leases = sa.Table(
+    "run_leases",
+    metadata,
+    sa.Column("feed_id", sa.String(200), primary_key=True),  # one run per feed at a time (store/leases.py)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("holder", sa.Text, nullable=False, server_default=""),  # host and pid, for the operator
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
 # Search objects migration 0002 creates outside this metadata (dialect-specific): autogenerate leaves them alone.

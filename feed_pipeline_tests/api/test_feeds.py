@@ -46,7 +46,7 @@ def feed_with_runs(request, tmp_path_factory):
     feed_store.upsert_feed(engine, "fine", url="/feeds/fine.xml")
     feed_store.upsert_feed(engine, "idle", url="/feeds/idle.xml", active=False)
     insert_jobs(engine, [job_row("feed-h", "1"), job_row("feed-h", "2", "Nurse", route="archived")])
-    for n, (status, error) in enumerate([(reports.SUCCESS, None), (reports.FAILURE, "routed_jobs: boom")]):
+    for n, (status, error) in enumerate([(reports.SUCCESS, None), (reports.FAILED, "routed_jobs: boom")]):
         run_id = f"run-{n}"
         reports.report_stage(engine, run_id, "feed-h", "raw_jobs", duration_s=1.5, counts={"raw": 10 + n})
         reports.record_run_outcome(engine, run_id, "feed-h", status, started_at=at(1 + n),
@@ -59,7 +59,7 @@ def test_feed_detail_shows_health_jobs_by_route_and_the_newest_report(feed_with_
     feed = feed_with_runs.get("/api/feeds/feed-h").json()
 
     assert feed["health"] == {
-        "status": "failing", "last_run_at": "2026-10-02T12:00:30Z", "last_run_status": "failure",
+        "status": "failing", "last_run_at": "2026-10-02T12:00:30Z", "last_run_status": "failed",
         "run_count": 2, "consecutive_failure_count": 1, "avg_processing_time_s": 30.0,
     }
     assert feed["jobs_by_route"] == {"approved": 1, "archived": 1}
@@ -72,7 +72,7 @@ def test_reports_come_newest_first_and_page(feed_with_runs):
     body = feed_with_runs.get("/api/feeds/feed-h/reports").json()
 
     assert [r["run_id"] for r in body["reports"]] == ["run-1", "run-0"]
-    assert [r["status"] for r in body["reports"]] == ["failure", "success"]
+    assert [r["status"] for r in body["reports"]] == ["failed", "success"]
     assert body["reports"][1]["counts"] == {"raw": 10}
     second = feed_with_runs.get("/api/feeds/feed-h/reports", params={"limit": 1, "offset": 1}).json()
     assert [r["run_id"] for r in second["reports"]] == ["run-0"]

@@ -1,12 +1,17 @@
-"""The run status sensors fold finished runs into the feeds' health: failures count up, a success resets them."""
+"""The run status sensors fold finished runs into the feeds' health: failures count up, a success resets them; runs
+that died without a trace (a worker killed, a lease expired unrenewed) are closed as failed with the reason."""
+
+from datetime import timedelta
 
 import dagster as dg
 import pytest
 
-from feed_pipeline.automation.health import PARTITION_TAG, feed_health_sensors
+from feed_pipeline.automation.health import PARTITION_TAG, dead_feed_runs_sensor, feed_health_sensors
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline.store import reports
+from feed_pipeline.store import leases, reports
+from feed_pipeline.store.rows import utcnow
+from feed_pipeline.store.schema import run_leases
 
 SENSORS = {s.name: s for s in feed_health_sensors}
 EVENT_FOR_STATUS = {
@@ -75,9 +80,9 @@ def test_failures_count_up_and_a_success_resets_them(engine, instance, sqlite_ur
         assert run.status == dg.DagsterRunStatus.FAILURE
         notify(instance, run, sqlite_url)
         feed = feed_store.get_feed(engine, "acme")
-        assert (feed.consecutive_failure_count, feed.last_run_status) == (expected, reports.FAILURE)
+        assert (feed.consecutive_failure_count, feed.last_run_status) == (expected, reports.FAILED)
     report = reports.get_report(engine, run.run_id)
-    assert report["status"] == reports.FAILURE and "ingest_step" in report["error"]
+    assert report["status"] == reports.FAILED and "ingest_step" in report["error"]
 
     success = finish_run(instance, fail=False)
     notify(instance, success, sqlite_url)
@@ -101,3 +106,45 @@ def test_a_run_without_a_feed_partition_changes_no_feed(engine, instance, sqlite
     feed = feed_store.get_feed(engine, "acme")
     assert (feed.consecutive_failure_count, feed.run_count, feed.last_run_status) == (0, 0, None)
     assert reports.get_report(engine, run.run_id) is None
+
+
+def test_a_run_whose_worker_died_is_closed_as_failed_with_dagsters_reason(engine, instance, sqlite_url):
+    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", run_id="killed-run-01",
+                                         status=dg.DagsterRunStatus.STARTED, tags={PARTITION_TAG: "acme"}))
+    reports.open_report(engine, run.run_id, "acme")
+    instance.report_run_failed(run, "Run worker for killed-run-01 exited unexpectedly (run monitoring)")
+
+    notify(instance, instance.get_run_by_id(run.run_id), sqlite_url)
+
+    report = reports.get_report(engine, run.run_id)
+    assert report["status"] == reports.FAILED
+    assert report["error"] == "run: Run worker for killed-run-01 exited unexpectedly (run monitoring)"
+    assert feed_store.get_feed(engine, "acme").consecutive_failure_count == 1
+
+
+def test_a_run_whose_lease_expired_unrenewed_is_closed_in_dagster_and_in_its_report(engine, instance, sqlite_url):
+    run = instance.add_run(dg.DagsterRun(job_name="feed_job", run_id="silent-run-01",
+                                         status=dg.DagsterRunStatus.STARTED, tags={PARTITION_TAG: "acme"}))
+    reports.open_report(engine, run.run_id, "acme")
+    leases.acquire(engine, "acme", run.run_id, ttl_s=60)
+    with engine.begin() as conn:  # its last heartbeat was two minutes ago: the process is gone
+        conn.execute(run_leases.update().values(heartbeat_at=utcnow() - timedelta(seconds=120),
+                                                expires_at=utcnow() - timedelta(seconds=60)))
+
+    def tick():
+        with dg.build_sensor_context(instance=instance,
+                                     resources={"database": DatabaseResource(url=sqlite_url)}) as context:
+            return dead_feed_runs_sensor(context)
+
+    assert "closed 1 dead run" in tick().skip_message
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+    report = reports.get_report(engine, run.run_id)
+    assert report["status"] == reports.FAILED and "stopped renewing its lease" in report["error"]
+    assert tick().skip_message == "no run stopped renewing its lease", "closed once"
+    assert leases.acquire(engine, "acme", "next-run").run_id == "next-run"
+
+
+def test_a_released_lease_is_not_taken_for_a_dead_run(engine, instance, sqlite_url):
+    leases.acquire(engine, "acme", "finished-run")
+    leases.release(engine, "acme", "finished-run")
+    assert leases.abandoned_leases(engine) == []

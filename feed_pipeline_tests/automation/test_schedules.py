@@ -119,8 +119,10 @@ def test_no_api_feeds_at_all_is_a_skip(instance, sqlite_url):
 
 def test_calling_the_schedule_directly_returns_the_run_requests(instance, sqlite_url, feeds):
     instance.add_dynamic_partitions(feeds_partitions.name, ["backend"])
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=TICK) as context:
-        runs = api_feeds_schedule(context, database=DatabaseResource(url=sqlite_url))
+    # The database resource opens a run's scope when set up for a run, so it is set up in a context.
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=TICK,
+                                   resources={"database": DatabaseResource(url=sqlite_url)}) as context:
+        runs = api_feeds_schedule(context)
 
     assert [(r.partition_key, r.run_key) for r in runs] == [("backend", "backend:2024-05-10T12:30:00+00:00")]
 

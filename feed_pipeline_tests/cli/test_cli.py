@@ -62,6 +62,8 @@ def test_demo_runs_the_sample_feed_on_the_embedded_default_and_prints_the_summar
     assert (tmp_path / ".feed_pipeline" / "xano_sandbox.sqlite").exists(), "the embedded Xano keeps its data"
     assert (tmp_path / ".dagster_home").is_dir()
     assert "running feed sample" in result.stderr
+    assert "Telemetry" not in result.stderr + result.stdout, "the local instance keeps telemetry off"
+    assert "enabled: false" in (tmp_path / ".dagster_home" / "dagster.yaml").read_text()
 
     again = json_lines(_demo_subprocess(tmp_path).stdout)[0]
     assert again["counts"] == counts
@@ -88,7 +90,7 @@ def test_feeds_add_list_disable_and_run_by_id(workdir):
 def test_run_of_an_unknown_feed_fails_with_a_clear_message(workdir):
     result = cli("run", "nope", code=1)
     (summary,) = json_lines(result.stdout)
-    assert summary["status"] == "failure"
+    assert summary["status"] == "failed"
     assert "feeds add nope" in summary["error"]
 
 
@@ -149,3 +151,33 @@ def test_feeds_add_refuses_a_broken_taxonomy_naming_the_file_and_entry(workdir, 
     assert "does not exist" in cli("feeds", "add", "board", "--url", str(SAMPLE_FEED_PATH), "--taxonomy",
                                    str(workdir / "missing.json"), code=2).stderr
     assert feed_store.list_feeds(engine_for(db_url)) == []
+
+
+def test_a_feed_that_is_an_html_page_fails_with_the_root_cause_and_exit_status_1(workdir):
+    page = workdir / "jobs.xml"
+    page.write_text("<!DOCTYPE html><html><head><title>Careers</title></head><body><p>Sign in</p></body></html>")
+    cli("feeds", "add", "careers", "--url", str(page))
+
+    result = cli("run", "careers", code=1)
+
+    (summary,) = json_lines(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["error"] == (f"raw_jobs: feed 'careers' ({page}): no record could be read: the document is an "
+                                f"HTML page, not a job feed")
+    assert f"feed careers failed: {summary['error']}" in result.stderr
+
+
+def test_a_truncated_feed_is_partial_with_the_reason_and_exit_status_3(workdir):
+    text = SAMPLE_FEED_PATH.read_text(encoding="utf-8")
+    cut = workdir / "cut.xml"
+    cut.write_text(text[: text.index("<job>", len(text) // 2) + 40], encoding="utf-8")
+    cli("feeds", "add", "cut", "--url", str(cut))
+
+    result = cli("run", "cut", code=3)
+
+    (summary,) = json_lines(result.stdout)
+    assert summary["status"] == "partial" and "error" not in summary
+    (reason,) = summary["reasons"]
+    assert reason.startswith("ingest incomplete: truncated") and reason.endswith("no job was treated as removed")
+    assert summary["counts"]["approved"] > 0, "what was read is published"
+    assert "feed cut partial: ingest incomplete: truncated" in result.stderr

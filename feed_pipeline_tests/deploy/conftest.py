@@ -1,4 +1,5 @@
-"""Fixtures for the deployment tests: the repo's dagster.yaml on a throwaway PostgreSQL database, small feeds."""
+"""Fixtures for the deployment tests: the production instance (docker/dagster.yaml) on a throwaway PostgreSQL
+database, small feeds."""
 from __future__ import annotations
 
 import shutil
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from feed_pipeline.cli import SAMPLE_FEED_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+DAGSTER_YAML = REPO_ROOT / "docker" / "dagster.yaml"  # the production instance the image installs
 
 
 def write_small_feed(path: Path, jobs: int, *, skip: int = 0) -> Path:
@@ -37,7 +38,7 @@ def dagster_pg_env(database_url: str) -> dict[str, str]:
 
 
 def make_production_home(base: Path, database_url: str) -> tuple[Path, dict[str, str]]:
-    """A DAGSTER_HOME holding a copy of the repo's dagster.yaml, and the env that points it at `database_url`.
+    """A DAGSTER_HOME holding docker/dagster.yaml (as the image does), and the env pointing it at `database_url`.
 
     Dagster's storage gets its own database: its tables (`jobs`, `alembic_version`) would collide with ours.
     """

@@ -1,5 +1,5 @@
-"""The repo's dagster.yaml builds a working instance on PostgreSQL: queue limits, the gemini pool, run retries, and a
-feed run whose runs, events and partitions land in PostgreSQL."""
+"""docker/dagster.yaml (the production instance) builds a working instance on PostgreSQL: queue limits, the gemini
+pool, run retries, and a feed run whose runs, events and partitions land in PostgreSQL."""
 from __future__ import annotations
 
 import dagster as dg

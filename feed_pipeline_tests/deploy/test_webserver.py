@@ -1,5 +1,5 @@
 """The deployment as docker-compose.yml runs it, on loopback: a code server (gRPC), dagster-webserver and
-dagster-daemon on the repo's dagster.yaml (PostgreSQL, queued runs). Through the webserver's GraphQL API, as the
+dagster-daemon on docker/dagster.yaml (PostgreSQL, queued runs). Through the webserver's GraphQL API, as the
 UI does: read the asset graph, partitions and checks; launch a run for one feed; backfill all feeds (one run per
 feed); see every run succeed, and a feed's two runs never overlap. Runs go through the daemon's run queue.
 

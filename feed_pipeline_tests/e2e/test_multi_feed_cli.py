@@ -49,11 +49,11 @@ def stock(apis) -> None:
     ]
 
 
-def cli(workdir: Path, env: dict[str, str], *args: str) -> dict:
+def cli(workdir: Path, env: dict[str, str], *args: str, code: int = 0) -> dict:
     """Run one command; its stdout is one JSON object."""
     result = subprocess.run([sys.executable, "-m", "feed_pipeline.cli", *args], cwd=workdir, env=env,
                             capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr[-3000:]}"
+    assert result.returncode == code, f"{args}: exit {result.returncode}\n{result.stderr[-3000:]}"
     return json.loads(result.stdout)
 
 
@@ -111,9 +111,11 @@ def test_multi_feed_added_and_run_from_the_command_line(tmp_path):
         # JSearch now refuses the key and Adzuna stopped listing az-2: the run still lands RemoteOK and Adzuna.
         apis.jsearch.subscribed_keys = ()
         apis.adzuna.jobs = [j for j in apis.adzuna.jobs if j["id"] != "az-2"]
-        second = cli(workdir, env, "run", "backend")
+        second = cli(workdir, env, "run", "backend", code=3)  # partial: a source failed
 
-    assert second["status"] == "success", second
+    assert second["status"] == "partial", second
+    (reason,) = second["reasons"]
+    assert reason.startswith("ingest incomplete: jsearch: ") and "You are not subscribed" in reason
     assert second["counts"]["raw"] == 3
     after = feed_jobs(db_url)
     assert {key: route for key, (route, _) in after.items()} == {key: route for key, (route, _) in before.items()}, \

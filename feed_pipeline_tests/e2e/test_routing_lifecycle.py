@@ -157,7 +157,7 @@ def test_a_failing_blocking_check_stops_the_run_before_the_mirror(db_url, tmp_pa
         pipeline = Pipeline(db_url, tmp_path, instance, classifier=OutOfTaxonomyClassifierResource())
         summary = pipeline.run()
 
-    assert summary["status"] == "failure"
+    assert summary["status"] == "failed"
     assert "industry_answers_valid" in summary["error"]
     assert pipeline.xano_keys() == set()
     assert pipeline.jobs_by_route("approved") == {}
@@ -170,9 +170,9 @@ def test_feed_health_counts_failures_and_resets_on_success(pipeline):
 
     for expected in (1, 2):
         summary = pipeline.run()
-        assert summary["status"] == "failure"
+        assert summary["status"] == "failed"
         feed = feed_store.get_feed(pipeline.engine, FEED)
-        assert (feed.last_run_status, feed.consecutive_failure_count) == ("failure", expected)
+        assert (feed.last_run_status, feed.consecutive_failure_count) == ("failed", expected)
 
     shutil.copy(SAMPLE_FEED_PATH, pipeline.feed_path)
     pipeline.run()

@@ -65,7 +65,8 @@ def test_first_sync_adds_every_job_and_verifies_exact(sandbox, client):
     desired = jobs(10)
     outcome = client.sync_feed("feed-a", desired)
     assert (outcome.added, outcome.updated, outcome.deleted, outcome.unchanged) == (10, 0, 0, 0)
-    assert outcome.calls == 11 and outcome.list_calls == 1 and outcome.write_calls == 10
+    # one list to plan, one just before the adds (check before add), then one POST per job
+    assert outcome.calls == 12 and outcome.list_calls == 2 and outcome.write_calls == 10
     assert client.verify_feed("feed-a", desired) == []
 
 
@@ -89,7 +90,7 @@ def test_k_changes_cost_exactly_k_writes_plus_the_list_pages(sandbox, client):
     outcome = client.sync_feed("feed-a", desired, max_delete_share=0.5)
     assert (outcome.added, outcome.updated, outcome.deleted, outcome.unchanged) == (1, 2, 1, 7)
     assert sandbox.calls("POST") == 1 and sandbox.calls("PATCH") == 2 and sandbox.calls("DELETE") == 1
-    assert sandbox.calls("GET") == 3
+    assert sandbox.calls("GET") == 6  # 3 pages to plan, 3 again before the one add
     assert client.verify_feed("feed-a", desired) == []
 
 
@@ -420,7 +421,7 @@ def test_stats_total_the_clients_calls(sandbox, client):
     sandbox.faults.fail_next(1, 502)
     client.sync_feed("feed-a", jobs(2))
     stats = client.stats()
-    assert stats["calls"] == 4 and stats["retries"] == 1 and stats["write_calls"] == 2
+    assert stats["calls"] == 5 and stats["retries"] == 1 and stats["write_calls"] == 2
 
 
 def test_throttle_waits_only_when_the_window_is_full():

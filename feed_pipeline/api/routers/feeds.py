@@ -25,7 +25,7 @@ def health_of(feed: feed_store.Feed) -> FeedHealth:
     if feed.last_run_status is None:
         status = "never_run"
     else:
-        status = "ok" if feed.last_run_status == reports.SUCCESS else "failing"
+        status = "ok" if feed.last_run_status in (reports.SUCCESS, reports.PARTIAL) else "failing"
     return FeedHealth(status=status, last_run_at=feed.last_run_at, last_run_status=feed.last_run_status,
                       run_count=feed.run_count, consecutive_failure_count=feed.consecutive_failure_count,
                       avg_processing_time_s=feed.avg_processing_time_s)

@@ -13,7 +13,7 @@ from feed_pipeline.api.routers.feeds import feed_or_404
 router = APIRouter(tags=["runs"])
 
 LAUNCH_ERRORS = {
-    409: {"model": ErrorBody, "description": "The feed already has a run in progress (worker launcher)."},
+    409: {"model": ErrorBody, "description": "The feed already has a run in progress (its lease is held)."},
     502: {"model": ErrorBody, "description": "The Dagster webserver did not accept the run."},
 }
 

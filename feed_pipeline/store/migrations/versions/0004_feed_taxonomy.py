@@ -4,7 +4,7 @@ The content is stored, not the path, so a moved or edited file never changes (or
 means the deployment's taxonomy (`FEED_PIPELINE_TAXONOMY`, else the bundled one).
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0003
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
