@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.script import ScriptDirectory
 
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.store import search as search_module
