@@ -45,7 +45,7 @@ def get_launcher(request: Request) -> RunLauncher:
                 if settings.dagster_graphql_url:
                     state.launcher = GraphQLRunLauncher(settings.dagster_graphql_url, settings.database_url)
                 else:
-                    state.launcher = WorkerRunLauncher(settings.database_url, max_workers=settings.run_workers)
+                    state.launcher = WorkerRunLauncher(settings.database_url)
     return state.launcher
 
 

@@ -124,15 +124,22 @@ class _LocalRun:
 
 
 class WorkerRunLauncher:
-    """Runs feed_job in this process on `max_workers` threads; one run per feed at a time."""
+    """Runs feed_job in this process, one run at a time; the others wait in its queue.
+
+    One worker thread, not several: every Dagster run whose instance has settings reconfigures Python logging
+    (`logging.config.dictConfig`) while it starts, and that takes logging's module lock and then each handler's
+    lock, while a run already going takes a handler's lock and then the module lock (its event-log handler
+    creates a SQLAlchemy engine, which asks for a logger): two runs in threads of one process deadlock. Runs in
+    parallel come from the webserver and the daemon (DAGSTER_GRAPHQL_URL), each in its own process.
+    """
 
     via = "worker"
 
-    def __init__(self, database_url: str | None, max_workers: int = 2,
+    def __init__(self, database_url: str | None,
                  definitions_factory: Callable[[], dg.Definitions] | None = None,
                  instance_factory: Callable[[], dg.DagsterInstance] | None = None):
         self._database_url = database_url
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="feed-run")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-run")
         self._runs: dict[str, _LocalRun] = {}
         self._lock = threading.Lock()
         self._definitions_factory = definitions_factory or self._build_definitions

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 TOKEN_ENV = "FEED_PIPELINE_API_TOKEN"
 GRAPHQL_URL_ENV = "DAGSTER_GRAPHQL_URL"
-RUN_WORKERS_ENV = "FEED_PIPELINE_API_RUN_WORKERS"
 PUBLIC_JOBS_ENV = "FEED_PIPELINE_PUBLIC_JOBS"
-DEFAULT_RUN_WORKERS = 2
 FALSE_WORDS = ("0", "false", "no", "off")
 TRUE_WORDS = ("1", "true", "yes", "on")
 
@@ -20,21 +18,17 @@ class ApiSettings:
 
     `api_token` None turns the operator endpoints (writes, feeds, reports, runs) off. `public_jobs` False puts
     the job reads behind the token too. `dagster_graphql_url` set means runs are launched through that Dagster
-    webserver; otherwise they run in this process on a pool of `run_workers` threads.
+    webserver; otherwise they run in this process, one at a time (api.launchers.WorkerRunLauncher says why).
     """
 
     database_url: str | None = None
     api_token: str | None = None
     dagster_graphql_url: str | None = None
-    run_workers: int = DEFAULT_RUN_WORKERS
     public_jobs: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
-        workers = env.get(RUN_WORKERS_ENV, "").strip()
-        if workers and (not workers.isdigit() or int(workers) < 1):
-            raise ValueError(f"{RUN_WORKERS_ENV} must be a whole number of at least 1, got {workers!r}")
         public_jobs = env.get(PUBLIC_JOBS_ENV, "").strip().lower()
         if public_jobs and public_jobs not in FALSE_WORDS + TRUE_WORDS:
             raise ValueError(f"{PUBLIC_JOBS_ENV} must be true or false, got {public_jobs!r}")
@@ -42,6 +36,5 @@ class ApiSettings:
             database_url=env.get("FEED_PIPELINE_DATABASE_URL") or None,
             api_token=env.get(TOKEN_ENV) or None,
             dagster_graphql_url=env.get(GRAPHQL_URL_ENV) or None,
-            run_workers=int(workers) if workers else DEFAULT_RUN_WORKERS,
             public_jobs=public_jobs not in FALSE_WORDS,
         )

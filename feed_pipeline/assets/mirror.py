@@ -35,6 +35,7 @@ MIRROR_METADATA = MetadataCatalog("xano_mirror", {
     "deletes_skipped": "stale records the safety valve left in place",
     "duplicates_removed": "extra copies of one job removed (always allowed)",
     "already_gone": "deletes answered 404",
+    "already_present": "adds skipped because the job's record appeared since the listing (another writer raced)",
     "existing_records": "the feed's records in Xano before the sync, copies included",
     "desired_records": "records the feed should have after the sync",
     "foreign_records": "other feeds' and unkeyed records listed and left alone",
