@@ -1,0 +1,495 @@
+"""The semantic offline classifier: title-first matching of a posting against the taxonomy's names,
+descriptions and keywords, by whole-word phrases and by static word embeddings, with calibrated confidence.
+
+Why this shape. A board brings its own taxonomy, often with names only ("Maintenance", "Corporate"). Job
+titles name the role in words the taxonomy rarely uses ("Make Ready Tech", "Service Manager", "CAM"), so each
+label is described by several phrase sources:
+  - its name, and the parts of a compound name ("Grounds, Porter & Housekeeping" -> grounds, porter,
+    housekeeping);
+  - its keywords and description;
+  - phrases borrowed from a reference taxonomy (the bundled one): every reference function is given to the
+    board label its name and description are closest to (embedding cosine >= BORROW_MIN_SIMILARITY), so a board's
+    "Maintenance Supervisor" learns "service manager" and "facilities manager" from the bundled
+    "Maintenance Supervision".
+
+Each label gets four scores for a posting:
+  title_lex  whole-word phrases of the label in the (cleaned, abbreviation-expanded) title; a phrase inside a
+             longer matched phrase does not count ("maintenance" inside "maintenance supervisor"); rarer
+             phrases (found in fewer labels) and longer ones weigh more
+  text_lex   the same over the whole text, damped (descriptions mention other roles)
+  title_sem  cosine between the title's embedding and the label's nearest phrase
+  text_sem   cosine between the text's embedding and the label's description (name + description + keywords)
+and its score is their weighted sum (WEIGHTS). The best label wins. Its confidence is a calibrated probability
+(core/calibration.py, fit on labeled postings) from the winner's score, its margin over the runner-up,
+the title evidence and whether title and text agree; so routing at 0.86 means ~86% of such answers are right.
+With a single industry, stage 1 only asks "is this posting in scope": its confidence comes from the absolute
+strength of the best function's match (calibrator "scope").
+
+Stage 2 reads the posting's original title and text (FunctionInput.title / .text) and falls back to the
+stage 1 summary (ai_title / ai_description) when those are empty.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from feed_pipeline.core.calibration import LogisticCalibrator
+from feed_pipeline.core.embeddings import StaticEmbedder
+from feed_pipeline.core.enrichment import (
+    AIUsage,
+    EnrichmentFailure,
+    FunctionInput,
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+    Taxonomy,
+)
+from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
+from feed_pipeline.core.text_features import (
+    clean_title,
+    deadline_from_text,
+    plain_text,
+    remote_policy_from_text,
+    seniority_from_title,
+    short_description,
+)
+
+SEMANTIC_MODEL_NAME = "offline-semantic-v1"
+SEMANTIC_SCORING_VERSION = "sem1"  # bump when scoring rules change: cached offline results then go stale
+
+WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
+NAME_PART_WEIGHT = 0.9
+KEYWORD_WEIGHT = 1.0
+BORROWED_WEIGHT = 0.8
+DESCRIPTION_PHRASE_WEIGHT = 0.6
+INDUSTRY_KEYWORD_WEIGHT = 0.4  # an industry's own keywords count toward each of its functions in stage 1
+BORROW_MIN_SIMILARITY = 0.6  # mapping score (mapping_scores) for borrowing within corresponding industries
+BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspond
+INDUSTRY_MIN_SIMILARITY = 0.45
+NAME_COVERAGE_WEIGHT = 0.35
+TEXT_CHARS = 1500  # the text's opening that is embedded; phrases are matched in the whole text
+MAX_SKILLS = 15
+CALIBRATORS = ("industry", "scope", "function")
+
+# Abbreviations job titles use, spelled out before matching (whole words, titles only).
+TITLE_ABBREVIATIONS = {
+    "maint": "maintenance", "mx": "maintenance", "tech": "technician", "techs": "technicians",
+    "mgr": "manager", "asst": "assistant", "sr": "senior", "jr": "junior", "supv": "supervisor",
+    "coord": "coordinator", "rep": "representative", "spec": "specialist", "admin": "administrative",
+    "apm": "assistant property manager", "acm": "assistant community manager",
+    "cam": "community association manager", "gm": "general manager", "hr": "human resources",
+    "ap": "accounts payable", "ar": "accounts receivable", "acct": "accounting", "svc": "service",
+    "rn": "registered nurse", "lpn": "licensed practical nurse", "cna": "certified nursing assistant",
+    "np": "nurse practitioner", "pa": "physician assistant", "dev": "developer", "eng": "engineer",
+    "qa": "quality assurance", "ops": "operations", "vp": "vice president", "cdl": "cdl truck driver",
+    "sre": "site reliability engineer", "swe": "software engineer",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(sorted(TITLE_ABBREVIATIONS, key=len, reverse=True)) + r")\b\.?", re.I)
+_NAME_PARTS = re.compile(r"\s*(?:,|&|/|\band\b|\+|\(|\))\s*", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One stage's decision with the raw figures the calibrator reads."""
+
+    label: str
+    features: dict[str, float]
+
+
+def expand_title(title: str) -> str:
+    """The cleaned title, followed by its spelled-out form when it uses abbreviations:
+    "Sr. Maint Tech" -> "Senior Maint Tech ; Senior maintenance technician"."""
+    cleaned = clean_title(title)
+    expanded = _ABBREVIATION.sub(lambda m: TITLE_ABBREVIATIONS[m.group(1).lower()], cleaned)
+    return cleaned if expanded == cleaned else f"{cleaned} ; {expanded}"
+
+
+_DESCRIPTION_SPLIT = re.compile(r"[,;:.()/!?]|\band\b|\bor\b|&", re.I)
+_CLAUSE_START = re.compile(r"\b(who|that|which|with|to|for|in|at|on|across|from|by|such as|including|like)\b", re.I)
+_NOT_A_PHRASE = {"it", "a", "an", "the", "all", "other", "us", "we", "our", "you", "your", "their", "its", "role",
+                 "roles", "job", "jobs", "staff", "position", "positions", "people", "work", "every", "any", "of"}
+
+
+def description_phrases(description: str) -> list[str]:
+    """Short noun phrases a one-sentence description lists: "Corporate office roles: HR, recruiting, IT and
+    training." -> corporate office roles, hr, recruiting, training. Clauses ("who ...") are cut off."""
+    phrases = []
+    for segment in _DESCRIPTION_SPLIT.split(description):
+        head = _CLAUSE_START.split(segment, maxsplit=1)[0]
+        words = [w for w in head.lower().split() if w]
+        while words and words[0] in _NOT_A_PHRASE:
+            words.pop(0)
+        tokens = tokenize(" ".join(words))
+        if 1 <= len(tokens) <= 4 and not all(t in _NOT_A_PHRASE for t in tokens):
+            phrases.append(" ".join(words))
+    return list(dict.fromkeys(phrases))
+
+
+def name_phrases(name: str) -> list[str]:
+    """A label name and, for a compound name, its parts: "Grounds, Porter & Housekeeping" -> 4 phrases."""
+    parts = [p.strip().lower() for p in _NAME_PARTS.split(name) if p and p.strip()]
+    whole = name.strip().lower()
+    return list(dict.fromkeys([whole, *(p for p in parts if p != whole and tokenize(p))]))
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """What one label is described by: phrases (with weights) and one descriptive text."""
+
+    label: str
+    phrases: dict[str, float]
+    document: str
+
+
+class LabelIndex:
+    """Scores postings against a fixed list of labels. Built once per label set, reused for every posting."""
+
+    def __init__(self, specs: Sequence[LabelSpec], embedder: StaticEmbedder):
+        self.labels = [s.label for s in specs]
+        self._embedder = embedder
+        keys: dict[str, dict[int, float]] = {}  # phrase key -> label index -> weight
+        originals: dict[str, str] = {}
+        for i, spec in enumerate(specs):
+            for phrase, weight in spec.phrases.items():
+                key = " ".join(tokenize(phrase))
+                if not key:
+                    continue
+                originals.setdefault(key, phrase)
+                per_label = keys.setdefault(key, {})
+                per_label[i] = max(per_label.get(i, 0.0), weight)
+        # Specificity: longer phrases and phrases fewer labels share tell more.
+        self._phrase_labels = {
+            key: [(i, w * (1.0 + 0.5 * (key.count(" "))) / len(per_label)) for i, w in per_label.items()]
+            for key, per_label in keys.items()
+        }
+        self._matcher = PhraseMatcher(list(keys), fuzzy=False)
+        phrase_list = list(keys)
+        self._phrase_vectors = embedder.embed([originals[k] for k in phrase_list])
+        # Columns grouped by label for the per-label max of title similarity.
+        columns, owners = [], []
+        for i in range(len(specs)):
+            for j, key in enumerate(phrase_list):
+                if i in keys[key]:
+                    columns.append(j)
+                    owners.append(i)
+        bare = sorted(set(range(len(specs))) - set(owners))
+        if bare:
+            raise ValueError(f"labels {[self.labels[i] for i in bare]} have no words to match: give them a name with words")
+        order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
+        self._columns = np.array(columns, dtype=np.int64)[order]
+        self._starts = np.searchsorted(np.array(owners, dtype=np.int64)[order], np.arange(len(specs)))
+        self._document_vectors = embedder.embed([s.document for s in specs])
+
+    def lexical(self, text: str) -> np.ndarray:
+        """Per label: the specificity-weighted sum of its phrases found in `text`, longest match only."""
+        scores = np.zeros(len(self.labels), dtype=np.float64)
+        found = self._matcher.find(text)
+        if not found:
+            return scores
+        padded = {key: f" {key} " for key in found}
+        for key in found:
+            if any(other != key and padded[key] in padded[other] for other in found):
+                continue  # "maintenance" inside a matched "maintenance supervisor" is not separate evidence
+            for i, weight in self._phrase_labels[key]:
+                scores[i] += weight
+        return scores
+
+    def scores(self, titles: list[str], texts: list[str]) -> list[dict[str, np.ndarray]]:
+        """Per posting: the four per-label score vectors and their weighted sum ("total")."""
+        title_vecs = self._embedder.embed(titles)
+        text_vecs = self._embedder.embed([t[:TEXT_CHARS] for t in texts])
+        phrase_sims = title_vecs @ self._phrase_vectors.T  # (jobs, phrases)
+        text_sims = text_vecs @ self._document_vectors.T  # (jobs, labels)
+        out = []
+        for n, (title, text) in enumerate(zip(titles, texts, strict=True)):
+            title_sem = np.maximum.reduceat(phrase_sims[n][self._columns], self._starts).astype(np.float64)
+            title_lex = self.lexical(title)
+            text_lex = np.log1p(self.lexical(text))
+            text_sem = text_sims[n].astype(np.float64)
+            total = (WEIGHTS["title_lex"] * title_lex + WEIGHTS["text_lex"] * text_lex
+                     + WEIGHTS["title_sem"] * title_sem + WEIGHTS["text_sem"] * text_sem)
+            out.append({"title_lex": title_lex, "text_lex": text_lex, "title_sem": title_sem,
+                        "text_sem": text_sem, "total": total})
+        return out
+
+
+def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int | None) -> dict[str, float]:
+    """What the calibrator reads about the winner: its score, margin, title evidence and title/text agreement."""
+    total = parts["total"]
+    second = float(total[runner_up]) if runner_up is not None else 0.0
+    title_only = WEIGHTS["title_lex"] * parts["title_lex"] + WEIGHTS["title_sem"] * parts["title_sem"]
+    text_only = WEIGHTS["text_lex"] * parts["text_lex"] + WEIGHTS["text_sem"] * parts["text_sem"]
+    return {
+        "top": float(total[best]),
+        "margin": float(total[best]) - second,
+        "title_lex": float(min(parts["title_lex"][best], 3.0)),
+        "title_named": 1.0 if parts["title_lex"][best] > 0 else 0.0,
+        "title_sem": float(parts["title_sem"][best]),
+        "text_sem": float(parts["text_sem"][best]),
+        "agree": 1.0 if int(np.argmax(title_only)) == best and int(np.argmax(text_only)) == best else 0.0,
+    }
+
+
+def _ranked(total: np.ndarray) -> tuple[int, int | None]:
+    order = np.argsort(-total, kind="stable")
+    return int(order[0]), (int(order[1]) if len(order) > 1 else None)
+
+
+def borrowed_phrases(
+    taxonomy: Taxonomy, reference: Taxonomy | None, embedder: StaticEmbedder
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Phrases each (industry, function) of `taxonomy` borrows from the reference functions closest to it, and
+    each (industry, "") from the reference industries that correspond to it. Empty without a reference.
+
+    A reference function goes to the one target function it is closest to (`mapping_scores`), if the score
+    reaches BORROW_MIN_SIMILARITY and the two industries correspond (most of the reference industry's
+    functions land in the target industry, or their names and descriptions are close), or reaches
+    BORROW_ACROSS_INDUSTRIES otherwise.
+    """
+    if reference is None:
+        return {}
+    targets = [(i, f) for i, fs in taxonomy.industries.items() for f in fs]
+    sources = [(i, f) for i, fs in reference.industries.items() for f in fs]
+    scores = mapping_scores(reference, sources, taxonomy, targets, embedder)
+    best = scores.argmax(axis=1)
+    industry_sims = _cosines(embedder, [_document(reference, (i, "")) for i in reference.industries],
+                             [_document(taxonomy, (i, "")) for i in taxonomy.industries])
+    corresponds: set[tuple[str, str]] = set()
+    for r, ref_industry in enumerate(reference.industries):
+        members = [s for s, (i, _) in enumerate(sources) if i == ref_industry]
+        for t, target_industry in enumerate(taxonomy.industries):
+            landed = sum(1 for s in members
+                         if scores[s, best[s]] >= BORROW_MIN_SIMILARITY and targets[best[s]][0] == target_industry)
+            if landed * 2 >= len(members) or industry_sims[r, t] >= INDUSTRY_MIN_SIMILARITY:
+                corresponds.add((ref_industry, target_industry))
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for s, source in enumerate(sources):
+        target = targets[best[s]]
+        score = float(scores[s, best[s]])
+        needed = BORROW_MIN_SIMILARITY if (source[0], target[0]) in corresponds else BORROW_ACROSS_INDUSTRIES
+        if score < needed:
+            continue
+        bucket = out.setdefault(target, {})
+        for phrase, weight in _phrases(reference, source, own_weight=BORROWED_WEIGHT).items():
+            bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
+    for ref_industry, target_industry in corresponds:
+        bucket = out.setdefault((target_industry, ""), {})
+        for phrase, weight in _phrases(reference, (ref_industry, ""), own_weight=BORROWED_WEIGHT).items():
+            bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
+    return out
+
+
+def mapping_scores(reference: Taxonomy, sources: list[tuple[str, str]], taxonomy: Taxonomy,
+                   targets: list[tuple[str, str]], embedder: StaticEmbedder) -> np.ndarray:
+    """How well each reference function stands for each target function: the mean of the cosine of their
+    documents and of their bare names, plus NAME_COVERAGE_WEIGHT x the share of the target name's distinctive
+    words that the reference function's name or keywords use."""
+    documents = _cosines(embedder, [_document(reference, k) for k in sources], [_document(taxonomy, k) for k in targets])
+    names = _cosines(embedder, [f for _, f in sources], [f for _, f in targets])
+    coverage = np.zeros_like(documents)
+    target_words = [_distinctive(f) for _, f in targets]
+    for s, (industry, function) in enumerate(sources):
+        words = _distinctive(function) | {
+            w for k in reference.function_keywords.get(industry, {}).get(function, ()) for w in tokenize(k)}
+        for t, wanted in enumerate(target_words):
+            if wanted:
+                coverage[s, t] = len(wanted & words) / len(wanted)
+    return 0.5 * documents + 0.5 * names + NAME_COVERAGE_WEIGHT * coverage
+
+
+_GENERIC_WORDS = {"and", "&", "of", "the", "a", "for", "in", "management", "manager", "service", "services",
+                  "support", "operation", "operations", "staff", "other", "general", "team", "role", "job"}
+
+
+def _distinctive(name: str) -> set[str]:
+    return {w for w in tokenize(name) if w not in _GENERIC_WORDS}
+
+
+def _cosines(embedder: StaticEmbedder, left: list[str], right: list[str]) -> np.ndarray:
+    return embedder.embed(left) @ embedder.embed(right).T
+
+
+def _phrases(taxonomy: Taxonomy, key: tuple[str, str], own_weight: float = 1.0) -> dict[str, float]:
+    industry, function = key
+    if function:
+        names = name_phrases(function)
+        keywords = taxonomy.function_keywords.get(industry, {}).get(function, ())
+        description = taxonomy.function_description(industry, function)
+    else:
+        names = name_phrases(industry)
+        keywords = taxonomy.industry_keywords.get(industry, ())
+        description = taxonomy.industry_description(industry)
+    phrases: dict[str, float] = {}
+    for n, phrase in enumerate(names):
+        phrases[phrase] = own_weight * (1.0 if n == 0 else NAME_PART_WEIGHT)
+    for phrase in keywords:
+        phrases.setdefault(phrase, own_weight * KEYWORD_WEIGHT)
+    for phrase in description_phrases(description):
+        phrases.setdefault(phrase, own_weight * DESCRIPTION_PHRASE_WEIGHT)
+    return phrases
+
+
+def _document(taxonomy: Taxonomy, key: tuple[str, str]) -> str:
+    industry, function = key
+    if function:
+        description = taxonomy.function_description(industry, function)
+        keywords = taxonomy.function_keywords.get(industry, {}).get(function, ())
+        name = function
+    else:
+        description = taxonomy.industry_description(industry)
+        keywords = taxonomy.industry_keywords.get(industry, ())
+        name = industry
+    return ". ".join(x for x in (name, description, ", ".join(keywords[:25])) if x)
+
+
+class SemanticClassifier:
+    """Implements the Classifier protocol offline; `usage.calls` stays 0 because nothing is called."""
+
+    model_name = SEMANTIC_MODEL_NAME
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: StaticEmbedder,
+        calibrators: Mapping[str, LogisticCalibrator] | None,
+        *,
+        reference: Taxonomy | None = None,
+        calibration_version: str = "uncalibrated",
+        batch_size: int = 200,
+    ):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if calibrators is not None:
+            missing = [name for name in CALIBRATORS if name not in calibrators]
+            if missing:
+                raise ValueError(f"calibrators {missing} missing: pass the shipped calibration or None")
+        self.taxonomy = taxonomy
+        self.batch_size = batch_size
+        self.calibrators = calibrators
+        self.industry_prompt_version = f"{SEMANTIC_SCORING_VERSION}-{calibration_version}-tax{taxonomy.version}"[:64]
+        self.function_prompt_version = self.industry_prompt_version
+        self.prompt_version = self.industry_prompt_version
+        self.usage = AIUsage()
+        self._embedder = embedder
+        self._borrowed = borrowed_phrases(taxonomy, reference, embedder)
+        self._pairs = [(i, f) for i, fs in taxonomy.industries.items() for f in fs]
+        self._stage1 = LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], embedder)
+        self._stage2: dict[tuple[str, tuple[str, ...]], LabelIndex] = {}
+        self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
+        self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
+
+    def _spec(self, pair: tuple[str, str], with_industry: bool) -> LabelSpec:
+        industry, function = pair
+        phrases = dict(self._borrowed.get(pair, {}))
+        for phrase, weight in _phrases(self.taxonomy, pair).items():
+            phrases[phrase] = max(phrases.get(phrase, 0.0), weight)
+        document = _document(self.taxonomy, pair)
+        if with_industry:
+            industry_phrases = {**self._borrowed.get((industry, ""), {}), **_phrases(self.taxonomy, (industry, ""))}
+            for phrase, weight in industry_phrases.items():
+                phrases.setdefault(phrase, weight * INDUSTRY_KEYWORD_WEIGHT)
+            document = f"{_document(self.taxonomy, (industry, ''))}. {document}"
+        return LabelSpec(f"{industry}\x1f{function}", phrases, document)
+
+    # -- raw decisions (what the calibration script fits on) ------------------------------------------------
+    def industry_decisions(self, jobs: Sequence[IndustryInput]) -> list[Scored]:
+        titles = [expand_title(j.title) for j in jobs]
+        texts = [_job_text(j.title, j.description, j.tags) for j in jobs]
+        decisions = []
+        industries = list(self.taxonomy.industries)
+        owner = np.array([industries.index(i) for i, _ in self._pairs], dtype=np.int64)
+        for parts in self._stage1.scores(titles, texts):
+            # An industry scores as its best function; the features describe the industries' race.
+            per_industry = {name: np.full(len(industries), -np.inf) for name in parts}
+            best_pair = np.zeros(len(industries), dtype=np.int64)
+            for k in range(len(industries)):
+                members = np.flatnonzero(owner == k)
+                pick = members[int(np.argmax(parts["total"][members]))]
+                best_pair[k] = pick
+                for name in parts:
+                    per_industry[name][k] = parts[name][pick]
+            best, runner_up = _ranked(per_industry["total"])
+            features = decision_features(per_industry, best, runner_up)
+            features["single"] = 1.0 if len(industries) == 1 else 0.0
+            decisions.append(Scored(industries[best], features))
+        return decisions
+
+    def function_decisions(self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]) -> list[Scored]:
+        index = self._function_index(industry, tuple(functions))
+        titles = [expand_title(j.title or j.ai_title) for j in jobs]
+        texts = [_job_text(j.title or j.ai_title, j.text or j.ai_description, j.skills) for j in jobs]
+        decisions = []
+        for parts in index.scores(titles, texts):
+            best, runner_up = _ranked(parts["total"])
+            decisions.append(Scored(functions[best], decision_features(parts, best, runner_up)))
+        return decisions
+
+    def _function_index(self, industry: str, functions: tuple[str, ...]) -> LabelIndex:
+        index = self._stage2.get((industry, functions))
+        if index is None:
+            index = LabelIndex([self._spec((industry, f), with_industry=False) for f in functions], self._embedder)
+            self._stage2[(industry, functions)] = index
+        return index
+
+    def _confidence(self, model: str, features: Mapping[str, float]) -> float:
+        if self.calibrators is None:
+            return 0.0
+        return self.calibrators[model].probability(features)
+
+    # -- stage 1 -------------------------------------------------------------------------------------------
+    def classify_industries(
+        self, jobs: Sequence[IndustryInput]
+    ) -> Iterator[list[IndustryResult | EnrichmentFailure]]:
+        single = len(self.taxonomy.industries) == 1
+        for start in range(0, len(jobs), self.batch_size):
+            batch = jobs[start : start + self.batch_size]
+            decisions = self.industry_decisions(batch)
+            yield [self._industry_result(job, d, "scope" if single else "industry")
+                   for job, d in zip(batch, decisions, strict=True)]
+
+    def _industry_result(self, job: IndustryInput, decision: Scored, model: str) -> IndustryResult:
+        title = plain_text(job.title)
+        body = " ".join([plain_text(job.description), " ".join(job.tags)])
+        return IndustryResult(
+            job_key=job.job_key,
+            industry=decision.label,
+            confidence=self._confidence(model, decision.features),
+            ai_title=clean_title(job.title) or title,
+            ai_description=short_description(job.description),
+            skills=self._vocabulary_hits(self._skills, self.taxonomy.skills, title, body, job.company)[:MAX_SKILLS],
+            tech_stack=self._vocabulary_hits(self._technologies, self.taxonomy.technologies, title, body, job.company),
+            seniority=seniority_from_title(title),
+            remote_policy=remote_policy_from_text(title, body, *job.locations),
+            application_deadline=deadline_from_text(job.description),
+        )
+
+    @staticmethod
+    def _vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], title: str, body: str,
+                         company: str) -> tuple[str, ...]:
+        return vocabulary_hits(matcher, vocabulary, f"{title} ; {body}", company)
+
+    # -- stage 2 -------------------------------------------------------------------------------------------
+    def classify_functions(
+        self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
+    ) -> Iterator[list[FunctionResult | EnrichmentFailure]]:
+        if not functions:
+            raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
+        for start in range(0, len(jobs), self.batch_size):
+            batch = jobs[start : start + self.batch_size]
+            decisions = self.function_decisions(industry, functions, batch)
+            yield [FunctionResult(job.job_key, d.label, self._confidence("function", d.features))
+                   for job, d in zip(batch, decisions, strict=True)]
+
+
+def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], text: str, company: str) -> tuple[str, ...]:
+    """Skills or technologies named in `text` as whole words, in vocabulary order. A term the company's own
+    name contains is not reported: "Prometheus Real Estate" does not use the monitoring tool."""
+    found = matcher.find(text) - (matcher.find(company) if company else set())
+    return tuple(term for term in vocabulary if term in found)
+
+
+def _job_text(title: str, description: str, extra: Sequence[str]) -> str:
+    return " ".join([plain_text(title), plain_text(description), " ; ".join(extra)])
