@@ -63,8 +63,11 @@ SEMANTIC_SCORING_VERSION = "sem1"  # bump when scoring rules change: cached offl
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
 KEYWORD_WEIGHT = 1.0
-BORROWED_WEIGHT = 0.8
-DESCRIPTION_PHRASE_WEIGHT = 0.6
+BORROWED_WEIGHT = 0.7  # below the taxonomy's own words: a board's own description outranks the reference
+DESCRIPTION_PHRASE_WEIGHT = 0.85
+BORROW_WINDOW = 0.5  # once a reference function qualifies, its phrases may go to any target this close to its best
+BORROW_FLOOR = 0.35
+PHRASE_FIT_MAPPING_SHARE = 0.3
 INDUSTRY_KEYWORD_WEIGHT = 0.4  # an industry's own keywords count toward each of its functions in stage 1
 BORROW_MIN_SIMILARITY = 0.6  # mapping score (mapping_scores) for borrowing within corresponding industries
 BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspond
@@ -123,7 +126,8 @@ def description_phrases(description: str) -> list[str]:
         while words and words[0] in _NOT_A_PHRASE:
             words.pop(0)
         tokens = tokenize(" ".join(words))
-        if 1 <= len(tokens) <= 4 and not all(t in _NOT_A_PHRASE for t in tokens):
+        verb_led = len(words) > 1 and words[0].endswith("s") and not words[0].endswith("ss")  # "builds pipelines"
+        if 1 <= len(tokens) <= 4 and not verb_led and not all(t in _NOT_A_PHRASE for t in tokens):
             phrases.append(" ".join(words))
     return list(dict.fromkeys(phrases))
 
@@ -244,10 +248,11 @@ def borrowed_phrases(
     """Phrases each (industry, function) of `taxonomy` borrows from the reference functions closest to it, and
     each (industry, "") from the reference industries that correspond to it. Empty without a reference.
 
-    A reference function goes to the one target function it is closest to (`mapping_scores`), if the score
-    reaches BORROW_MIN_SIMILARITY and the two industries correspond (most of the reference industry's
-    functions land in the target industry, or their names and descriptions are close), or reaches
-    BORROW_ACROSS_INDUSTRIES otherwise.
+    A reference function's candidates are the target functions its mapping score (`mapping_scores`) reaches
+    BORROW_MIN_SIMILARITY for when the two industries correspond (half of the reference industry's functions
+    land in the target industry, or their names and descriptions are close), BORROW_ACROSS_INDUSTRIES
+    otherwise. Each of its phrases goes to the candidate that fits it best (mapping score and the phrase's
+    cosine with the candidate's document, half each).
     """
     if reference is None:
         return {}
@@ -263,21 +268,27 @@ def borrowed_phrases(
         for t, target_industry in enumerate(taxonomy.industries):
             landed = sum(1 for s in members
                          if scores[s, best[s]] >= BORROW_MIN_SIMILARITY and targets[best[s]][0] == target_industry)
-            if landed * 2 >= len(members) or industry_sims[r, t] >= INDUSTRY_MIN_SIMILARITY:
+            if landed * 2 > len(members) or industry_sims[r, t] >= INDUSTRY_MIN_SIMILARITY:
                 corresponds.add((ref_industry, target_industry))
+    target_vectors = embedder.embed([_document(taxonomy, k) for k in targets])
     out: dict[tuple[str, str], dict[str, float]] = {}
     for s, source in enumerate(sources):
-        target = targets[best[s]]
-        score = float(scores[s, best[s]])
-        needed = BORROW_MIN_SIMILARITY if (source[0], target[0]) in corresponds else BORROW_ACROSS_INDUSTRIES
-        if score < needed:
+        needed = np.array([BORROW_MIN_SIMILARITY if (source[0], t[0]) in corresponds else BORROW_ACROSS_INDUSTRIES
+                           for t in targets])
+        if not (scores[s] >= needed).any():
             continue
-        bucket = out.setdefault(target, {})
-        for phrase, weight in _phrases(reference, source, own_weight=BORROWED_WEIGHT).items():
+        candidates = np.flatnonzero(scores[s] >= max(BORROW_FLOOR, float(scores[s].max()) - BORROW_WINDOW))
+        # Each phrase goes to the candidate it fits best, so one broad reference function ("Allied Health")
+        # can feed several narrower board labels (therapy, pharmacy, imaging).
+        phrases = _phrases(reference, source, own_weight=BORROWED_WEIGHT, with_description=False)
+        fit = embedder.embed(list(phrases)) @ target_vectors[candidates].T
+        fit = PHRASE_FIT_MAPPING_SHARE * scores[s, candidates][None, :] + (1 - PHRASE_FIT_MAPPING_SHARE) * fit
+        for (phrase, weight), row in zip(phrases.items(), fit, strict=True):
+            bucket = out.setdefault(targets[candidates[int(np.argmax(row))]], {})
             bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
     for ref_industry, target_industry in corresponds:
         bucket = out.setdefault((target_industry, ""), {})
-        for phrase, weight in _phrases(reference, (ref_industry, ""), own_weight=BORROWED_WEIGHT).items():
+        for phrase, weight in _phrases(reference, (ref_industry, ""), BORROWED_WEIGHT, with_description=False).items():
             bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
     return out
 
@@ -312,7 +323,9 @@ def _cosines(embedder: StaticEmbedder, left: list[str], right: list[str]) -> np.
     return embedder.embed(left) @ embedder.embed(right).T
 
 
-def _phrases(taxonomy: Taxonomy, key: tuple[str, str], own_weight: float = 1.0) -> dict[str, float]:
+def _phrases(
+    taxonomy: Taxonomy, key: tuple[str, str], own_weight: float = 1.0, with_description: bool = True
+) -> dict[str, float]:
     industry, function = key
     if function:
         names = name_phrases(function)
@@ -327,7 +340,7 @@ def _phrases(taxonomy: Taxonomy, key: tuple[str, str], own_weight: float = 1.0) 
         phrases[phrase] = own_weight * (1.0 if n == 0 else NAME_PART_WEIGHT)
     for phrase in keywords:
         phrases.setdefault(phrase, own_weight * KEYWORD_WEIGHT)
-    for phrase in description_phrases(description):
+    for phrase in description_phrases(description) if with_description else ():
         phrases.setdefault(phrase, own_weight * DESCRIPTION_PHRASE_WEIGHT)
     return phrases
 
@@ -375,6 +388,11 @@ class SemanticClassifier:
         self.usage = AIUsage()
         self._embedder = embedder
         self._borrowed = borrowed_phrases(taxonomy, reference, embedder)
+        # A phrase the taxonomy itself gives one label is never borrowed evidence for another.
+        self._owner = {}
+        for pair in [(i, f) for i, fs in taxonomy.industries.items() for f in fs]:
+            for phrase in _phrases(taxonomy, pair):
+                self._owner.setdefault(" ".join(tokenize(phrase)), set()).add(pair)
         self._pairs = [(i, f) for i, fs in taxonomy.industries.items() for f in fs]
         self._stage1 = LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], embedder)
         self._stage2: dict[tuple[str, tuple[str, ...]], LabelIndex] = {}
@@ -383,7 +401,8 @@ class SemanticClassifier:
 
     def _spec(self, pair: tuple[str, str], with_industry: bool) -> LabelSpec:
         industry, function = pair
-        phrases = dict(self._borrowed.get(pair, {}))
+        phrases = {p: w for p, w in self._borrowed.get(pair, {}).items()
+                   if self._owner.get(" ".join(tokenize(p)), {pair}) >= {pair}}
         for phrase, weight in _phrases(self.taxonomy, pair).items():
             phrases[phrase] = max(phrases.get(phrase, 0.0), weight)
         document = _document(self.taxonomy, pair)
