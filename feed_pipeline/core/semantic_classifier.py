@@ -30,6 +30,7 @@ stage 1 summary (ai_title / ai_description) when those are empty.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -151,8 +152,9 @@ class LabelSpec:
 class LabelIndex:
     """Scores postings against a fixed list of labels. Built once per label set, reused for every posting."""
 
-    def __init__(self, specs: Sequence[LabelSpec], embedder: StaticEmbedder):
+    def __init__(self, specs: Sequence[LabelSpec], embedder: StaticEmbedder, weights: Mapping[str, float] = WEIGHTS):
         self.labels = [s.label for s in specs]
+        self.weights = dict(weights)
         self._embedder = embedder
         keys: dict[str, dict[int, float]] = {}  # phrase key -> label index -> weight
         originals: dict[str, str] = {}
@@ -201,10 +203,13 @@ class LabelIndex:
                 scores[i] += weight
         return scores
 
-    def scores(self, titles: list[str], texts: list[str]) -> list[dict[str, np.ndarray]]:
+    def embed(self, titles: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self._embedder.embed(titles), self._embedder.embed([t[:TEXT_CHARS] for t in texts])
+
+    def scores(self, titles: list[str], texts: list[str],
+               vectors: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict[str, np.ndarray]]:
         """Per posting: the four per-label score vectors and their weighted sum ("total")."""
-        title_vecs = self._embedder.embed(titles)
-        text_vecs = self._embedder.embed([t[:TEXT_CHARS] for t in texts])
+        title_vecs, text_vecs = vectors if vectors is not None else self.embed(titles, texts)
         phrase_sims = title_vecs @ self._phrase_vectors.T  # (jobs, phrases)
         text_sims = text_vecs @ self._document_vectors.T  # (jobs, labels)
         out = []
@@ -213,19 +218,21 @@ class LabelIndex:
             title_lex = self.lexical(title)
             text_lex = np.log1p(self.lexical(text))
             text_sem = text_sims[n].astype(np.float64)
-            total = (WEIGHTS["title_lex"] * title_lex + WEIGHTS["text_lex"] * text_lex
-                     + WEIGHTS["title_sem"] * title_sem + WEIGHTS["text_sem"] * text_sem)
+            w = self.weights
+            total = (w["title_lex"] * title_lex + w["text_lex"] * text_lex
+                     + w["title_sem"] * title_sem + w["text_sem"] * text_sem)
             out.append({"title_lex": title_lex, "text_lex": text_lex, "title_sem": title_sem,
                         "text_sem": text_sem, "total": total})
         return out
 
 
-def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int | None) -> dict[str, float]:
+def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int | None,
+                      weights: Mapping[str, float] = WEIGHTS) -> dict[str, float]:
     """What the calibrator reads about the winner: its score, margin, title evidence and title/text agreement."""
     total = parts["total"]
     second = float(total[runner_up]) if runner_up is not None else 0.0
-    title_only = WEIGHTS["title_lex"] * parts["title_lex"] + WEIGHTS["title_sem"] * parts["title_sem"]
-    text_only = WEIGHTS["text_lex"] * parts["text_lex"] + WEIGHTS["text_sem"] * parts["text_sem"]
+    title_only = weights["title_lex"] * parts["title_lex"] + weights["title_sem"] * parts["title_sem"]
+    text_only = weights["text_lex"] * parts["text_lex"] + weights["text_sem"] * parts["text_sem"]
     return {
         "top": float(total[best]),
         "margin": float(total[best]) - second,
@@ -234,6 +241,8 @@ def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int
         "title_sem": float(parts["title_sem"][best]),
         "text_sem": float(parts["text_sem"][best]),
         "agree": 1.0 if int(np.argmax(title_only)) == best and int(np.argmax(text_only)) == best else 0.0,
+        # The title names the winner and no other label (an ambiguous title names two).
+        "title_unique": 1.0 if parts["title_lex"][best] > 0 and int(np.count_nonzero(parts["title_lex"])) == 1 else 0.0,
     }
 
 
@@ -342,7 +351,17 @@ def _phrases(
         phrases.setdefault(phrase, own_weight * KEYWORD_WEIGHT)
     for phrase in description_phrases(description) if with_description else ():
         phrases.setdefault(phrase, own_weight * DESCRIPTION_PHRASE_WEIGHT)
+    for phrase, weight in list(phrases.items()):  # "LPNs" also claims "licensed practical nurse"
+        spelled = spell_out(phrase)
+        if spelled != phrase:
+            phrases.setdefault(spelled, weight)
     return phrases
+
+
+def spell_out(phrase: str) -> str:
+    """A phrase with its abbreviations spelled out, plurals included ("LPNs" -> "licensed practical nurse")."""
+    words = tokenize(phrase)
+    return " ".join(TITLE_ABBREVIATIONS.get(w, w) for w in words) if any(w in TITLE_ABBREVIATIONS for w in words) else phrase
 
 
 def _document(taxonomy: Taxonomy, key: tuple[str, str]) -> str:
@@ -356,6 +375,16 @@ def _document(taxonomy: Taxonomy, key: tuple[str, str]) -> str:
         keywords = taxonomy.industry_keywords.get(industry, ())
         name = industry
     return ". ".join(x for x in (name, description, ", ".join(keywords[:25])) if x)
+
+
+def prompt_version(calibration_version: str, taxonomy_version: str, limit: int = 32) -> str:
+    """Scoring rules, calibration and taxonomy in one cache key of at most `limit` characters (the cache
+    column's width); a long part is replaced by a short hash of it, so distinct inputs stay distinct."""
+    version = f"{SEMANTIC_SCORING_VERSION}-{calibration_version}-tax{taxonomy_version}"
+    if len(version) <= limit:
+        return version
+    digest = hashlib.sha256(f"{calibration_version}|{taxonomy_version}".encode()).hexdigest()
+    return f"{SEMANTIC_SCORING_VERSION}-{digest}"[:limit]
 
 
 class SemanticClassifier:
@@ -372,6 +401,7 @@ class SemanticClassifier:
         reference: Taxonomy | None = None,
         calibration_version: str = "uncalibrated",
         batch_size: int = 200,
+        weights: Mapping[str, float] = WEIGHTS,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -382,11 +412,12 @@ class SemanticClassifier:
         self.taxonomy = taxonomy
         self.batch_size = batch_size
         self.calibrators = calibrators
-        self.industry_prompt_version = f"{SEMANTIC_SCORING_VERSION}-{calibration_version}-tax{taxonomy.version}"[:64]
+        self.industry_prompt_version = prompt_version(calibration_version, taxonomy.version)
         self.function_prompt_version = self.industry_prompt_version
         self.prompt_version = self.industry_prompt_version
         self.usage = AIUsage()
         self._embedder = embedder
+        self.weights = dict(weights)
         self._borrowed = borrowed_phrases(taxonomy, reference, embedder)
         # A phrase the taxonomy itself gives one label is never borrowed evidence for another.
         self._owner = {}
@@ -394,8 +425,12 @@ class SemanticClassifier:
             for phrase in _phrases(taxonomy, pair):
                 self._owner.setdefault(" ".join(tokenize(phrase)), set()).add(pair)
         self._pairs = [(i, f) for i, fs in taxonomy.industries.items() for f in fs]
-        self._stage1 = LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], embedder)
+        self._stage1 = LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], embedder, weights)
         self._stage2: dict[tuple[str, tuple[str, ...]], LabelIndex] = {}
+        # The industries by their own (and borrowed) words alone: "is this posting about this domain at all".
+        self._domains = LabelIndex([
+            LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(taxonomy, (i, ""))}, _document(taxonomy, (i, "")))
+            for i in taxonomy.industries], embedder)
         self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
         self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
 
@@ -420,7 +455,9 @@ class SemanticClassifier:
         decisions = []
         industries = list(self.taxonomy.industries)
         owner = np.array([industries.index(i) for i, _ in self._pairs], dtype=np.int64)
-        for parts in self._stage1.scores(titles, texts):
+        vectors = self._stage1.embed(titles, texts)
+        domains = self._domains.scores(titles, texts, vectors)
+        for parts, domain in zip(self._stage1.scores(titles, texts, vectors), domains, strict=True):
             # An industry scores as its best function; the features describe the industries' race.
             per_industry = {name: np.full(len(industries), -np.inf) for name in parts}
             best_pair = np.zeros(len(industries), dtype=np.int64)
@@ -431,8 +468,9 @@ class SemanticClassifier:
                 for name in parts:
                     per_industry[name][k] = parts[name][pick]
             best, runner_up = _ranked(per_industry["total"])
-            features = decision_features(per_industry, best, runner_up)
-            features["single"] = 1.0 if len(industries) == 1 else 0.0
+            features = decision_features(per_industry, best, runner_up, self.weights)
+            features["domain_lex"] = float(domain["text_lex"][best] + domain["title_lex"][best])
+            features["domain_sem"] = float(domain["text_sem"][best])
             decisions.append(Scored(industries[best], features))
         return decisions
 
@@ -443,13 +481,14 @@ class SemanticClassifier:
         decisions = []
         for parts in index.scores(titles, texts):
             best, runner_up = _ranked(parts["total"])
-            decisions.append(Scored(functions[best], decision_features(parts, best, runner_up)))
+            decisions.append(Scored(functions[best], decision_features(parts, best, runner_up, self.weights)))
         return decisions
 
     def _function_index(self, industry: str, functions: tuple[str, ...]) -> LabelIndex:
         index = self._stage2.get((industry, functions))
         if index is None:
-            index = LabelIndex([self._spec((industry, f), with_industry=False) for f in functions], self._embedder)
+            index = LabelIndex([self._spec((industry, f), with_industry=False) for f in functions], self._embedder,
+                               self.weights)
             self._stage2[(industry, functions)] = index
         return index
 

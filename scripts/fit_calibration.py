@@ -1,0 +1,132 @@
+"""Fits the semantic offline classifier's calibration (feed_pipeline/data/calibration.json) on the labeled set's
+dev split: three logistic regressions (non-negative coefficients) from raw scores to "this answer is right".
+
+  function  stage 2 on every board, given the true industry (the pm board also with its names-only taxonomy)
+  industry  stage 1 on boards with several industries (general, logistics_retail)
+  scope     stage 1 on single-industry boards: the board's own jobs are in scope, the other boards' jobs
+            (except those labeled with the same domain on the general board) are not
+
+The held-out split is never read here. The reliability tables in the JSON are the dev split's (the data the
+model saw); bench/bench_classification.py reports the held-out figures.
+
+    .venv/bin/python scripts/fit_calibration.py            # rewrite data/calibration.json
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from feed_pipeline.core.calibration import LogisticCalibrator, reliability_table  # noqa: E402
+from feed_pipeline.core.embeddings import load_wordllama  # noqa: E402
+from feed_pipeline.core.enrichment import FunctionInput, IndustryInput  # noqa: E402
+from feed_pipeline.core.semantic_classifier import SemanticClassifier  # noqa: E402
+from feed_pipeline.core.taxonomy import load_taxonomy  # noqa: E402
+from feed_pipeline.labeled_set import board_names, load_board  # noqa: E402
+
+OUTPUT = ROOT / "feed_pipeline" / "data" / "calibration.json"
+FEATURES = {
+    "function": ["top", "margin", "title_lex", "title_named", "title_unique", "title_sem", "text_sem", "agree"],
+    "industry": ["top", "margin", "title_lex", "title_named", "title_unique", "agree", "domain_lex", "domain_sem"],
+    "scope": ["top", "title_lex", "title_named", "title_sem", "text_sem", "domain_lex", "domain_sem"],
+}
+# Labels on the general board that are in scope for each single-industry board.
+SAME_DOMAIN = {"pm_board": "Real Estate", "tech_board": "Technology", "health_board": "Healthcare"}
+VARIANTS = {"pm_board": [None, "taxonomies/pm_board_names_only.json"]}
+EDGES = [0.0, 0.3, 0.5, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0]
+
+
+def collect() -> dict[str, tuple[list[dict], list[bool]]]:
+    embedder, reference = load_wordllama(), load_taxonomy()
+    boards = {name: load_board(name) for name in board_names()}
+    rows: dict[str, tuple[list[dict], list[bool]]] = {m: ([], []) for m in FEATURES}
+
+    def add(model: str, features: dict, right: bool) -> None:
+        rows[model][0].append(features)
+        rows[model][1].append(right)
+
+    for name, board in boards.items():
+        for variant in VARIANTS.get(name, [None]):
+            taxonomy = load_board(name, taxonomy_file=variant).taxonomy if variant else board.taxonomy
+            clf = SemanticClassifier(taxonomy, embedder, None, reference=reference)
+            dev = board.split("dev")
+            for job in dev:  # stage 2 given the true industry
+                (d,) = clf.function_decisions(job.industry, taxonomy.functions_of(job.industry), [
+                    FunctionInput(job.id, "", "", (), title=job.title, text=job.description)])
+                add("function", d.features, d.label == job.function)
+            single = len(taxonomy.industries) == 1
+            inputs = [IndustryInput(j.id, j.title, j.company, j.description, (j.location,)) for j in dev]
+            for job, d in zip(dev, clf.industry_decisions(inputs), strict=True):
+                add("scope" if single else "industry", d.features, d.label == job.industry)
+            if single:  # the other boards' postings, which this board would not carry
+                for other_name, other in boards.items():
+                    if other_name == name:
+                        continue
+                    others = other.split("dev")
+                    decisions = clf.industry_decisions(
+                        [IndustryInput(j.id, j.title, j.company, j.description, (j.location,)) for j in others])
+                    for job, d in zip(others, decisions, strict=True):
+                        add("scope", d.features, other_name == "general_board" and job.industry == SAME_DOMAIN.get(name))
+    return rows
+
+
+def fit(features: list[dict], right: list[bool], names: list[str], l2: float = 1e-3) -> LogisticCalibrator:
+    """Logistic regression with every coefficient >= 0: more evidence never lowers the confidence (the raw
+    features overlap, and an unconstrained fit trades them off with opposite signs)."""
+    x = np.array([[f.get(n, 0.0) for n in names] for f in features], dtype=float)
+    y = np.array(right, dtype=float)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ w[:-1] + w[-1]
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = float(np.sum(np.logaddexp(0.0, z) - y * z)) / len(y) + l2 * float(w[:-1] @ w[:-1])
+        gradient = np.append(x.T @ (p - y) / len(y) + 2 * l2 * w[:-1], np.mean(p - y))
+        return value, gradient
+
+    bounds = [(0.0, None)] * len(names) + [(None, None)]
+    result = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    if not result.success:
+        raise RuntimeError(f"calibration fit did not converge: {result.message}")
+    return LogisticCalibrator(tuple(names), tuple(float(c) for c in result.x[:-1]), float(result.x[-1]))
+
+
+def main() -> int:
+    rows = collect()
+    models, reliability, counts = {}, {}, {}
+    for model, (features, right) in rows.items():
+        calibrator = fit(features, right, FEATURES[model])
+        probabilities = [calibrator.probability(f) for f in features]
+        models[model] = calibrator.as_dict()
+        reliability[model] = reliability_table(probabilities, right, EDGES)
+        counts[model] = {"answers": len(right), "right": int(sum(right))}
+    digest = hashlib.sha256(json.dumps(models, sort_keys=True).encode()).hexdigest()[:10]
+    document = {
+        "version": f"cal-{digest}",
+        "about": "Logistic calibration of the semantic offline classifier's raw scores into P(answer right). "
+                 "Fit by scripts/fit_calibration.py on the dev split of feed_pipeline/data/labeled (see its README); "
+                 "the held-out split is not used. Reliability: per predicted-probability bin, the dev answers' "
+                 "mean predicted probability and the share that was right.",
+        "fitted_at": datetime.now(UTC).date().isoformat(),
+        "fitted_on": counts,
+        "models": models,
+        "reliability_dev": reliability,
+    }
+    OUTPUT.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"version": document["version"], "fitted_on": counts, "models": models}, indent=1))
+    for model, table in reliability.items():
+        print(model)
+        for row in table:
+            print("  ", row)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
