@@ -40,12 +40,12 @@ class StaticEmbedder:
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        ids = [e.ids[:max_tokens] for e in encodings]
+        ids = [np.asarray(e.ids[:max_tokens], dtype=np.int64) for e in encodings]
         lengths = np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(ids))
         nonempty = lengths > 0
         if not nonempty.any():
             return out
-        flat = np.fromiter((t for i in ids for t in i), dtype=np.int64, count=int(lengths.sum()))
+        flat = np.concatenate(ids)
         np.clip(flat, 0, self._vectors.shape[0] - 1, out=flat)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
         sums = np.add.reduceat(self._vectors[flat], starts, axis=0)

@@ -76,23 +76,34 @@ class PhraseMatcher:
             single_long_word = len(tokens) == 1 and len(key) >= fuzzy_min_length and not any(c.isdigit() for c in key)
             if fuzzy and len(originals) == 1 and single_long_word:
                 self._fuzzy_keys.setdefault(1, []).append(key)
-        self._lengths = sorted({key.count(" ") + 1 for key in self._by_key})
+        # Phrases by their first word: a text is scanned once, and only words that start a phrase cost more.
+        self._by_first: dict[str, list[tuple[int, str]]] = {}
+        for key in self._by_key:
+            words = key.split(" ")
+            self._by_first.setdefault(words[0], []).append((len(words), key))
 
     def find(self, text: str) -> set[str]:
         """The phrases (as given to the constructor) that occur in `text`."""
         return self.find_in_tokens(tokenize(text, self.fold_plurals))
 
-    def find_in_tokens(self, tokens: list[str]) -> set[str]:
+    def find_keys(self, tokens: list[str]) -> set[str]:
+        """The normalized phrase keys (tokens joined by one space) that occur in `tokens`."""
         found_keys: set[str] = set()
-        for n in self._lengths:
-            grams = {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-            if not grams:
+        by_first = self._by_first
+        for i, token in enumerate(tokens):
+            starts = by_first.get(token)
+            if starts is None:
                 continue
-            found_keys.update(key for key in grams if key in self._by_key)
-            candidates = [key for key in self._fuzzy_keys.get(n, ()) if key not in found_keys]
-            if candidates:
-                found_keys.update(self._fuzzy_hits(candidates, sorted(grams)))
-        return {phrase for key in found_keys for phrase in self._by_key[key]}
+            for n, key in starts:
+                if n == 1 or " ".join(tokens[i : i + n]) == key:
+                    found_keys.add(key)
+        candidates = [key for key in self._fuzzy_keys.get(1, ()) if key not in found_keys]
+        if candidates and tokens:
+            found_keys.update(self._fuzzy_hits(candidates, sorted(set(tokens))))
+        return found_keys
+
+    def find_in_tokens(self, tokens: list[str]) -> set[str]:
+        return {phrase for key in self.find_keys(tokens) for phrase in self._by_key[key]}
 
     def _fuzzy_hits(self, keys: list[str], grams: list[str]) -> list[str]:
         scores = process.cdist(keys, grams, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype="uint8")

@@ -74,7 +74,7 @@ BORROW_MIN_SIMILARITY = 0.6  # mapping score (mapping_scores) for borrowing with
 BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspond
 INDUSTRY_MIN_SIMILARITY = 0.45
 NAME_COVERAGE_WEIGHT = 0.35
-TEXT_CHARS = 1500  # the text's opening that is embedded; phrases are matched in the whole text
+TEXT_CHARS = 600  # the text's opening that is embedded; phrases are matched in the whole text
 MAX_SKILLS = 15
 CALIBRATORS = ("industry", "scope", "function")
 
@@ -172,33 +172,33 @@ class LabelIndex:
             for key, per_label in keys.items()
         }
         self._matcher = PhraseMatcher(list(keys), fuzzy=False)
+        padded = {key: f" {key} " for key in keys}
+        self._longer = {key: {other for other in keys if other != key and padded[key] in padded[other]}
+                        for key in keys}
         phrase_list = list(keys)
-        self._phrase_vectors = embedder.embed([originals[k] for k in phrase_list])
-        # Columns grouped by label for the per-label max of title similarity.
+        vectors = embedder.embed([originals[k] for k in phrase_list])
+        # Phrase vectors grouped by label (a shared phrase repeated), for the per-label max of title similarity.
         columns, owners = [], []
-        for i in range(len(specs)):
-            for j, key in enumerate(phrase_list):
-                if i in keys[key]:
-                    columns.append(j)
-                    owners.append(i)
+        for j, key in enumerate(phrase_list):
+            for i in keys[key]:
+                columns.append(j)
+                owners.append(i)
         bare = sorted(set(range(len(specs))) - set(owners))
         if bare:
             raise ValueError(f"labels {[self.labels[i] for i in bare]} have no words to match: give them a name with words")
         order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
-        self._columns = np.array(columns, dtype=np.int64)[order]
+        self._phrase_vectors = np.ascontiguousarray(vectors[np.array(columns, dtype=np.int64)[order]])
         self._starts = np.searchsorted(np.array(owners, dtype=np.int64)[order], np.arange(len(specs)))
         self._document_vectors = embedder.embed([s.document for s in specs])
 
-    def lexical(self, text: str) -> np.ndarray:
-        """Per label: the specificity-weighted sum of its phrases found in `text`, longest match only."""
+    def lexical(self, tokens: list[str]) -> np.ndarray:
+        """Per label: the specificity-weighted sum of its phrases found in `tokens` (see `tokenize`), longest
+        match only: "maintenance" inside a matched "maintenance supervisor" is not separate evidence."""
         scores = np.zeros(len(self.labels), dtype=np.float64)
-        found = self._matcher.find(text)
-        if not found:
-            return scores
-        padded = {key: f" {key} " for key in found}
+        found = self._matcher.find_keys(tokens)
         for key in found:
-            if any(other != key and padded[key] in padded[other] for other in found):
-                continue  # "maintenance" inside a matched "maintenance supervisor" is not separate evidence
+            if self._longer[key] and not self._longer[key].isdisjoint(found):
+                continue
             for i, weight in self._phrase_labels[key]:
                 scores[i] += weight
         return scores
@@ -206,24 +206,29 @@ class LabelIndex:
     def embed(self, titles: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return self._embedder.embed(titles), self._embedder.embed([t[:TEXT_CHARS] for t in texts])
 
-    def scores(self, titles: list[str], texts: list[str],
-               vectors: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict[str, np.ndarray]]:
-        """Per posting: the four per-label score vectors and their weighted sum ("total")."""
+    def scores(self, titles: list[str], texts: list[str], vectors: tuple[np.ndarray, np.ndarray] | None = None,
+               tokens: tuple[list[list[str]], list[list[str]]] | None = None) -> list[dict[str, np.ndarray]]:
+        """Per posting: the four per-label score vectors and their weighted sum ("total"). `vectors` and
+        `tokens` let several indexes share one embedding and one tokenization of the same postings."""
         title_vecs, text_vecs = vectors if vectors is not None else self.embed(titles, texts)
-        phrase_sims = title_vecs @ self._phrase_vectors.T  # (jobs, phrases)
-        text_sims = text_vecs @ self._document_vectors.T  # (jobs, labels)
+        title_tokens, text_tokens = tokens if tokens is not None else tokenize_all(titles, texts)
+        title_sem = np.maximum.reduceat(title_vecs @ self._phrase_vectors.T, self._starts, axis=1)
+        text_sem = text_vecs @ self._document_vectors.T
+        w = self.weights
         out = []
-        for n, (title, text) in enumerate(zip(titles, texts, strict=True)):
-            title_sem = np.maximum.reduceat(phrase_sims[n][self._columns], self._starts).astype(np.float64)
-            title_lex = self.lexical(title)
-            text_lex = np.log1p(self.lexical(text))
-            text_sem = text_sims[n].astype(np.float64)
-            w = self.weights
-            total = (w["title_lex"] * title_lex + w["text_lex"] * text_lex
-                     + w["title_sem"] * title_sem + w["text_sem"] * text_sem)
-            out.append({"title_lex": title_lex, "text_lex": text_lex, "title_sem": title_sem,
-                        "text_sem": text_sem, "total": total})
+        for n in range(len(titles)):
+            title_lex = self.lexical(title_tokens[n])
+            text_lex = np.log1p(self.lexical(text_tokens[n]))
+            parts = {"title_lex": title_lex, "text_lex": text_lex, "title_sem": title_sem[n].astype(np.float64),
+                     "text_sem": text_sem[n].astype(np.float64)}
+            parts["total"] = (w["title_lex"] * title_lex + w["text_lex"] * text_lex
+                              + w["title_sem"] * parts["title_sem"] + w["text_sem"] * parts["text_sem"])
+            out.append(parts)
         return out
+
+
+def tokenize_all(titles: list[str], texts: list[str]) -> tuple[list[list[str]], list[list[str]]]:
+    return [tokenize(t) for t in titles], [tokenize(t) for t in texts]
 
 
 def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int | None,
@@ -441,10 +446,7 @@ class SemanticClassifier:
         for phrase, weight in _phrases(self.taxonomy, pair).items():
             phrases[phrase] = max(phrases.get(phrase, 0.0), weight)
         document = _document(self.taxonomy, pair)
-        if with_industry:
-            industry_phrases = {**self._borrowed.get((industry, ""), {}), **_phrases(self.taxonomy, (industry, ""))}
-            for phrase, weight in industry_phrases.items():
-                phrases.setdefault(phrase, weight * INDUSTRY_KEYWORD_WEIGHT)
+        if with_industry:  # the industry's own words count through the domain index (industry_decisions)
             document = f"{_document(self.taxonomy, (industry, ''))}. {document}"
         return LabelSpec(f"{industry}\x1f{function}", phrases, document)
 
@@ -455,18 +457,19 @@ class SemanticClassifier:
         decisions = []
         industries = list(self.taxonomy.industries)
         owner = np.array([industries.index(i) for i, _ in self._pairs], dtype=np.int64)
-        vectors = self._stage1.embed(titles, texts)
-        domains = self._domains.scores(titles, texts, vectors)
-        for parts, domain in zip(self._stage1.scores(titles, texts, vectors), domains, strict=True):
+        groups = [np.flatnonzero(owner == k) for k in range(len(industries))]
+        vectors, tokens = self._stage1.embed(titles, texts), tokenize_all(titles, texts)
+        domains = self._domains.scores(titles, texts, vectors, tokens)
+        w = self.weights
+        for parts, domain in zip(self._stage1.scores(titles, texts, vectors, tokens), domains, strict=True):
+            # An industry's own words (keywords, name, description) lift each of its functions.
+            lift = INDUSTRY_KEYWORD_WEIGHT * (w["title_lex"] * domain["title_lex"] + w["text_lex"] * domain["text_lex"])
+            parts["total"] = parts["total"] + lift[owner]
             # An industry scores as its best function; the features describe the industries' race.
-            per_industry = {name: np.full(len(industries), -np.inf) for name in parts}
-            best_pair = np.zeros(len(industries), dtype=np.int64)
-            for k in range(len(industries)):
-                members = np.flatnonzero(owner == k)
-                pick = members[int(np.argmax(parts["total"][members]))]
-                best_pair[k] = pick
-                for name in parts:
-                    per_industry[name][k] = parts[name][pick]
+            per_industry: dict[str, np.ndarray] = {}
+            picks = np.array([members[int(np.argmax(parts["total"][members]))] for members in groups])
+            for name in parts:
+                per_industry[name] = parts[name][picks]
             best, runner_up = _ranked(per_industry["total"])
             features = decision_features(per_industry, best, runner_up, self.weights)
             features["domain_lex"] = float(domain["text_lex"][best] + domain["title_lex"][best])
@@ -511,23 +514,20 @@ class SemanticClassifier:
     def _industry_result(self, job: IndustryInput, decision: Scored, model: str) -> IndustryResult:
         title = plain_text(job.title)
         body = " ".join([plain_text(job.description), " ".join(job.tags)])
+        words = tokenize(f"{title} ; {body}", fold_plurals=False)
+        company = tokenize(job.company, fold_plurals=False) if job.company else []
         return IndustryResult(
             job_key=job.job_key,
             industry=decision.label,
             confidence=self._confidence(model, decision.features),
             ai_title=clean_title(job.title) or title,
             ai_description=short_description(job.description),
-            skills=self._vocabulary_hits(self._skills, self.taxonomy.skills, title, body, job.company)[:MAX_SKILLS],
-            tech_stack=self._vocabulary_hits(self._technologies, self.taxonomy.technologies, title, body, job.company),
+            skills=vocabulary_hits(self._skills, self.taxonomy.skills, words, company)[:MAX_SKILLS],
+            tech_stack=vocabulary_hits(self._technologies, self.taxonomy.technologies, words, company),
             seniority=seniority_from_title(title),
             remote_policy=remote_policy_from_text(title, body, *job.locations),
             application_deadline=deadline_from_text(job.description),
         )
-
-    @staticmethod
-    def _vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], title: str, body: str,
-                         company: str) -> tuple[str, ...]:
-        return vocabulary_hits(matcher, vocabulary, f"{title} ; {body}", company)
 
     # -- stage 2 -------------------------------------------------------------------------------------------
     def classify_functions(
@@ -542,10 +542,12 @@ class SemanticClassifier:
                    for job, d in zip(batch, decisions, strict=True)]
 
 
-def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], text: str, company: str) -> tuple[str, ...]:
-    """Skills or technologies named in `text` as whole words, in vocabulary order. A term the company's own
-    name contains is not reported: "Prometheus Real Estate" does not use the monitoring tool."""
-    found = matcher.find(text) - (matcher.find(company) if company else set())
+def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], words: list[str],
+                    company_words: list[str]) -> tuple[str, ...]:
+    """Skills or technologies named as whole words (tokens of `tokenize(text, fold_plurals=False)`), in
+    vocabulary order. A term the company's own name contains is not reported: "Prometheus Real Estate" does
+    not use the monitoring tool, whatever the posting says about Prometheus."""
+    found = matcher.find_in_tokens(words) - (matcher.find_in_tokens(company_words) if company_words else set())
     return tuple(term for term in vocabulary if term in found)
 
 
