@@ -24,13 +24,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("RAYON_NUM_THREADS", "1")  # the tokenizers crate
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import resource  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -111,7 +111,7 @@ def alternatives(boards: list[str]) -> list[dict]:
         base, taxonomy_file = VARIANTS.get(name, (name, None))
         board = load_board(base, taxonomy_file=taxonomy_file)
         tax = board.taxonomy
-        jobs = board.jobs
+        jobs = [j for j in board.jobs if tax.has_industry(j.industry)]
         row = {"board": name, "jobs": len(jobs)}
         for label, weights in variants.items():
             for borrow in (True, False):

@@ -58,7 +58,9 @@ def collect() -> dict[str, tuple[list[dict], list[bool]]]:
             taxonomy = load_board(name, taxonomy_file=variant).taxonomy if variant else board.taxonomy
             clf = SemanticClassifier(taxonomy, embedder, None, reference=reference)
             dev = board.split("dev")
-            for job in dev:  # stage 2 given the true industry
+            for job in dev:  # stage 2 given the true industry (a posting that names no job has none)
+                if not taxonomy.has_industry(job.industry):
+                    continue
                 (d,) = clf.function_decisions(job.industry, taxonomy.functions_of(job.industry), [
                     FunctionInput(job.id, "", "", (), title=job.title, text=job.description)])
                 add("function", d.features, d.label == job.function)
@@ -74,7 +76,8 @@ def collect() -> dict[str, tuple[list[dict], list[bool]]]:
                     decisions = clf.industry_decisions(
                         [IndustryInput(j.id, j.title, j.company, j.description, (j.location,)) for j in others])
                     for job, d in zip(others, decisions, strict=True):
-                        add("scope", d.features, other_name == "general_board" and job.industry == SAME_DOMAIN.get(name))
+                        in_scope = other_name == "general_board" and job.industry == SAME_DOMAIN.get(name)
+                        add("scope", d.features, in_scope)
     return rows
 
 

@@ -215,7 +215,8 @@ CONCEPTS: dict[str, Concept] = {
     ]),
     "asset_mgmt": c("property", [
         "Asset Manager", "Real Estate Asset Manager", "Senior Asset Manager", "Asset Management Analyst",
-        "Acquisitions Analyst", "Real Estate Analyst", "Associate, Asset Management", "Investment Analyst - Multifamily",
+        "Acquisitions Analyst", "Real Estate Analyst", "Associate, Asset Management",
+        "Investment Analyst - Multifamily",
         "Director of Asset Management", "Dispositions Associate", "Portfolio Analyst",
     ], [
         "Monitor property financial performance against the business plan and budget.",
@@ -616,4 +617,12 @@ CONCEPTS: dict[str, Concept] = {
     ], [
         "Diagnose and repair vehicles.", "Sell new and used cars.", "Write up repair orders.",
     ], ["ASE certification.", "Own tools."]),
+    # --------------------------------------------------------------- postings that name no job at all
+    "vague": c("general", [
+        "Team Member", "General Application", "Associate", "Crew Member", "Join Our Team!", "Multiple Openings",
+        "Work From Home Opportunity", "Part-Time Associate - Flexible Hours", "Entry Level Position",
+    ], [
+        "Flexible hours and weekly pay.", "No experience necessary; we train.", "Apply today and start next week!",
+        "Great opportunity for the right person.", "Fast-paced, friendly environment.",
+    ], ["Positive attitude.", "Must be 18 or older.", "Reliable transportation."]),
 }

@@ -6,7 +6,8 @@ names, pay, schedule, urgency or shouting; an optional company intro; 3-5 duties
 role the job works with; requirements; benefits; an EEO line; sometimes Spanish). The label is the board's
 category for the role the posting was written from, the way a publisher files it; roles that publishers file
 inconsistently (a lead maintenance technician, an assistant manager) get one of two labels at random, so the
-set carries the disagreement a real board has. Titles and duties at list positions 2, 5, 8... are kept for
+set carries the disagreement a real board has. The general board also carries vague postings that name no job
+("Team Member", "Join Our Team!"), labeled "(none)": no answer is right for them. Titles and duties at list positions 2, 5, 8... are kept for
 the held-out split only.
 
     .venv/bin/python scripts/make_labeled_set.py           # rewrite the set
@@ -22,12 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from labeled_roles import CONCEPTS, Concept  # noqa: E402
+from labeled_roles import CONCEPTS, Concept
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "feed_pipeline" / "data" / "labeled"
 SEED = 20261129
 HELDOUT_SHARE = 0.4
+NO_LABEL = "(none)"  # a posting that names no job: no answer is right, so it can only count as a miss
 
 # ------------------------------------------------------------------------------------------------ boards
 # A board: its taxonomy (industries -> functions with the board's own descriptions), how many postings it has,
@@ -37,11 +39,13 @@ HELDOUT_SHARE = 0.4
 PM = "Property Management"
 PM_TAXONOMY = {
     "name": PM,
-    "description": "Jobs at apartment communities, residential and commercial properties and the companies that manage them.",
+    "description": "Jobs at apartment communities, residential and commercial properties and the companies that "
+                   "manage them.",
     "functions": [
         ("Leasing", "Leasing consultants and leasing managers who tour prospects and sign leases."),
         ("Maintenance", "Maintenance and make-ready technicians who repair apartments and buildings."),
-        ("Maintenance Supervisor", "Maintenance supervisors and service managers who run a property's maintenance team."),
+        ("Maintenance Supervisor",
+         "Maintenance supervisors and service managers who run a property's maintenance team."),
         ("Groundskeeping, Porter & Housekeeping", "Porters, groundskeepers, housekeepers and custodians."),
         ("Property Management", "Community managers, property managers and assistant managers who run a property."),
         ("Regional Management", "Regional and district managers who oversee several properties."),
@@ -225,6 +229,7 @@ BOARDS: dict[str, dict] = {
             "social_work": (2, [("Grant", ("Nonprofit & Social Services", "Fundraising & Development")),
                                 ("Program", ("Nonprofit & Social Services", "Program Coordination")),
                                 (None, ("Nonprofit & Social Services", "Case Management & Social Work"))]),
+            "vague": (6, (NO_LABEL, NO_LABEL)),
             "auto_tech": (2, [("Sales", ("Automotive", "Dealership Sales")),
                               ("Collision", ("Automotive", "Collision & Body Repair")),
                               (None, ("Automotive", "Automotive Service"))]),
@@ -234,11 +239,13 @@ BOARDS: dict[str, dict] = {
 
 # ------------------------------------------------------------------------------------------------ text parts
 COMPANIES = {
-    "property": ["Prometheus Real Estate Group", "Lincoln Ridge Residential", "Sparrow Living", "Bell Harbor Communities",
+    "property": ["Prometheus Real Estate Group", "Lincoln Ridge Residential", "Sparrow Living",
+                 "Bell Harbor Communities",
                  "Summit Oak Property Management", "Alliance Crest Residential", "Mosaic Apartment Homes",
                  "Trinity Park Residential", "Cascade Living Partners", "Willow Bend Management",
                  "Northstar Multifamily", "Harborview Property Services", "Oakmont Residential Group"],
-    "tech": ["Nimbus Labs", "Quantal Systems", "Brightpath Software", "Lattice Data", "Orbitly", "Prometheus Analytics"],
+    "tech": ["Nimbus Labs", "Quantal Systems", "Brightpath Software", "Lattice Data", "Orbitly",
+             "Prometheus Analytics"],
     "health": ["St. Mary Medical Center", "Valley Health System", "CareFirst Home Health", "Riverbend Clinic",
                "Northside Behavioral Health", "Summit Pharmacy Group"],
     "logistics": ["Redline Freight", "SwiftRoute Logistics", "Keystone Distribution", "Mile High Couriers"],
@@ -327,7 +334,8 @@ def posting(rng: random.Random, concept: Concept, others: list[Concept], heldout
     if rng.random() < 0.7:
         parts.append(rng.choice(INTROS[concept.sector]).format(
             company=company, n=rng.randint(2, 90), prop=rng.choice(PROPERTIES)))
-    parts.append(f"We are looking for a {base_title.split(' - ')[0].split(' (')[0]} to join our team in {city[0]}, {city[1]}.")
+    role = base_title.split(' - ')[0].split(' (')[0]
+    parts.append(f"We are looking for a {role} to join our team in {city[0]}, {city[1]}.")
     duties = variants(concept.duties, heldout)
     parts += rng.sample(duties, k=min(len(duties), rng.randint(2, 5)))
     if others and rng.random() < 0.6:
@@ -379,7 +387,8 @@ def generate() -> dict[str, str]:
                          **job, "industry": industry, "function": function})
         files[f"{board}.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         if spec["taxonomy"] != "bundled":
-            files[f"taxonomies/{board}.json"] = json.dumps(taxonomy_json(board, spec), indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(taxonomy_json(board, spec), indent=2, ensure_ascii=False)
+            files[f"taxonomies/{board}.json"] = text + "\n"
     files["taxonomies/pm_board_names_only.json"] = json.dumps(
         taxonomy_json("pm_board_names_only", BOARDS["pm_board"], names_only=True), indent=2) + "\n"
     files["boards.json"] = json.dumps({

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 class CalibrationError(ValueError):
@@ -51,7 +52,9 @@ def calibrator_from_dict(raw: object, where: str) -> LogisticCalibrator:
     return LogisticCalibrator(tuple(features), tuple(float(c) for c in coef), float(intercept))
 
 
-def calibrators_from_dict(raw: object, required: Sequence[str], where: str = "calibration") -> dict[str, LogisticCalibrator]:
+def calibrators_from_dict(
+    raw: object, required: Sequence[str], where: str = "calibration"
+) -> dict[str, LogisticCalibrator]:
     """The named calibrators of a calibration document (`{"models": {name: {...}}}`)."""
     models = raw.get("models") if isinstance(raw, dict) else None
     if not isinstance(models, dict):
@@ -65,7 +68,7 @@ def calibrators_from_dict(raw: object, required: Sequence[str], where: str = "ca
 def reliability_table(probabilities: Sequence[float], correct: Sequence[bool], edges: Sequence[float]) -> list[dict]:
     """Per probability bin: how many answers, their mean predicted probability and the share that was right."""
     rows = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         inside = [(p, c) for p, c in zip(probabilities, correct, strict=True)
                   if low <= p < high or (high == edges[-1] and p == high)]
         if not inside:

@@ -59,7 +59,8 @@ def load_wordllama() -> StaticEmbedder:
     """The embedder from the installed `wordllama` package's own files (read once per process)."""
     spec = importlib.util.find_spec("wordllama")
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelMissing("the semantic offline classifier needs the `wordllama` package: pip install wordllama")
+        raise EmbeddingModelMissing(
+            "the semantic offline classifier needs the `wordllama` package: pip install wordllama")
     root = Path(next(iter(spec.submodule_search_locations)))
     weights, tokenizer_file = root / WORDLLAMA_WEIGHTS, root / WORDLLAMA_TOKENIZER
     if not weights.exists() or not tokenizer_file.exists():

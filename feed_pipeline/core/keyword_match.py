@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -108,3 +108,12 @@ class PhraseMatcher:
     def _fuzzy_hits(self, keys: list[str], grams: list[str]) -> list[str]:
         scores = process.cdist(keys, grams, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype="uint8")
         return [key for key, hit in zip(keys, scores.any(axis=1).tolist(), strict=True) if hit]
+
+
+def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], words: list[str],
+                    company_words: list[str]) -> tuple[str, ...]:
+    """Skills or technologies named as whole words (tokens of `tokenize(text, fold_plurals=False)`), in
+    vocabulary order. A term the company's own name contains is not reported: "Prometheus Real Estate" does
+    not use the monitoring tool, whatever the posting says about Prometheus."""
+    found = matcher.find_in_tokens(words) - (matcher.find_in_tokens(company_words) if company_words else set())
+    return tuple(term for term in vocabulary if term in found)

@@ -48,7 +48,7 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
     Taxonomy,
 )
-from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
+from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize, vocabulary_hits
 from feed_pipeline.core.text_features import (
     clean_title,
     deadline_from_text,
@@ -185,7 +185,8 @@ class LabelIndex:
                 owners.append(i)
         bare = sorted(set(range(len(specs))) - set(owners))
         if bare:
-            raise ValueError(f"labels {[self.labels[i] for i in bare]} have no words to match: give them a name with words")
+            names = [self.labels[i] for i in bare]
+            raise ValueError(f"labels {names} have no words to match: give them a name with words")
         order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
         self._phrase_vectors = np.ascontiguousarray(vectors[np.array(columns, dtype=np.int64)[order]])
         self._starts = np.searchsorted(np.array(owners, dtype=np.int64)[order], np.arange(len(specs)))
@@ -312,7 +313,8 @@ def mapping_scores(reference: Taxonomy, sources: list[tuple[str, str]], taxonomy
     """How well each reference function stands for each target function: the mean of the cosine of their
     documents and of their bare names, plus NAME_COVERAGE_WEIGHT x the share of the target name's distinctive
     words that the reference function's name or keywords use."""
-    documents = _cosines(embedder, [_document(reference, k) for k in sources], [_document(taxonomy, k) for k in targets])
+    documents = _cosines(embedder, [_document(reference, k) for k in sources],
+                         [_document(taxonomy, k) for k in targets])
     names = _cosines(embedder, [f for _, f in sources], [f for _, f in targets])
     coverage = np.zeros_like(documents)
     target_words = [_distinctive(f) for _, f in targets]
@@ -366,7 +368,9 @@ def _phrases(
 def spell_out(phrase: str) -> str:
     """A phrase with its abbreviations spelled out, plurals included ("LPNs" -> "licensed practical nurse")."""
     words = tokenize(phrase)
-    return " ".join(TITLE_ABBREVIATIONS.get(w, w) for w in words) if any(w in TITLE_ABBREVIATIONS for w in words) else phrase
+    if not any(w in TITLE_ABBREVIATIONS for w in words):
+        return phrase
+    return " ".join(TITLE_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _document(taxonomy: Taxonomy, key: tuple[str, str]) -> str:
@@ -434,7 +438,8 @@ class SemanticClassifier:
         self._stage2: dict[tuple[str, tuple[str, ...]], LabelIndex] = {}
         # The industries by their own (and borrowed) words alone: "is this posting about this domain at all".
         self._domains = LabelIndex([
-            LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(taxonomy, (i, ""))}, _document(taxonomy, (i, "")))
+            LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(taxonomy, (i, ""))},
+                      _document(taxonomy, (i, "")))
             for i in taxonomy.industries], embedder)
         self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
         self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
@@ -477,7 +482,9 @@ class SemanticClassifier:
             decisions.append(Scored(industries[best], features))
         return decisions
 
-    def function_decisions(self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]) -> list[Scored]:
+    def function_decisions(
+        self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
+    ) -> list[Scored]:
         index = self._function_index(industry, tuple(functions))
         titles = [expand_title(j.title or j.ai_title) for j in jobs]
         texts = [_job_text(j.title or j.ai_title, j.text or j.ai_description, j.skills) for j in jobs]
@@ -540,15 +547,6 @@ class SemanticClassifier:
             decisions = self.function_decisions(industry, functions, batch)
             yield [FunctionResult(job.job_key, d.label, self._confidence("function", d.features))
                    for job, d in zip(batch, decisions, strict=True)]
-
-
-def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], words: list[str],
-                    company_words: list[str]) -> tuple[str, ...]:
-    """Skills or technologies named as whole words (tokens of `tokenize(text, fold_plurals=False)`), in
-    vocabulary order. A term the company's own name contains is not reported: "Prometheus Real Estate" does
-    not use the monitoring tool, whatever the posting says about Prometheus."""
-    found = matcher.find_in_tokens(words) - (matcher.find_in_tokens(company_words) if company_words else set())
-    return tuple(term for term in vocabulary if term in found)
 
 
 def _job_text(title: str, description: str, extra: Sequence[str]) -> str:
