@@ -155,7 +155,7 @@ def test_calibration_json_errors_name_the_model_and_field():
     with pytest.raises(CalibrationError, match=r"models \['scope'\] missing"):
         calibrators_from_dict({"models": {"function": {"features": [], "coef": [], "intercept": 0}}},
                               ["function", "scope"])
-    with pytest.raises(CalibrationError, match="models.function.coef"):
+    with pytest.raises(CalibrationError, match=r"models\.function\.coef"):
         calibrators_from_dict({"models": {"function": {"features": ["a"], "coef": [], "intercept": 0}}}, ["function"])
     assert LogisticCalibrator(("a",), (1.0,), 0.0).probability({}) == 0.5
 
