@@ -29,6 +29,12 @@ setup(
         "click>=8.1,<9",
         "fastapi>=0.115,<1",
         "uvicorn>=0.30,<1",
+        # The semantic offline classifier: static embeddings shipped inside the wordllama wheel (no torch,
+        # nothing downloaded at run time), read with safetensors + tokenizers.
+        "wordllama>=0.4,<0.5",
+        "safetensors>=0.4,<1",
+        "tokenizers>=0.19,<1",
+        "numpy>=2,<3",
     ],
     extras_require={
         "dev": [
@@ -38,6 +44,7 @@ setup(
             "schemathesis>=3.30,<5",
             "ruff>=0.6,<1",
             "psutil>=5.9,<8",
+            "scikit-learn>=1.5,<2",  # bench_classification's TF-IDF alternative; scipy fits the calibration
         ]
     },
     entry_points={"console_scripts": ["feed-pipeline=feed_pipeline.cli:main"]},
