@@ -15,7 +15,8 @@ import numpy as np
 
 WORDLLAMA_WEIGHTS = "weights/l2_supercat_256.safetensors"
 WORDLLAMA_TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
-MAX_TOKENS = 256  # a posting's opening carries its meaning; the mean over more tokens only blurs it
+MAX_TOKENS = 256  # words of a text that count: a posting's opening carries its meaning, more only blurs it
+WORD_CACHE_SIZE = 200_000
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -23,7 +24,12 @@ class EmbeddingModelMissing(RuntimeError):
 
 
 class StaticEmbedder:
-    """Mean-pooled, L2-normalized token embeddings. `embed` is pure: the same texts give the same vectors."""
+    """Mean-pooled, L2-normalized token embeddings. `embed` is pure: the same texts give the same vectors.
+
+    Texts are split on whitespace and each distinct word is tokenized once per process (WORD_CACHE_SIZE words
+    kept): job postings repeat the same few thousand words, so the tokenizer runs on a small fraction of the
+    text and a text's vector is the sum of its words' token vectors over its token count.
+    """
 
     name = "wordllama-l2-supercat-256"
 
@@ -33,25 +39,36 @@ class StaticEmbedder:
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
         self.dim = self._vectors.shape[1]
+        self._words: dict[str, tuple[np.ndarray, int]] = {}
 
     def embed(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """One unit vector per text (all zeros for a text without tokens)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        ids = [np.asarray(e.ids[:max_tokens], dtype=np.int64) for e in encodings]
-        lengths = np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(ids))
-        nonempty = lengths > 0
-        if not nonempty.any():
-            return out
-        flat = np.concatenate(ids)
-        np.clip(flat, 0, self._vectors.shape[0] - 1, out=flat)
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
-        sums = np.add.reduceat(self._vectors[flat], starts, axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out[nonempty] = sums / np.maximum(norms, 1e-9)
+        split = [t.split()[:max_tokens] for t in texts]
+        self._learn({w for words in split for w in words})
+        cache = self._words
+        for n, words in enumerate(split):
+            if not words:
+                continue
+            entries = [cache[w] for w in words]
+            count = sum(c for _, c in entries)
+            if count:
+                total = np.sum([v for v, _ in entries], axis=0)
+                norm = float(np.linalg.norm(total))
+                if norm > 0:
+                    out[n] = total / norm
         return out
+
+    def _learn(self, words: set[str]) -> None:
+        missing = [w for w in words if w not in self._words]
+        if not missing:
+            return
+        if len(self._words) + len(missing) > WORD_CACHE_SIZE:
+            self._words = {}
+        for word, encoding in zip(missing, self._tokenizer.encode_batch(missing, add_special_tokens=False),
+                                  strict=True):
+            ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, self._vectors.shape[0] - 1)
+            self._words[word] = (self._vectors[ids].sum(axis=0), len(ids))
 
 
 @lru_cache(maxsize=1)
