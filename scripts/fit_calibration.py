@@ -4,7 +4,8 @@ dev split: three logistic regressions (non-negative coefficients) from raw score
   function  stage 2 on every board, given the true industry (the pm board also with its names-only taxonomy)
   industry  stage 1 on boards with several industries (general, logistics_retail)
   scope     stage 1 on single-industry boards: the board's own jobs are in scope, the other boards' jobs
-            (except those labeled with the same domain on the general board) are not
+            (except those labeled with the same domain on the general board) are not; reweighted to a 90%
+            in-scope prior, since a board's taxonomy is used on that board's own feed
 
 The held-out split is never read here. The reliability tables in the JSON are the dev split's (the data the
 model saw); bench/bench_classification.py reports the held-out figures.
@@ -34,13 +35,17 @@ from feed_pipeline.labeled_set import board_names, load_board  # noqa: E402
 
 OUTPUT = ROOT / "feed_pipeline" / "data" / "calibration.json"
 FEATURES = {
-    "function": ["top", "margin", "title_lex", "title_named", "title_unique", "title_sem", "text_sem", "agree"],
+    "function": ["top", "margin", "title_lex", "title_named", "title_unique", "title_sem", "text_sem", "agree",
+                 "distinct"],
     "industry": ["top", "margin", "title_lex", "title_named", "title_unique", "agree", "domain_lex", "domain_sem"],
     "scope": ["top", "title_lex", "title_named", "title_sem", "text_sem", "domain_lex", "domain_sem"],
 }
 # Labels on the general board that are in scope for each single-industry board.
 SAME_DOMAIN = {"pm_board": "Real Estate", "tech_board": "Technology", "health_board": "Healthcare"}
 VARIANTS = {"pm_board": [None, "taxonomies/pm_board_names_only.json"]}
+# A board's own feed is mostly in scope: the scope calibrator answers under that prior, not under the mix of
+# boards it is fit on (28% in scope).
+PRIORS = {"scope": 0.9}
 EDGES = [0.0, 0.3, 0.5, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0]
 
 
@@ -81,17 +86,24 @@ def collect() -> dict[str, tuple[list[dict], list[bool]]]:
     return rows
 
 
-def fit(features: list[dict], right: list[bool], names: list[str], l2: float = 1e-3) -> LogisticCalibrator:
+def fit(features: list[dict], right: list[bool], names: list[str], l2: float = 1e-3,
+        prior: float | None = None) -> LogisticCalibrator:
     """Logistic regression with every coefficient >= 0: more evidence never lowers the confidence (the raw
-    features overlap, and an unconstrained fit trades them off with opposite signs)."""
+    features overlap, and an unconstrained fit trades them off with opposite signs). `prior` reweights the
+    examples so that this share of them is right, the share expected where the calibrator is used."""
     x = np.array([[f.get(n, 0.0) for n in names] for f in features], dtype=float)
     y = np.array(right, dtype=float)
+    sample = np.ones_like(y)
+    if prior is not None:
+        positives = y.sum()
+        sample = np.where(y == 1, prior / positives, (1 - prior) / (len(y) - positives)) * len(y)
+    total = sample.sum()
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         z = x @ w[:-1] + w[-1]
         p = 1.0 / (1.0 + np.exp(-z))
-        value = float(np.sum(np.logaddexp(0.0, z) - y * z)) / len(y) + l2 * float(w[:-1] @ w[:-1])
-        gradient = np.append(x.T @ (p - y) / len(y) + 2 * l2 * w[:-1], np.mean(p - y))
+        value = float(np.sum(sample * (np.logaddexp(0.0, z) - y * z))) / total + l2 * float(w[:-1] @ w[:-1])
+        gradient = np.append(x.T @ (sample * (p - y)) / total + 2 * l2 * w[:-1], np.sum(sample * (p - y)) / total)
         return value, gradient
 
     bounds = [(0.0, None)] * len(names) + [(None, None)]
@@ -105,7 +117,7 @@ def main() -> int:
     rows = collect()
     models, reliability, counts = {}, {}, {}
     for model, (features, right) in rows.items():
-        calibrator = fit(features, right, FEATURES[model])
+        calibrator = fit(features, right, FEATURES[model], prior=PRIORS.get(model))
         probabilities = [calibrator.probability(f) for f in features]
         models[model] = calibrator.as_dict()
         reliability[model] = reliability_table(probabilities, right, EDGES)

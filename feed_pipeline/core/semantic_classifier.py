@@ -191,6 +191,7 @@ class LabelIndex:
         self._phrase_vectors = np.ascontiguousarray(vectors[np.array(columns, dtype=np.int64)[order]])
         self._starts = np.searchsorted(np.array(owners, dtype=np.int64)[order], np.arange(len(specs)))
         self._document_vectors = embedder.embed([s.document for s in specs])
+        self.label_similarity = self._document_vectors @ self._document_vectors.T
 
     def lexical(self, tokens: list[str]) -> np.ndarray:
         """Per label: the specificity-weighted sum of its phrases found in `tokens` (see `tokenize`), longest
@@ -491,7 +492,10 @@ class SemanticClassifier:
         decisions = []
         for parts in index.scores(titles, texts):
             best, runner_up = _ranked(parts["total"])
-            decisions.append(Scored(functions[best], decision_features(parts, best, runner_up, self.weights)))
+            features = decision_features(parts, best, runner_up, self.weights)
+            # Answers between two labels that mean nearly the same are riskier than between distinct ones.
+            features["distinct"] = 1.0 - float(index.label_similarity[best, runner_up]) if runner_up is not None else 1.0
+            decisions.append(Scored(functions[best], features))
         return decisions
 
     def _function_index(self, industry: str, functions: tuple[str, ...]) -> LabelIndex:
