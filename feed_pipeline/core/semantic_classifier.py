@@ -494,7 +494,8 @@ class SemanticClassifier:
             best, runner_up = _ranked(parts["total"])
             features = decision_features(parts, best, runner_up, self.weights)
             # Answers between two labels that mean nearly the same are riskier than between distinct ones.
-            features["distinct"] = 1.0 - float(index.label_similarity[best, runner_up]) if runner_up is not None else 1.0
+            similar = float(index.label_similarity[best, runner_up]) if runner_up is not None else 0.0
+            features["distinct"] = 1.0 - similar
             decisions.append(Scored(functions[best], features))
         return decisions
 
