@@ -45,8 +45,7 @@ class StaticEmbedder:
         """One unit vector per text (all zeros for a text without tokens)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         split = [t.split()[:max_tokens] for t in texts]
-        self._learn({w for words in split for w in words})
-        cache = self._words
+        cache = self._learn({w for words in split for w in words})
         for n, words in enumerate(split):
             if not words:
                 continue
@@ -59,16 +58,20 @@ class StaticEmbedder:
                     out[n] = total / norm
         return out
 
-    def _learn(self, words: set[str]) -> None:
-        missing = [w for w in words if w not in self._words]
+    def _learn(self, words: set[str]) -> dict[str, tuple[np.ndarray, int]]:
+        """A word cache holding every word of `words` (a fresh one when the shared cache is full)."""
+        cache = self._words
+        missing = [w for w in words if w not in cache]
         if not missing:
-            return
-        if len(self._words) + len(missing) > WORD_CACHE_SIZE:
-            self._words = {}
+            return cache
+        if len(cache) + len(missing) > WORD_CACHE_SIZE:
+            cache = self._words = {}
+            missing = list(words)
         for word, encoding in zip(missing, self._tokenizer.encode_batch(missing, add_special_tokens=False),
                                   strict=True):
             ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, self._vectors.shape[0] - 1)
-            self._words[word] = (self._vectors[ids].sum(axis=0), len(ids))
+            cache[word] = (self._vectors[ids].sum(axis=0), len(ids))
+        return cache
 
 
 @lru_cache(maxsize=1)

@@ -175,3 +175,13 @@ def test_titles_spell_out_abbreviations_and_names_split_into_parts():
     assert description_phrases("Corporate office roles: HR, recruiting, IT and training.") == [
         "corporate office roles", "hr", "recruiting", "training"]
     assert description_phrases("Builds data pipelines and trains models.") == []
+
+
+def test_embedder_gives_unit_vectors_the_same_with_a_cold_or_reset_word_cache(embedder, monkeypatch):
+    import feed_pipeline.core.embeddings as embeddings
+
+    texts = ["Maintenance Technician", "Leasing Consultant tours apartments", ""]
+    warm = embedder.embed(texts)
+    assert abs(float((warm[0] ** 2).sum()) - 1.0) < 1e-5 and not warm[2].any()
+    monkeypatch.setattr(embeddings, "WORD_CACHE_SIZE", 2)  # every call now starts a fresh cache
+    assert (embedder.embed(texts) == warm).all()

@@ -208,3 +208,9 @@ def test_property_management_board_held_out_agreement_precision_and_coverage_flo
     summary = summarize(classify_jobs(classifier, labeled.taxonomy, labeled.split("heldout")), Thresholds())
     for figure, floor in HELDOUT_FLOORS[board].items():
         assert summary[figure] >= floor, (figure, summary)
+
+
+def test_keyword_stage_two_reads_the_original_title_before_the_summary(keyword, taxonomy):
+    job = FunctionInput("x", "Team Member", "Join our team.", title="Registered Nurse", text="ICU bedside care.")
+    (batch,) = list(keyword.classify_functions("Healthcare", taxonomy.functions_of("Healthcare"), [job]))
+    assert batch[0].job_function == "Nursing"
