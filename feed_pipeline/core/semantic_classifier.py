@@ -69,6 +69,8 @@ DESCRIPTION_PHRASE_WEIGHT = 0.85
 BORROW_WINDOW = 0.5  # once a reference function qualifies, its phrases may go to any target this close to its best
 BORROW_FLOOR = 0.35
 PHRASE_FIT_MAPPING_SHARE = 0.3
+PHRASE_NAME_BONUS = 0.3
+PHRASE_STAYS_BONUS = 0.1
 INDUSTRY_KEYWORD_WEIGHT = 0.4  # an industry's own keywords count toward each of its functions in stage 1
 BORROW_MIN_SIMILARITY = 0.6  # mapping score (mapping_scores) for borrowing within corresponding industries
 BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspond
@@ -299,6 +301,13 @@ def borrowed_phrases(
         phrases = _phrases(reference, source, own_weight=BORROWED_WEIGHT, with_description=False)
         fit = embedder.embed(list(phrases)) @ target_vectors[candidates].T
         fit = PHRASE_FIT_MAPPING_SHARE * scores[s, candidates][None, :] + (1 - PHRASE_FIT_MAPPING_SHARE) * fit
+        # A phrase that uses a word of a candidate's name ("frontend" -> "Frontend & Mobile", "accountant" ->
+        # "Accounting") belongs there; the candidate the reference function maps to best keeps ties.
+        stems = [_stems(targets[c][1]) for c in candidates]
+        for row, phrase in zip(fit, phrases, strict=True):
+            words = _stems(phrase)
+            row += PHRASE_NAME_BONUS * np.array([len(words & name) / max(1, len(words)) for name in stems])
+        fit[:, int(np.argmax(scores[s, candidates]))] += PHRASE_STAYS_BONUS
         for (phrase, weight), row in zip(phrases.items(), fit, strict=True):
             bucket = out.setdefault(targets[candidates[int(np.argmax(row))]], {})
             bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
@@ -330,6 +339,11 @@ def mapping_scores(reference: Taxonomy, sources: list[tuple[str, str]], taxonomy
 
 _GENERIC_WORDS = {"and", "&", "of", "the", "a", "for", "in", "management", "manager", "service", "services",
                   "support", "operation", "operations", "staff", "other", "general", "team", "role", "job"}
+
+
+def _stems(text: str) -> set[str]:
+    """Distinctive words cut to 5 letters, so "accountant" and "accounting" meet."""
+    return {w[:5] for w in _distinctive(text)}
 
 
 def _distinctive(name: str) -> set[str]:
