@@ -6,11 +6,12 @@ titles name the role in words the taxonomy rarely uses ("Make Ready Tech", "Serv
 label is described by several phrase sources:
   - its name, and the parts of a compound name ("Grounds, Porter & Housekeeping" -> grounds, porter,
     housekeeping);
-  - its keywords and description;
-  - phrases borrowed from a reference taxonomy (the bundled one): every reference function is given to the
-    board label its name and description are closest to (embedding cosine >= BORROW_MIN_SIMILARITY), so a board's
-    "Maintenance Supervisor" learns "service manager" and "facilities manager" from the bundled
-    "Maintenance Supervision".
+  - its keywords, and the short noun phrases its description lists;
+  - phrases borrowed from a reference taxonomy (the bundled one, `borrowed_phrases`): each reference function
+    is matched to the board's functions by name, description and shared words (`mapping_scores`), and each of
+    its keywords goes to the close board function it fits best, so a board's "Maintenance Supervisor" learns
+    "service manager" and "facilities manager" from the bundled "Maintenance Supervision". A phrase the
+    board's own taxonomy gives one label is never borrowed evidence for another.
 
 Each label gets four scores for a posting:
   title_lex  whole-word phrases of the label in the (cleaned, abbreviation-expanded) title; a phrase inside a
@@ -18,12 +19,15 @@ Each label gets four scores for a posting:
              phrases (found in fewer labels) and longer ones weigh more
   text_lex   the same over the whole text, damped (descriptions mention other roles)
   title_sem  cosine between the title's embedding and the label's nearest phrase
-  text_sem   cosine between the text's embedding and the label's description (name + description + keywords)
-and its score is their weighted sum (WEIGHTS). The best label wins. Its confidence is a calibrated probability
-(core/calibration.py, fit on labeled postings) from the winner's score, its margin over the runner-up,
-the title evidence and whether title and text agree; so routing at 0.86 means ~86% of such answers are right.
-With a single industry, stage 1 only asks "is this posting in scope": its confidence comes from the absolute
-strength of the best function's match (calibrator "scope").
+  text_sem   cosine between the embedding of the text's opening and the label's document (name, description,
+             keywords)
+and its score is their weighted sum (WEIGHTS); in stage 1 an industry's own words lift each of its functions.
+The best label wins. Its confidence is a calibrated probability (core/calibration.py, fit on labeled postings
+by scripts/fit_calibration.py) from the winner's score, its margin over the runner-up, the title evidence,
+whether title and text agree and how distinct the runner-up is; so routing at 0.86 means about 86% or more of
+such answers were right. With a single industry, stage 1 only asks "is this posting in scope": its confidence
+comes from the absolute strength of the best function's match and of the industry's words (calibrator
+"scope").
 
 Stage 2 reads the posting's original title and text (FunctionInput.title / .text) and falls back to the
 stage 1 summary (ai_title / ai_description) when those are empty.
@@ -68,10 +72,10 @@ BORROWED_WEIGHT = 0.7  # below the taxonomy's own words: a board's own descripti
 DESCRIPTION_PHRASE_WEIGHT = 0.85
 BORROW_WINDOW = 0.5  # once a reference function qualifies, its phrases may go to any target this close to its best
 BORROW_FLOOR = 0.35
-PHRASE_FIT_MAPPING_SHARE = 0.3
-PHRASE_NAME_BONUS = 0.3
-PHRASE_STAYS_BONUS = 0.1
-INDUSTRY_KEYWORD_WEIGHT = 0.4  # an industry's own keywords count toward each of its functions in stage 1
+PHRASE_FIT_MAPPING_SHARE = 0.3  # a borrowed phrase's fit: mapping score x this + its cosine with the candidate
+PHRASE_NAME_BONUS = 0.3  # ... plus this x the share of its words the candidate's name uses
+PHRASE_STAYS_BONUS = 0.1  # ... plus this for the candidate the reference function maps to best
+INDUSTRY_KEYWORD_WEIGHT = 0.4  # share of an industry's own-word score added to each of its functions in stage 1
 BORROW_MIN_SIMILARITY = 0.6  # mapping score (mapping_scores) for borrowing within corresponding industries
 BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspond
 INDUSTRY_MIN_SIMILARITY = 0.45
