@@ -16,7 +16,7 @@ import numpy as np
 WORDLLAMA_WEIGHTS = "weights/l2_supercat_256.safetensors"
 WORDLLAMA_TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 MAX_TOKENS = 256  # words of a text that count: a posting's opening carries its meaning, more only blurs it
-WORD_CACHE_SIZE = 200_000
+WORD_CACHE_SIZE = 30_000  # distinct words kept (about 1 KB each, so at most ~32 MB); a full cache starts over
 
 
 class EmbeddingModelMissing(RuntimeError):
