@@ -617,6 +617,37 @@ CONCEPTS: dict[str, Concept] = {
     ], [
         "Diagnose and repair vehicles.", "Sell new and used cars.", "Write up repair orders.",
     ], ["ASE certification.", "Own tools."]),
+    # ------------------------------------- postings between two industries: publishers file them either way
+    "hospital_data": c("general", [
+        "Clinical Data Analyst", "Healthcare Data Analyst", "EHR Reporting Analyst", "Clinical Informatics Analyst",
+    ], [
+        "Build dashboards on patient data for our hospital's clinical leaders.",
+        "Pull data from Epic with SQL and report on quality measures.",
+        "Support nursing and physician leaders with analytics.",
+        "Maintain reports for the health system's care teams.",
+    ], ["SQL and Tableau.", "Hospital or clinic experience."]),
+    "school_it": c("general", [
+        "IT Support Technician - School District", "Technology Specialist", "Instructional Technology Specialist",
+        "Campus Technology Technician",
+    ], [
+        "Support teachers and students with classroom devices and Chromebooks.",
+        "Answer help desk tickets across the school district's campuses.",
+        "Set up classroom technology before the school year.",
+    ], ["IT support experience.", "CompTIA A+ a plus."]),
+    "hotel_payroll": c("general", [
+        "Payroll Coordinator", "HR & Payroll Assistant", "Payroll and Benefits Clerk",
+    ], [
+        "Run biweekly payroll for hotel and restaurant staff.",
+        "Help the resort's managers with onboarding paperwork.",
+        "Answer staff questions about pay and benefits.",
+    ], ["Payroll experience.", "Hospitality experience a plus."]),
+    "bank_marketing": c("general", [
+        "Marketing Coordinator", "Communications Specialist", "Marketing Specialist - Community Bank",
+    ], [
+        "Support the bank's marketing campaigns for checking accounts and loans.",
+        "Write social media posts and branch newsletters.",
+        "Coordinate community events with branch managers.",
+    ], ["Marketing degree.", "Financial services experience a plus."]),
     # --------------------------------------------------------------- postings that name no job at all
     "vague": c("general", [
         "Team Member", "General Application", "Associate", "Crew Member", "Join Our Team!", "Multiple Openings",

@@ -6,9 +6,10 @@ names, pay, schedule, urgency or shouting; an optional company intro; 3-5 duties
 role the job works with; requirements; benefits; an EEO line; sometimes Spanish). The label is the board's
 category for the role the posting was written from, the way a publisher files it; roles that publishers file
 inconsistently (a lead maintenance technician, an assistant manager) get one of two labels at random, so the
-set carries the disagreement a real board has. The general board also carries vague postings that name no job
-("Team Member", "Join Our Team!"), labeled "(none)": no answer is right for them. Titles and duties at list positions 2, 5, 8... are kept for
-the held-out split only.
+set carries the disagreement a real board has; on the general board so do postings between two industries (a
+data analyst at a hospital, IT support at a school district). The general board also carries vague postings
+that name no job ("Team Member", "Join Our Team!"), labeled "(none)": no answer is right for them. Titles
+and duties at list positions 2, 5, 8... are kept for the held-out split only.
 
     .venv/bin/python scripts/make_labeled_set.py           # rewrite the set
     .venv/bin/python scripts/make_labeled_set.py --check   # fail if the shipped set is not what this writes
@@ -230,6 +231,13 @@ BOARDS: dict[str, dict] = {
                                 ("Program", ("Nonprofit & Social Services", "Program Coordination")),
                                 (None, ("Nonprofit & Social Services", "Case Management & Social Work"))]),
             "vague": (6, (NO_LABEL, NO_LABEL)),
+            "hospital_data": (1.5, [(("Healthcare", "Healthcare Administration"), 0.5),
+                                    (("Technology", "Data & Analytics"), 0.5)]),
+            "school_it": (1.5, [(("Education", "Education Administration"), 0.5), (("Technology", "IT Support"), 0.5)]),
+            "hotel_payroll": (1.5, [(("Hospitality & Food Service", "Hospitality Management"), 0.5),
+                                    (("Staffing & Human Resources", "Payroll & Benefits"), 0.5)]),
+            "bank_marketing": (1.5, [(("Marketing & Advertising", "Content & Communications"), 0.6),
+                                     (("Finance & Banking", "Banking Operations"), 0.4)]),
             "auto_tech": (2, [("Sales", ("Automotive", "Dealership Sales")),
                               ("Collision", ("Automotive", "Collision & Body Repair")),
                               (None, ("Automotive", "Automotive Service"))]),
