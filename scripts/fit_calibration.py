@@ -127,8 +127,11 @@ def main() -> int:
         "version": f"cal-{digest}",
         "about": "Logistic calibration of the semantic offline classifier's raw scores into P(answer right). "
                  "Fit by scripts/fit_calibration.py on the dev split of feed_pipeline/data/labeled (see its README); "
-                 "the held-out split is not used. Reliability: per predicted-probability bin, the dev answers' "
-                 "mean predicted probability and the share that was right.",
+                 "the held-out split is not used. Non-negative coefficients: more evidence never lowers the "
+                 "confidence. The scope model is reweighted to a 90% in-scope prior (a board's taxonomy runs on "
+                 "its own feed), so its dev reliability looks overconfident on the dev mix (28% in scope). "
+                 "Reliability: per predicted-probability bin, the dev answers' mean predicted probability and "
+                 "the share that was right.",
         "fitted_at": datetime.now(UTC).date().isoformat(),
         "fitted_on": counts,
         "models": models,
