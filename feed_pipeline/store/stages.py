@@ -1,14 +1,7 @@
 """Reads and writes of the per-stage tables. Each partition write replaces that feed's rows in one transaction."""
 from __future__ import annotations
 
-import os
-import pickle
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,120 +21,26 @@ def replace_raw_jobs(
     engine: sa.Engine,
     feed_id: str,
     jobs: Iterable[JobRecord],
-    *,
-    writer_process: bool | None = None,
 ) -> int:
     """Replace the feed's raw postings with `jobs`, streamed in batches; returns how many were written.
 
     A posting id seen twice in one document keeps its last occurrence (feeds do repeat records).
-
-    A large feed is written by a child process (`writer_process`: None decides by size, see
-    WRITER_PROCESS_MIN_ROWS), so the feed is parsed on one core while its rows are written on the other:
-    the write is a third of the stage and SQLAlchemy's row handling holds the GIL, so a thread would not
-    overlap. Either way the rows go in one transaction, rolled back whole if the feed or the write fails.
     """
     now = utcnow()
-    batches = (_raw_rows(batch, now) for batch in batched(jobs, WRITE_BATCH))
-    if writer_process is None:
-        writer_process = _separate_process_possible(engine)
-    if writer_process:
-        head: list[list[dict]] = []
-        for rows in batches:
-            head.append(rows)
-            if len(head) * WRITE_BATCH >= WRITER_PROCESS_MIN_ROWS:
-                return _write_in_child(engine, feed_id, chain(head, batches))
-    else:
-        head = []
     written = 0
     with engine.begin() as conn:
         conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id))
-        for rows in chain(head, batches):
-            _upsert_raw(conn, rows)
+        for batch in batched(jobs, WRITE_BATCH):
+            rows = {}
+            for job in batch:
+                row = job_to_row(job)
+                row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail,
+                           ingested_at=now)
+                rows[job.job_key] = row
+            upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
+                        [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
             written += len(rows)
     return written
-
-
-# A feed this large is written by a child process: below it, starting one (about half a second of imports)
-# costs more than the overlap saves.
-WRITER_PROCESS_MIN_ROWS = 5 * WRITE_BATCH
-_RAW_KEYS = ("feed_id", "job_key")
-
-
-def _raw_rows(batch: list[JobRecord], now) -> list[dict]:
-    rows = {}
-    for job in batch:
-        row = job_to_row(job)
-        row["rejection_reason"] = job.rejection_reason
-        row["rejection_detail"] = job.rejection_detail
-        row["ingested_at"] = now
-        rows[job.job_key] = row  # the last occurrence of a repeated posting wins
-    return list(rows.values())
-
-
-def _upsert_raw(conn: sa.Connection, rows: list[dict]) -> None:
-    upsert_rows(conn, raw_jobs, rows, _RAW_KEYS, [c for c in rows[0] if c not in _RAW_KEYS])
-
-
-def _separate_process_possible(engine: sa.Engine) -> bool:
-    """A child can open its own connection to the same database: not for an in-memory SQLite database."""
-    return engine.dialect.name == "postgresql" or engine.url.database not in (None, "", ":memory:")
-
-
-def _write_in_child(engine: sa.Engine, feed_id: str, batches: Iterator[list[dict]]) -> int:
-    """Pipe the row batches to a `python -m feed_pipeline.store.raw_writer` process and wait for its commit.
-
-    A new interpreter rather than multiprocessing: nothing of the parent (its `__main__`, its threads) is
-    re-imported or forked. The pipe's buffer bounds what is in flight, so memory stays flat. Closing the pipe
-    without the commit message (the feed failed here) makes the child roll back.
-    """
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH")))))
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child can never block on it
-        child = subprocess.Popen([sys.executable, "-m", "feed_pipeline.store.raw_writer"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=errors, env=env)
-        written = 0
-        try:
-            try:
-                pickle.dump((engine.url.render_as_string(hide_password=False), feed_id), child.stdin)
-                for rows in batches:
-                    pickle.dump(("rows", rows), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                    written += len(rows)
-                pickle.dump(("commit", written), child.stdin)
-            except BrokenPipeError:
-                pass  # the child stopped: its error is read below
-            out, _ = child.communicate()  # closes stdin, waits for the commit
-        except BaseException:
-            child.kill()  # never half a write: the child's transaction is rolled back with it
-            child.wait()
-            raise
-        if child.returncode != 0 or out.strip() != str(written).encode():
-            errors.seek(0)
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-            detail = lines[-1] if lines else f"exit code {child.returncode}"
-            raise RuntimeError(f"writing raw_jobs for feed {feed_id!r} failed in the writer process: "
-                               f"{redact_text(detail)}")
-    return written
-
-
-def write_raw_from_pipe(stdin, stdout) -> None:
-    """The writer process's side (feed_pipeline.store.raw_writer): one transaction, the feed's rows deleted,
-    every batch upserted, COMMIT only once the parent says all rows were sent; prints how many were written."""
-    from feed_pipeline.store.db import make_engine
-
-    url, feed_id = pickle.load(stdin)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id))
-            while True:
-                kind, payload = pickle.load(stdin)  # EOFError when the parent stopped: rolled back
-                if kind == "commit":
-                    break
-                _upsert_raw(conn, payload)
-        stdout.write(f"{payload}".encode())
-        stdout.flush()
-    finally:
-        engine.dispose()
 
 
 def raw_counts(engine: sa.Engine, feed_id: str) -> dict[str, int]:
