@@ -762,6 +762,33 @@ _URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|homepage
 EXTRA_VALUE_MAX_CHARS = 2_000
 
 
+def _description_parts(raw: str) -> tuple[str, str | None]:
+    """(plain text, sanitized HTML or None) of a description, the markup layer worked out once for both.
+
+    Memoized for descriptions up to _DESCRIPTION_MEMO_CHARS: a posting listed in several locations repeats its
+    description, and this is the costliest step of a record (about 30 us).
+    """
+    memoized = len(raw) <= _DESCRIPTION_MEMO_CHARS
+    if memoized:
+        parts = _DESCRIPTION_MEMO.get(raw)
+        if parts is not None:
+            return parts
+    layer = _markup_layer(raw)
+    parts = (_layer_to_text(layer) if layer else "",
+             _sanitize_layer(layer) if layer and looks_like_html(raw) else None)
+    if memoized:
+        if len(_DESCRIPTION_MEMO) >= _DESCRIPTION_MEMO_ENTRIES:
+            _DESCRIPTION_MEMO.clear()
+        _DESCRIPTION_MEMO[raw] = parts
+    return parts
+
+
+# At most 512 descriptions of up to 8,192 characters, with their two outputs: a few MB whatever the feed.
+_DESCRIPTION_MEMO_CHARS = 8_192
+_DESCRIPTION_MEMO_ENTRIES = 512
+_DESCRIPTION_MEMO: dict[str, tuple[str, str | None]] = {}
+
+
 def published_extra(extra: dict[str, object]) -> dict[str, object]:
     """The source-specific values a record keeps, held to the plain-text and URL rules of the named fields.
 
@@ -832,9 +859,7 @@ def job_from_fields(
                                                            else limits.max_field_chars))}
     raw_description = fields.get("description")
     raw_description = raw_description if isinstance(raw_description, str) else clean_text(raw_description)
-    # The markup layer is worked out once for the plain text and the sanitized HTML alike.
-    layer = _markup_layer(raw_description) if raw_description else ""
-    description_html = _sanitize_layer(layer) if layer and looks_like_html(raw_description) else None
+    description, description_html = _description_parts(raw_description) if raw_description else ("", None)
     url, url_problem = vet_url(fields.get("url"))
     city, state, country = (clean_text(fields.get(k)) for k in ("city", "state", "country"))
     location = clean_text(fields.get("location"))
@@ -877,7 +902,7 @@ def job_from_fields(
         source_id=clean_text(fields.get("id")),
         title=clean_text(fields.get("title")) or "",
         company=clean_text(fields.get("company")) or "",
-        description=_layer_to_text(layer) if layer else "",
+        description=description,
         description_html=description_html,
         url=url,
         locations=_locations(city, state, country, location),

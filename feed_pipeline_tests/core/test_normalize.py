@@ -309,3 +309,19 @@ def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
     for _ in range(3):
         assert published_extra(extra) == {"logo": "https://www.example.com/logo.png", "education": "Bachelors"}
     assert published_extra({"education": "Bachelors", "website": "Bachelors"}) == {"education": "Bachelors"}
+
+
+def test_a_repeated_description_gives_the_same_text_and_sanitized_html_and_the_memo_stays_bounded():
+    from feed_pipeline.core import normalize
+
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    hostile = "<p>Nurse</p><script>alert(1)</script>&lt;img src=x onerror=alert(2)&gt;<ul><li>Nights</li></ul>"
+    fields = {"id": "1", "title": "Nurse", "description": hostile}
+    first, again = (normalize.job_from_fields("f", "xml", fields, now=now) for _ in range(2))
+    assert (first.description, first.description_html) == (again.description, again.description_html)
+    assert first.description == normalize.html_to_text(hostile) == "Nurse\n\nNights"
+    assert first.description_html == normalize.sanitize_html(hostile)
+    assert "script" not in first.description_html and "onerror" not in first.description_html
+    for number in range(normalize._DESCRIPTION_MEMO_ENTRIES + 5):
+        normalize.job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
+    assert len(normalize._DESCRIPTION_MEMO) <= normalize._DESCRIPTION_MEMO_ENTRIES
