@@ -33,6 +33,12 @@ setup(
         "uvicorn>=0.30,<1",
         "fastapi-offline>=1.7,<2",  # Swagger UI and ReDoc assets served locally: /docs works without internet
         "nh3>=0.2.17,<1",  # description_html allowlist sanitizer
+        # The semantic offline classifier: static embeddings shipped inside the wordllama wheel (no torch,
+        # nothing downloaded at run time), read with safetensors + tokenizers.
+        "wordllama>=0.4,<0.5",
+        "safetensors>=0.4,<1",
+        "tokenizers>=0.19,<1",
+        "numpy>=2,<3",
     ],
     extras_require={
         "dev": [
@@ -42,6 +48,7 @@ setup(
             "schemathesis>=3.30,<5",
             "ruff>=0.6,<1",
             "psutil>=5.9,<8",
+            "scikit-learn>=1.5,<2",  # bench_classification's TF-IDF alternative; scipy fits the calibration
         ]
     },
     entry_points={"console_scripts": ["feed-pipeline=feed_pipeline.cli:main"]},

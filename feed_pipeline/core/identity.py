@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from feed_pipeline.core.jobs import JobRecord
@@ -17,6 +18,13 @@ def _is_tracking(pair: str) -> bool:
     return key.startswith("utm_") or key in TRACKING_PARAMS
 
 
+# An http(s) URL without brackets in its host: urlsplit's answer is these four groups (when the URL is ASCII
+# without tabs or newlines, which urlsplit would remove).
+_SIMPLE_HTTP_URL = re.compile(r"(https?)://([^/?#\[\]]+)(?=[/?#]|\Z)([^?#]*)(?:\?([^#]*))?(?:#.*)?",
+                              re.IGNORECASE | re.DOTALL)
+_URLSPLIT_REMOVES = re.compile(r"[\t\r\n]")
+
+
 def canonical_url(url: str | None) -> str | None:
     """The URL without tracking parameters, fragment, or case noise in scheme and host.
 
@@ -24,7 +32,14 @@ def canonical_url(url: str | None) -> str | None:
     """
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    simple = _SIMPLE_HTTP_URL.fullmatch(url) if url.isascii() and not _URLSPLIT_REMOVES.search(url) else None
+    if simple is not None:  # what urlsplit/urlunsplit would give, without their generality (hot at ingest)
+        scheme, netloc, path, query = simple.groups()
+        query = "&".join(sorted(p for p in query.split("&") if p and not _is_tracking(p))) if query else ""
+        canon = f"{scheme.lower()}://{netloc.lower()}{path.rstrip('/') or '/'}"
+        return f"{canon}?{query}" if query else canon
+    parts = urlsplit(url)
     query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p))) if parts.query else ""
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))

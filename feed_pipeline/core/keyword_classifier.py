@@ -13,6 +13,10 @@ Confidence reflects both how much evidence the best label has and how far it is 
 so a text matching nothing scores 0 (archived), a strong text split evenly between two industries lands
 near TIE_FLOOR (manual review) and a strong text pointing one way only approaches 1 (approved).
 When nothing matches, the label is the first in taxonomy order and the confidence is 0.
+
+Stage 2 reads the posting's original title and text (FunctionInput.title / .text), falling back to the stage 1
+summary. Skills and technologies are names: they match whole words exactly (no plural folding, no typo
+tolerance) and never inside the company's name.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
     Taxonomy,
 )
-from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
+from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize, vocabulary_hits
 from feed_pipeline.core.text_features import (
     clean_title,
     deadline_from_text,
@@ -40,7 +44,7 @@ from feed_pipeline.core.text_features import (
 )
 
 OFFLINE_MODEL_NAME = "offline-keyword-v1"
-OFFLINE_SCORING_VERSION = "kw1"  # bump when the scoring rules change: cached offline results then go stale
+OFFLINE_SCORING_VERSION = "kw2"  # bump when the scoring rules change: cached offline results then go stale
 
 TITLE_WEIGHT = 3.0
 TEXT_WEIGHT = 1.0
@@ -102,7 +106,9 @@ class KeywordClassifier:
         }
         # One matcher for every vocabulary: each text is scanned once, and the hits are split by use below.
         every_keyword = {k for words in self._industry_keywords.values() for k in words}
-        self._matcher = PhraseMatcher(every_keyword | set(taxonomy.skills) | set(taxonomy.technologies))
+        self._matcher = PhraseMatcher(every_keyword)
+        self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
+        self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
         self._function_matchers: dict[tuple[str, tuple[str, ...]], tuple[PhraseMatcher, dict]] = {}
 
     # -- stage 1 -------------------------------------------------------------------------------------------
@@ -113,15 +119,16 @@ class KeywordClassifier:
         body_hits = self._matcher.find_in_tokens(tokenize(body))
         ranking = rank_labels(list(self.taxonomy.industries), title_hits, body_hits, self._industry_keywords)
         best, runner_up = ranking[0], ranking[1] if len(ranking) > 1 else LabelScore("", 0.0)
-        hits = title_hits | body_hits
+        words = tokenize(f"{title} ; {body}", fold_plurals=False)
+        company = tokenize(job.company, fold_plurals=False) if job.company else []
         return IndustryResult(
             job_key=job.job_key,
             industry=best.label,
             confidence=margin_confidence(best.score, runner_up.score, INDUSTRY_EVIDENCE_SCALE),
             ai_title=clean_title(job.title) or title,
             ai_description=short_description(job.description),
-            skills=_in_vocabulary_order(hits, self.taxonomy.skills)[:MAX_SKILLS],
-            tech_stack=_in_vocabulary_order(hits, self.taxonomy.technologies),
+            skills=vocabulary_hits(self._skills, self.taxonomy.skills, words, company)[:MAX_SKILLS],
+            tech_stack=vocabulary_hits(self._technologies, self.taxonomy.technologies, words, company),
             seniority=seniority_from_title(title),
             remote_policy=remote_policy_from_text(title, body, *job.locations),
             application_deadline=deadline_from_text(job.description),
@@ -136,8 +143,8 @@ class KeywordClassifier:
     # -- stage 2 -------------------------------------------------------------------------------------------
     def classify_function(self, industry: str, functions: Sequence[str], job: FunctionInput) -> FunctionResult:
         matcher, keywords = self._function_matcher(industry, tuple(functions))
-        title_hits = matcher.find(job.ai_title)
-        text_hits = matcher.find(" ".join([job.ai_description, " ; ".join(job.skills)]))
+        title_hits = matcher.find(plain_text(job.title) or job.ai_title)
+        text_hits = matcher.find(" ".join([plain_text(job.text) or job.ai_description, " ; ".join(job.skills)]))
         ranking = rank_labels(list(functions), title_hits, text_hits, keywords)
         best, runner_up = ranking[0], ranking[1] if len(ranking) > 1 else LabelScore("", 0.0)
         return FunctionResult(
@@ -164,7 +171,3 @@ class KeywordClassifier:
         for start in range(0, len(jobs), self.batch_size):
             batch = jobs[start : start + self.batch_size]
             yield [self.classify_function(industry, functions, job) for job in batch]
-
-
-def _in_vocabulary_order(found: set[str], vocabulary: Sequence[str]) -> tuple[str, ...]:
-    return tuple(term for term in vocabulary if term in found)

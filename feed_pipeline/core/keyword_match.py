@@ -1,15 +1,20 @@
-"""Finds vocabulary phrases in free job text, tolerating plurals, hyphenation and small typos (rapidfuzz).
+"""Finds vocabulary phrases in free job text as whole words, tolerating plurals, hyphenation, accents and
+small typos in long single words (rapidfuzz).
 
 Text and phrases go through the same tokenizer, so "full-stack" matches "full stack", "Nurses" matches
-"nurse" and "Kubernetes" matches "kubernetes". Long phrases without digits also match a same-length run of
-words whose rapidfuzz `ratio` reaches `fuzzy_cutoff` ("kubernets", "counsellor"). Short phrases and phrases
-with digits match exactly only: a typo tolerance there turns "osha 10" into "osha 30" and "rn" into "on".
+"nurse", "Técnico" matches "tecnico" and "Kubernetes" matches "kubernetes". A phrase only ever matches a
+whole run of words: "spark" never matches inside "sparkling". Long single words without digits also match a
+word whose rapidfuzz `ratio` reaches `fuzzy_cutoff` ("kubernets", "counsellor"). Phrases of several words,
+short words and words with digits match exactly only: a typo tolerance there turns "asset management" into
+"case management", "osha 10" into "osha 30" and "rn" into "on". Vocabularies of names (skills,
+technologies) turn plural folding off too, so the town "Sparks" is not the technology "spark".
 """
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -26,51 +31,89 @@ def _stem(token: str) -> str:
     return token
 
 
-def tokenize(text: str) -> list[str]:
-    """Lowercased, plural-folded word tokens; '-' and '/' split words, '+', '#', '&' and inner '.' do not."""
+def fold_accents(text: str) -> str:
+    """'Técnico de Mantenimiento' -> 'Tecnico de Mantenimiento': accents are not what tells two words apart."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def tokenize(text: str, fold_plurals: bool = True) -> list[str]:
+    """Lowercased, accent-folded, (by default) plural-folded word tokens; '-' and '/' split words, '+', '#',
+    '&' and inner '.' do not."""
     tokens = []
-    for raw in _TOKEN.findall(html.unescape(_TAGS.sub(" ", text)).lower()):
+    for raw in _TOKEN.findall(fold_accents(html.unescape(_TAGS.sub(" ", text))).lower()):
         token = raw.rstrip(".")
         if token:
-            tokens.append(_stem(token))
+            tokens.append(_stem(token) if fold_plurals else token)
     return tokens
 
 
 class PhraseMatcher:
     """Which of a fixed set of phrases occur in a text. Build once per vocabulary, call `find` per text."""
 
-    def __init__(self, phrases: Iterable[str], *, fuzzy_min_length: int = 8, fuzzy_cutoff: float = 90.0):
+    def __init__(
+        self,
+        phrases: Iterable[str],
+        *,
+        fuzzy_min_length: int = 8,
+        fuzzy_cutoff: float = 90.0,
+        fuzzy: bool = True,
+        fold_plurals: bool = True,
+    ):
         self.fuzzy_cutoff = fuzzy_cutoff
+        self.fold_plurals = fold_plurals
         self._by_key: dict[str, list[str]] = {}
         self._fuzzy_keys: dict[int, list[str]] = {}
         for phrase in phrases:
-            tokens = tokenize(phrase)
+            tokens = tokenize(phrase, fold_plurals)
             if not tokens:
                 continue
             key = " ".join(tokens)
             originals = self._by_key.setdefault(key, [])
             if phrase not in originals:
                 originals.append(phrase)
-            if len(originals) == 1 and len(key) >= fuzzy_min_length and not any(c.isdigit() for c in key):
-                self._fuzzy_keys.setdefault(len(tokens), []).append(key)
-        self._lengths = sorted({key.count(" ") + 1 for key in self._by_key})
+            single_long_word = len(tokens) == 1 and len(key) >= fuzzy_min_length and not any(c.isdigit() for c in key)
+            if fuzzy and len(originals) == 1 and single_long_word:
+                self._fuzzy_keys.setdefault(1, []).append(key)
+        # Phrases by their first word: a text is scanned once, and only words that start a phrase cost more.
+        self._by_first: dict[str, list[tuple[int, str]]] = {}
+        for key in self._by_key:
+            words = key.split(" ")
+            self._by_first.setdefault(words[0], []).append((len(words), key))
 
     def find(self, text: str) -> set[str]:
         """The phrases (as given to the constructor) that occur in `text`."""
-        return self.find_in_tokens(tokenize(text))
+        return self.find_in_tokens(tokenize(text, self.fold_plurals))
+
+    def find_keys(self, tokens: list[str]) -> set[str]:
+        """The normalized phrase keys (tokens joined by one space) that occur in `tokens`."""
+        found_keys: set[str] = set()
+        by_first = self._by_first
+        for i, token in enumerate(tokens):
+            starts = by_first.get(token)
+            if starts is None:
+                continue
+            for n, key in starts:
+                if n == 1 or " ".join(tokens[i : i + n]) == key:
+                    found_keys.add(key)
+        candidates = [key for key in self._fuzzy_keys.get(1, ()) if key not in found_keys]
+        if candidates and tokens:
+            found_keys.update(self._fuzzy_hits(candidates, sorted(set(tokens))))
+        return found_keys
 
     def find_in_tokens(self, tokens: list[str]) -> set[str]:
-        found_keys: set[str] = set()
-        for n in self._lengths:
-            grams = {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-            if not grams:
-                continue
-            found_keys.update(key for key in grams if key in self._by_key)
-            candidates = [key for key in self._fuzzy_keys.get(n, ()) if key not in found_keys]
-            if candidates:
-                found_keys.update(self._fuzzy_hits(candidates, sorted(grams)))
-        return {phrase for key in found_keys for phrase in self._by_key[key]}
+        return {phrase for key in self.find_keys(tokens) for phrase in self._by_key[key]}
 
     def _fuzzy_hits(self, keys: list[str], grams: list[str]) -> list[str]:
         scores = process.cdist(keys, grams, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype="uint8")
         return [key for key, hit in zip(keys, scores.any(axis=1).tolist(), strict=True) if hit]
+
+
+def vocabulary_hits(matcher: PhraseMatcher, vocabulary: Sequence[str], words: list[str],
+                    company_words: list[str]) -> tuple[str, ...]:
+    """Skills or technologies named as whole words (tokens of `tokenize(text, fold_plurals=False)`), in
+    vocabulary order. A term the company's own name contains is not reported: "Prometheus Real Estate" does
+    not use the monitoring tool, whatever the posting says about Prometheus."""
+    found = matcher.find_in_tokens(words) - (matcher.find_in_tokens(company_words) if company_words else set())
+    return tuple(term for term in vocabulary if term in found)

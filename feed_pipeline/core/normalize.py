@@ -103,11 +103,23 @@ def clean_text(value: object) -> str | None:
     """One-line plain text: control characters removed, HTML entities decoded once (feeds write `&amp;`
     inside CDATA), tags removed after decoding (so none survives), whitespace collapsed.
 
-    None for None or for text that is empty once trimmed.
+    None for None or for text that is empty once trimmed. Short values are memoized: a feed repeats its
+    companies, cities, categories and salary texts on record after record.
     """
     if value is None:
         return None
     text = value if value.__class__ is str else str(value)
+    if len(text) > _MEMO_MAX_CHARS:
+        return _clean_text(text)
+    cleaned = _CLEAN_MEMO.get(text, _MISSING)
+    if cleaned is _MISSING:
+        if len(_CLEAN_MEMO) >= _MEMO_MAX_ENTRIES:
+            _CLEAN_MEMO.clear()
+        cleaned = _CLEAN_MEMO[text] = _clean_text(text)
+    return cleaned
+
+
+def _clean_text(text: str) -> str | None:
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
     if "&" in text:
@@ -116,6 +128,14 @@ def clean_text(value: object) -> str | None:
         text = strip_markup(text)
     text = " ".join(text.split())
     return text or None
+
+
+# Memo of short values (clean_text, published_extra): bounded, emptied when full, so memory stays flat on a
+# feed of unique values (about 4 MB at most).
+_MEMO_MAX_CHARS = 128
+_MEMO_MAX_ENTRIES = 16_384
+_MISSING = object()
+_CLEAN_MEMO: dict[str, str | None] = {}
 
 
 # --------------------------------------------------------------------------------------------------- URLs
@@ -240,7 +260,11 @@ def html_to_text(markup: str | None) -> str:
     """
     if not markup:
         return ""
-    text = _markup_layer(markup)
+    return _layer_to_text(_markup_layer(markup))
+
+
+def _layer_to_text(text: str) -> str:
+    """html_to_text after `_markup_layer` (which job_from_fields shares with sanitize_html)."""
     if "<" in text:
         text = _drop_code_and_comments(text)
         text = _PARAGRAPH_TAG.sub("\n\n", text)
@@ -283,7 +307,12 @@ def sanitize_html(markup: str | None) -> str | None:
     """
     if not markup:
         return None
-    cleaned = _SANITIZER.clean(_markup_layer(markup))
+    return _sanitize_layer(_markup_layer(markup))
+
+
+def _sanitize_layer(layer: str) -> str | None:
+    """sanitize_html after `_markup_layer`."""
+    cleaned = _SANITIZER.clean(layer)
     rounds = 0
     while _ESCAPED_TAG_START.search(cleaned):
         if rounds == _MAX_MARKUP_ROUNDS:
@@ -693,8 +722,9 @@ DEFAULT_LIMITS = FieldLimits()
 
 def _oversized(fields: dict[str, object], limits: FieldLimits) -> list[str]:
     problems = []
+    lowest = min(limits.max_short_field_chars, limits.max_field_chars)
     for name, value in fields.items():
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) <= lowest:  # the common case, decided in one test
             continue
         cap = limits.max_short_field_chars if name in SHORT_FIELDS else limits.max_field_chars
         if len(value) > cap:
@@ -732,6 +762,33 @@ _URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|homepage
 EXTRA_VALUE_MAX_CHARS = 2_000
 
 
+def _description_parts(raw: str) -> tuple[str, str | None]:
+    """(plain text, sanitized HTML or None) of a description, the markup layer worked out once for both.
+
+    Memoized for descriptions up to _DESCRIPTION_MEMO_CHARS: a posting listed in several locations repeats its
+    description, and this is the costliest step of a record (about 30 us).
+    """
+    memoized = len(raw) <= _DESCRIPTION_MEMO_CHARS
+    if memoized:
+        parts = _DESCRIPTION_MEMO.get(raw)
+        if parts is not None:
+            return parts
+    layer = _markup_layer(raw)
+    parts = (_layer_to_text(layer) if layer else "",
+             _sanitize_layer(layer) if layer and looks_like_html(raw) else None)
+    if memoized:
+        if len(_DESCRIPTION_MEMO) >= _DESCRIPTION_MEMO_ENTRIES:
+            _DESCRIPTION_MEMO.clear()
+        _DESCRIPTION_MEMO[raw] = parts
+    return parts
+
+
+# At most 512 descriptions of up to 8,192 characters, with their two outputs: a few MB whatever the feed.
+_DESCRIPTION_MEMO_CHARS = 8_192
+_DESCRIPTION_MEMO_ENTRIES = 512
+_DESCRIPTION_MEMO: dict[str, tuple[str, str | None]] = {}
+
+
 def published_extra(extra: dict[str, object]) -> dict[str, object]:
     """The source-specific values a record keeps, held to the plain-text and URL rules of the named fields.
 
@@ -744,19 +801,34 @@ def published_extra(extra: dict[str, object]) -> dict[str, object]:
         if value is None:
             continue
         if isinstance(value, str):
-            if is_script_url(value):
-                continue
-            if _URL_KEY.search(key):
-                value = clean_url(value)
-                if value is not None and len(value) > EXTRA_VALUE_MAX_CHARS:
-                    value = None
+            if len(value) <= _MEMO_MAX_CHARS:  # feeds repeat their extra values (source name, education...)
+                memo_key = (key, value)
+                published = _EXTRA_MEMO.get(memo_key, _MISSING)
+                if published is _MISSING:
+                    if len(_EXTRA_MEMO) >= _MEMO_MAX_ENTRIES:
+                        _EXTRA_MEMO.clear()
+                    published = _EXTRA_MEMO[memo_key] = _published_text(key, value)
+                value = published
             else:
-                value = clean_text(value)
-                value = value[:EXTRA_VALUE_MAX_CHARS] if value else None
+                value = _published_text(key, value)
             if value is None:
                 continue
         kept[key] = value
     return kept
+
+
+_EXTRA_MEMO: dict[tuple[str, str], str | None] = {}
+
+
+def _published_text(key: str, value: str) -> str | None:
+    """One text value of `extra` as published (see published_extra), None when it is dropped."""
+    if is_script_url(value):
+        return None
+    if _URL_KEY.search(key):
+        url = clean_url(value)
+        return None if url is not None and len(url) > EXTRA_VALUE_MAX_CHARS else url
+    text = clean_text(value)
+    return text[:EXTRA_VALUE_MAX_CHARS] if text else None
 
 
 def job_from_fields(
@@ -787,8 +859,7 @@ def job_from_fields(
                                                            else limits.max_field_chars))}
     raw_description = fields.get("description")
     raw_description = raw_description if isinstance(raw_description, str) else clean_text(raw_description)
-    description_html = sanitize_html(raw_description) if raw_description and looks_like_html(raw_description) \
-        else None
+    description, description_html = _description_parts(raw_description) if raw_description else ("", None)
     url, url_problem = vet_url(fields.get("url"))
     city, state, country = (clean_text(fields.get(k)) for k in ("city", "state", "country"))
     location = clean_text(fields.get("location"))
@@ -831,7 +902,7 @@ def job_from_fields(
         source_id=clean_text(fields.get("id")),
         title=clean_text(fields.get("title")) or "",
         company=clean_text(fields.get("company")) or "",
-        description=html_to_text(raw_description),
+        description=description,
         description_html=description_html,
         url=url,
         locations=_locations(city, state, country, location),

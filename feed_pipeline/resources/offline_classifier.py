@@ -1,18 +1,61 @@
-"""The classifier used when no Gemini key is set (and by `make run`): keyword scoring, no network, no cost."""
+"""The classifier used when no Gemini key is set (and by `make run`): no network, no cost.
+
+`method: semantic` (the default) is the calibrated semantic classifier (core/semantic_classifier.py): static
+word embeddings that ship inside the `wordllama` wheel, the taxonomy's names, descriptions and keywords, and
+phrases borrowed from the bundled taxonomy; its confidence is calibrated (data/calibration.json).
+`method: keyword` is the earlier keyword scorer (core/keyword_classifier.py). The model name and prompt
+version name the method and the calibration, so the enrichment cache never serves one method's answers as
+the other's.
+"""
 from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
+from feed_pipeline.core.calibration import LogisticCalibrator, calibrators_from_dict
+from feed_pipeline.core.embeddings import load_wordllama
 from feed_pipeline.core.enrichment import Classifier, Taxonomy
 from feed_pipeline.core.keyword_classifier import KeywordClassifier
+from feed_pipeline.core.semantic_classifier import CALIBRATORS, SemanticClassifier
+from feed_pipeline.core.taxonomy import load_taxonomy
+
+CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "calibration.json"
+
+
+@lru_cache(maxsize=4)
+def load_calibration(path: str | Path = CALIBRATION_PATH) -> tuple[str, dict[str, LogisticCalibrator]]:
+    """The calibration's version and its calibrators, read once per process."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"calibration file {path} is missing: run scripts/fit_calibration.py") from exc
+    return str(raw.get("version", "cal")), calibrators_from_dict(raw, CALIBRATORS, where=str(path))
+
+
+def semantic_classifier(taxonomy: Taxonomy, batch_size: int = 200) -> SemanticClassifier:
+    """The calibrated semantic classifier, with the bundled taxonomy as its reference vocabulary."""
+    version, calibrators = load_calibration()
+    return SemanticClassifier(taxonomy, load_wordllama(), calibrators, reference=load_taxonomy(),
+                              calibration_version=version, batch_size=batch_size)
 
 
 class OfflineClassifierResource(dg.ConfigurableResource):
-    """Hands out a deterministic keyword classifier with the same interface as GeminiResource.classifier()."""
+    """Hands out an offline classifier with the same interface as GeminiResource.classifier()."""
 
     batch_size: int = Field(default=200, ge=1, description="Jobs per yielded batch (how often results are saved).")
+    method: Literal["semantic", "keyword"] = Field(
+        default="semantic",
+        description="semantic: calibrated embeddings + phrases (default); keyword: the keyword scorer.",
+    )
 
     def classifier(self, taxonomy: Taxonomy) -> Classifier:
         """A fresh classifier with fresh (all-zero) usage for one stage run."""
-        return KeywordClassifier(taxonomy, batch_size=self.batch_size)
+        if self.method == "keyword":
+            return KeywordClassifier(taxonomy, batch_size=self.batch_size)
+        return semantic_classifier(taxonomy, batch_size=self.batch_size)

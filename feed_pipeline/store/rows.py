@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,9 +25,16 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_JOB_VALUES = attrgetter(*JOB_COLUMNS)
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def job_to_row(job: JobRecord) -> dict[str, Any]:
-    row = {name: getattr(job, name) for name in JOB_COLUMNS}
-    row["extra"] = _json_safe(row["extra"])
+    row = dict(zip(JOB_COLUMNS, _JOB_VALUES(job), strict=True))
+    extra = row["extra"]
+    # Sources put strings and numbers in `extra`: only anything else (dates, lists) needs the JSON-safe copy.
+    if not all(key.__class__ is str and value.__class__ in _JSON_SCALARS for key, value in extra.items()):
+        row["extra"] = _json_safe(extra)
     return row
 
 

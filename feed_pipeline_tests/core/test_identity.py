@@ -47,3 +47,46 @@ def test_content_hash_ignores_order_and_tracking_but_not_content():
 def test_assign_identity_fills_both_fields():
     filled = assign_identity(job())
     assert len(filled.job_key) == 32 and len(filled.content_hash) == 32
+
+
+def _canonical_by_urlsplit(url: str) -> str:
+    """canonical_url as it was before its fast path: urlsplit/urlunsplit for every URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from feed_pipeline.core.identity import _is_tracking
+
+    parts = urlsplit(url.strip())
+    query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p))) if parts.query else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/") or "/", query, ""))
+
+
+@pytest.mark.parametrize("url", [
+    "https://Jobs.Example.com/view?jobid=6&amp;source=Indeed&utm_medium=feed",
+    "HTTP://EXAMPLE.com:8080/a/b/?b=2&a=1&ref=x#frag",
+    "https://example.com", "https://example.com/", "https://example.com?", "https://example.com#x?y=1",
+    "https://example.com/a#b?c=1", "http://user:pw@Example.com/p?q", "  https://example.com/x  ",
+    "http://[::1]:8000/x?utm_source=a", "https:///no-host", "http:////double", "https://exa\tmple.com/x",
+    "https://bücher.example/stelle?id=1", "https://example.com/a b?c d", "ftp://example.com/x",
+    "https://example.com/%7Euser//?&&a=1&", "https://example.com\\path?x=1",
+])
+def test_canonical_url_fast_path_gives_exactly_what_urlsplit_gives(url):
+    assert canonical_url(url) == _canonical_by_urlsplit(url)
+
+
+def test_canonical_url_fast_path_agrees_with_urlsplit_on_random_urls():
+    import random
+
+    pieces = [*"hHtTpPsS:/?#&=[]aZ.9 %\t\x01é@-_", "http://", "https://", "HTTPS://", "?utm_x=1", "&ref=2", "//",
+              "#f", "/"]
+    rng = random.Random(16)
+    for _ in range(20_000):
+        url = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        if rng.random() < 0.6:
+            url = rng.choice(["http://", "https://", "HTTP://", " http://"]) + url
+        try:
+            expected = _canonical_by_urlsplit(url)
+        except ValueError:
+            with pytest.raises(ValueError):
+                canonical_url(url)
+            continue
+        assert canonical_url(url) == expected, url

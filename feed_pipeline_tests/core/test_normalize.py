@@ -285,3 +285,43 @@ def test_oversized_field_rejects_the_record_and_is_not_read():
     assert job.description == "" and job.title == "Engineer"
     job = job_from_fields("f", "xml", fields(title="t" * 51), now=NOW, limits=limits)
     assert job.rejection_reason == "invalid" and "'title'" in job.rejection_detail
+
+
+def test_clean_text_memo_gives_the_same_answer_twice_and_stays_bounded():
+    from feed_pipeline.core import normalize
+
+    hostile = ["&lt;script&gt;alert(1)&lt;/script&gt;Engineer", "<b>Nurse</b> &amp; carer", "  A\x00 B  ", "", "   "]
+    first = [clean_text(value) for value in hostile]
+    assert first == [clean_text(value) for value in hostile] == [normalize._clean_text(v) for v in hostile]
+    assert first[0] == "Engineer" and first[1] == "Nurse & carer" and first[3] is None
+    for number in range(normalize._MEMO_MAX_ENTRIES + 10):
+        clean_text(f"value {number}")
+    assert len(normalize._CLEAN_MEMO) <= normalize._MEMO_MAX_ENTRIES
+    long_value = "<i>x</i> " * 100  # over the memo's length: cleaned, never kept
+    assert clean_text(long_value) == " ".join(["x"] * 100) and long_value not in normalize._CLEAN_MEMO
+
+
+def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
+    from feed_pipeline.core.normalize import published_extra
+
+    extra = {"apply_url": "java&#09;script:alert(1)", "logo": "www.example.com/logo.png",
+             "education": "<b>Bachelors</b>", "note": "data:text/html,x"}
+    for _ in range(3):
+        assert published_extra(extra) == {"logo": "https://www.example.com/logo.png", "education": "Bachelors"}
+    assert published_extra({"education": "Bachelors", "website": "Bachelors"}) == {"education": "Bachelors"}
+
+
+def test_a_repeated_description_gives_the_same_text_and_sanitized_html_and_the_memo_stays_bounded():
+    from feed_pipeline.core import normalize
+
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    hostile = "<p>Nurse</p><script>alert(1)</script>&lt;img src=x onerror=alert(2)&gt;<ul><li>Nights</li></ul>"
+    fields = {"id": "1", "title": "Nurse", "description": hostile}
+    first, again = (normalize.job_from_fields("f", "xml", fields, now=now) for _ in range(2))
+    assert (first.description, first.description_html) == (again.description, again.description_html)
+    assert first.description == normalize.html_to_text(hostile) == "Nurse\n\nNights"
+    assert first.description_html == normalize.sanitize_html(hostile)
+    assert "script" not in first.description_html and "onerror" not in first.description_html
+    for number in range(normalize._DESCRIPTION_MEMO_ENTRIES + 5):
+        normalize.job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
+    assert len(normalize._DESCRIPTION_MEMO) <= normalize._DESCRIPTION_MEMO_ENTRIES

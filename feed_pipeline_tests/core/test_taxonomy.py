@@ -8,6 +8,7 @@ import json
 import pytest
 
 from feed_pipeline.core.enrichment import NO_FIT_FUNCTION
+from feed_pipeline.core.keyword_match import PhraseMatcher
 from feed_pipeline.core.taxonomy import (
     DEFAULT_TAXONOMY_PATH,
     TAXONOMY_ENV,
@@ -169,3 +170,36 @@ def test_the_stored_json_shape_round_trips_to_the_same_identity():
     assert taxonomy_from_dict(stored) == taxonomy
     bundled = load_taxonomy()
     assert taxonomy_from_dict(taxonomy_to_dict(bundled)).version == bundled.version
+
+
+def test_bundled_taxonomy_describes_every_industry_and_function_in_one_sentence():
+    taxonomy = load_taxonomy()
+    for industry, functions in taxonomy.industries.items():
+        assert taxonomy.industry_description(industry).endswith("."), industry
+        for function in functions:
+            description = taxonomy.function_description(industry, function)
+            assert description.endswith(".") and description.count(". ") == 0, (industry, function)
+
+
+def test_bundled_real_estate_covers_property_management_roles():
+    functions = load_taxonomy().functions_of("Real Estate")
+    for wanted in ("Leasing", "Maintenance Technicians", "Maintenance Supervision", "Grounds, Porter & Housekeeping",
+                   "Community & Property Management", "Regional & Portfolio Management",
+                   "Asset Management & Investments", "Property Accounting, Admin & Compliance", "Resident Services"):
+        assert wanted in functions
+
+
+@pytest.mark.parametrize("title", [
+    "Maintenance Technician", "Make Ready Technician", "Porter", "Groundskeeper", "Leasing Consultant",
+    "Community Manager", "Service Manager", "Regional Property Manager", "Resident Services Coordinator",
+])
+def test_property_management_titles_hit_real_estate_keywords_only(title):
+    """A keyword of another industry inside a property-management title pulls the job out of Real Estate."""
+    taxonomy = load_taxonomy()
+    hits = set()
+    for industry, functions in taxonomy.industries.items():
+        vocabulary = {*taxonomy.industry_keywords[industry],
+                      *(k for f in functions for k in taxonomy.function_keywords[industry][f])}
+        if PhraseMatcher(vocabulary, fuzzy=False).find(title):
+            hits.add(industry)
+    assert hits == {"Real Estate"}

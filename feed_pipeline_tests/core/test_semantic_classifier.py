@@ -1,0 +1,187 @@
+"""The semantic offline classifier: whole-word skills, the taxonomy's descriptions, stage 2 on the original
+title, calibrated confidence in [0, 1], and phrases borrowed from the bundled taxonomy for a names-only board."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from feed_pipeline.core.calibration import CalibrationError, LogisticCalibrator, calibrators_from_dict
+from feed_pipeline.core.embeddings import load_wordllama
+from feed_pipeline.core.enrichment import FunctionInput, IndustryInput
+from feed_pipeline.core.keyword_match import PhraseMatcher
+from feed_pipeline.core.semantic_classifier import (
+    SemanticClassifier,
+    description_phrases,
+    expand_title,
+    name_phrases,
+    prompt_version,
+)
+from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
+from feed_pipeline.labeled_set import LABELED_DIR
+from feed_pipeline.resources.offline_classifier import CALIBRATION_PATH, load_calibration
+
+PM_NAMES_ONLY = LABELED_DIR / "taxonomies" / "pm_board_names_only.json"
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_wordllama()
+
+
+@pytest.fixture(scope="module")
+def calibrated(embedder):
+    version, calibrators = load_calibration()
+
+    def build(taxonomy, reference=True):
+        return SemanticClassifier(taxonomy, embedder, calibrators, reference=load_taxonomy() if reference else None,
+                                  calibration_version=version)
+    return build
+
+
+def industry_of(clf, *jobs):
+    return [r for batch in clf.classify_industries(list(jobs)) for r in batch]
+
+
+def function_of(clf, industry, *jobs):
+    return [r for batch in clf.classify_functions(industry, clf.taxonomy.functions_of(industry), list(jobs))
+            for r in batch]
+
+
+def posting(title, text, company="Acme", key="j"):
+    return IndustryInput(key, title, company, text, ("Reno, NV",))
+
+
+def test_skills_and_technologies_match_whole_words_never_the_town_or_the_company(calibrated):
+    clf = calibrated(load_taxonomy())
+    (result,) = industry_of(clf, posting(
+        "Software Engineer", "Prometheus Real Estate Group hires in Sparks, NV. You will use Python and Spark. "
+        "Case management experience welcome.", company="Prometheus Real Estate Group"))
+    assert "python" in result.tech_stack and "spark" in result.tech_stack
+    assert "prometheus" not in result.tech_stack
+    (town,) = industry_of(clf, posting("Leasing Consultant", "Our community in Sparks, NV is leasing up."))
+    assert "spark" not in town.tech_stack
+
+
+def test_a_phrase_of_several_words_tolerates_no_typo():
+    matcher = PhraseMatcher(["asset management", "kubernetes"])
+    assert matcher.find("case management for clients") == set()
+    assert matcher.find("kubernets clusters") == {"kubernetes"}  # one long word still tolerates a typo
+    assert PhraseMatcher(["spark"], fold_plurals=False).find("Sparks, NV") == set()
+
+
+def test_descriptions_decide_between_labels_whose_names_say_nothing(embedder):
+    raw = {"industries": [{"name": "Ops", "functions": [
+        {"name": "Team A", "description": "Porters, groundskeepers and housekeepers."},
+        {"name": "Team B", "description": "Leasing consultants and leasing managers."}]}]}
+    clf = SemanticClassifier(taxonomy_from_dict(raw), embedder, None)
+    jobs = [FunctionInput("p", "", "", title="Porter", text="Pick up trash on the grounds."),
+            FunctionInput("l", "", "", title="Leasing Consultant", text="Tour prospects and sign leases.")]
+    assert [d.label for d in clf.function_decisions("Ops", ("Team A", "Team B"), jobs)] == ["Team A", "Team B"]
+
+
+def test_stage_two_reads_the_original_title_and_falls_back_to_the_summary(calibrated):
+    clf = calibrated(load_taxonomy(PM_NAMES_ONLY))
+    text = "Complete work orders, HVAC and plumbing repairs, make readies."
+    (original,) = function_of(clf, "Property Management",
+                              FunctionInput("a", "Team Member", "Join our team.", title="Maintenance Technician",
+                                            text=text))
+    assert original.job_function == "Maintenance"
+    (fallback,) = function_of(clf, "Property Management",
+                              FunctionInput("b", "Leasing Consultant", "Tour prospects and sign leases."))
+    assert fallback.job_function == "Leasing"
+
+
+@pytest.mark.parametrize(("title", "function"), [
+    ("Service Manager", "Maintenance Supervisor"),
+    ("Make Ready Technician", "Maintenance"),
+    ("Maint Tech", "Maintenance"),
+    ("Porter/Groundskeeper", "Groundskeeping, Porter & Housekeeping"),
+    ("Community Manager", "Property Management"),
+    ("Regional Property Manager", "Regional Management"),
+    ("Técnico de Mantenimiento", "Maintenance"),
+])
+def test_a_names_only_board_learns_role_words_from_the_bundled_taxonomy(calibrated, title, function):
+    clf = calibrated(load_taxonomy(PM_NAMES_ONLY))
+    (result,) = function_of(clf, "Property Management", FunctionInput("x", "", "", title=title, text=""))
+    assert result.job_function == function
+
+
+def test_without_the_reference_a_names_only_board_cannot_place_a_service_manager(calibrated):
+    clf = calibrated(load_taxonomy(PM_NAMES_ONLY), reference=False)
+    (result,) = function_of(clf, "Property Management", FunctionInput("x", "", "", title="Service Manager", text=""))
+    assert result.job_function != "Maintenance Supervisor"
+
+
+def test_single_industry_board_is_confident_in_scope_and_not_outside(calibrated):
+    clf = calibrated(load_taxonomy(PM_NAMES_ONLY))
+    inside, outside = industry_of(
+        clf,
+        posting("Maintenance Technician", "Complete work orders and make readies at our apartment community.",
+                key="in"),
+        posting("Registered Nurse - ICU", "Provide bedside patient care in our hospital ICU.", key="out"))
+    assert inside.confidence >= 0.86
+    assert outside.confidence < 0.5
+
+
+def test_confidences_are_probabilities_for_every_answer(calibrated):
+    clf = calibrated(load_taxonomy())
+    jobs = [posting("Registered Nurse", "ICU patient care.", key="a"), posting("Team Member", "Apply today!", key="b"),
+            posting("", "", key="c"), posting("Maint Tech", "Work orders.", key="d")]
+    results = industry_of(clf, *jobs)
+    assert all(0.0 <= r.confidence <= 1.0 for r in results)
+    functions = function_of(clf, "Healthcare", FunctionInput("a", "Registered Nurse", "ICU patient care."))
+    assert all(0.0 <= r.confidence <= 1.0 for r in functions)
+
+
+def test_shipped_calibration_never_lowers_confidence_as_evidence_grows():
+    raw = json.loads(CALIBRATION_PATH.read_text())
+    for name, model in raw["models"].items():
+        assert all(c >= 0 for c in model["coef"]), name
+    _, calibrators = load_calibration()
+    function = calibrators["function"]
+    probabilities = [function.probability({"top": 2.0, "margin": m, "agree": 1.0}) for m in (0, 0.5, 1, 2, 4)]
+    assert probabilities == sorted(probabilities) and probabilities[-1] > probabilities[0]
+
+
+def test_shipped_calibration_documents_what_it_was_fit_on():
+    raw = json.loads(CALIBRATION_PATH.read_text())
+    assert raw["version"].startswith("cal-") and raw["fitted_at"]
+    assert set(raw["fitted_on"]) == {"function", "industry", "scope"}
+    assert all(row["n"] >= 0 for table in raw["reliability_dev"].values() for row in table)
+
+
+def test_calibration_json_errors_name_the_model_and_field():
+    with pytest.raises(CalibrationError, match=r"models \['scope'\] missing"):
+        calibrators_from_dict({"models": {"function": {"features": [], "coef": [], "intercept": 0}}},
+                              ["function", "scope"])
+    with pytest.raises(CalibrationError, match=r"models\.function\.coef"):
+        calibrators_from_dict({"models": {"function": {"features": ["a"], "coef": [], "intercept": 0}}}, ["function"])
+    assert LogisticCalibrator(("a",), (1.0,), 0.0).probability({}) == 0.5
+
+
+def test_cache_key_names_scoring_calibration_and_taxonomy_within_the_column_width():
+    short = prompt_version("cal-0123456789", "2026.2")
+    assert short == "sem1-cal-0123456789-tax2026.2"
+    long_a, long_b = prompt_version("cal-0123456789", "x" * 40), prompt_version("cal-0123456789", "y" * 40)
+    assert len(long_a) <= 32 and long_a != long_b
+
+
+def test_titles_spell_out_abbreviations_and_names_split_into_parts():
+    assert expand_title("Sr. Maint Tech - $20/hr") == "Senior Maint Tech ; Senior maintenance technician"
+    assert expand_title("Leasing Consultant") == "Leasing Consultant"
+    assert name_phrases("Grounds, Porter & Housekeeping") == [
+        "grounds, porter & housekeeping", "grounds", "porter", "housekeeping"]
+    assert description_phrases("Corporate office roles: HR, recruiting, IT and training.") == [
+        "corporate office roles", "hr", "recruiting", "training"]
+    assert description_phrases("Builds data pipelines and trains models.") == []
+
+
+def test_embedder_gives_unit_vectors_the_same_with_a_cold_or_reset_word_cache(embedder, monkeypatch):
+    import feed_pipeline.core.embeddings as embeddings
+
+    texts = ["Maintenance Technician", "Leasing Consultant tours apartments", ""]
+    warm = embedder.embed(texts)
+    assert abs(float((warm[0] ** 2).sum()) - 1.0) < 1e-5 and not warm[2].any()
+    monkeypatch.setattr(embeddings, "WORD_CACHE_SIZE", 2)  # every call now starts a fresh cache
+    assert (embedder.embed(texts) == warm).all()
