@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+
+from feed_pipeline.store.db import dispose_engine
 
 PG_SERVER_URL = os.environ.get("FEED_PIPELINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
@@ -49,6 +52,16 @@ def pg_database_factory(pg_server_url):
         created.append(name)
         return f"{pg_server_url}/{name}"
 
+    def drop(url: str) -> None:
+        """Close the test's pooled connections and drop its database now, so a long session never runs the server
+        out of connections."""
+        dispose_engine(url)
+        name = url.rsplit("/", 1)[1]
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        created.remove(name)
+
+    create.drop = drop
     yield create
     with admin.connect() as conn:
         for name in created:
@@ -57,9 +70,11 @@ def pg_database_factory(pg_server_url):
 
 
 @pytest.fixture
-def pg_url(pg_database_factory) -> str:
-    """A fresh, empty PostgreSQL database for one test."""
-    return pg_database_factory()
+def pg_url(pg_database_factory) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped after it."""
+    url = pg_database_factory()
+    yield url
+    pg_database_factory.drop(url)
 
 
 @pytest.fixture
@@ -68,8 +83,9 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+def db_url(request, tmp_path) -> Iterator[str]:
     """Runs a test once on SQLite and once on PostgreSQL, each on an empty database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'feed_pipeline.sqlite'}"
-    return request.getfixturevalue("pg_database_factory")()
+        yield f"sqlite:///{tmp_path / 'feed_pipeline.sqlite'}"
+        return
+    yield request.getfixturevalue("pg_url")

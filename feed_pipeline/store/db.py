@@ -85,3 +85,11 @@ def engine_for(url: str | None = None) -> sa.Engine:
             migrate(engine)
             _engines[url] = engine
         return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of `url`'s engine and forget it (a database about to be dropped)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()

@@ -124,6 +124,6 @@ def test_no_api_answer_shows_a_credential_or_a_local_path(failed_run, token):
         assert feeds["leaky"]["url"] == "http://***@127.0.0.1:1/jobs.xml?token=***&page=1&sig=***"
         assert feeds["apikey"]["params"] == {"app_key": "***", "what": "go"}
         assert feeds["local"]["url"] == "local.xml"
-        assert answers["/api/feeds/leaky/reports"].json()["reports"][0]["status"] == "failure"
+        assert answers["/api/feeds/leaky/reports"].json()["reports"][0]["status"] == "failed"
     else:
         assert answers["/api/feeds"].status_code == 401

@@ -11,7 +11,7 @@ import pytest
 
 from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
-from feed_pipeline.core.keyword_classifier import OFFLINE_MODEL_NAME
+from feed_pipeline.core.semantic_classifier import SEMANTIC_MODEL_NAME
 from feed_pipeline.definitions import ASSET_CHECKS, ASSETS, build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
@@ -130,7 +130,7 @@ def test_enrichment_badges_are_neutral_and_the_materialization_names_the_model(s
         (spec,) = asset.specs
         assert spec.kinds == {"ai", "sql"} and "gemini" not in spec.kinds
         metadata = _materializations(sample_runs.instance, name, "sample")[0].metadata
-        assert metadata["model"].value == OFFLINE_MODEL_NAME
+        assert metadata["model"].value == SEMANTIC_MODEL_NAME  # the offline resource's default method
 
 
 @pytest.mark.parametrize(("asset", "check"), [

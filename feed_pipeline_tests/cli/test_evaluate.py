@@ -16,6 +16,7 @@ from feed_pipeline.cli import main
 from feed_pipeline.core.identity import assign_identity
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import Thresholds
+from feed_pipeline.core.semantic_classifier import SEMANTIC_MODEL_NAME
 from feed_pipeline.definitions import build_definitions
 from feed_pipeline.evaluation.classify import blind
 from feed_pipeline.resources.database import DatabaseResource
@@ -119,7 +120,7 @@ def test_evaluate_classifies_blind_to_the_category_and_writes_reports_but_no_row
     figures = json.loads(result.stdout)
     assert figures["records"] == {"read": 10, "closed_expired_invalid": 1, "duplicate_keys": 0, "labeled": 8,
                                   "unlabeled": 1}
-    assert (figures["jobs"], figures["level"], figures["classifier"]) == (8, "function", "offline-keyword-v1")
+    assert (figures["jobs"], figures["level"], figures["classifier"]) == (8, "function", SEMANTIC_MODEL_NAME)
     assert {"agreement", "per_label", "confusion", "current", "recommended", "curve", "target_precision",
             "ai_usage", "report"} <= set(figures)
     assert (figures["current"]["archive_below"], figures["current"]["approve_at"]) == (
@@ -190,7 +191,7 @@ def test_evaluate_with_gemini_configured_never_sends_the_label(workdir, db_url, 
                                  str(mapping)).stdout)
         sent = json.dumps([r.body for r in server.generate_requests])
 
-    assert figures["classifier"] != "offline-keyword-v1" and figures["ai_usage"]["calls"] >= 2
+    assert figures["classifier"] != SEMANTIC_MODEL_NAME and figures["ai_usage"]["calls"] >= 2
     assert figures["jobs"] == 8
     _assert_consistent(figures)
     assert "Senior Backend Software Engineer" in sent, "the postings went to Gemini"

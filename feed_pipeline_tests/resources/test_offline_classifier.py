@@ -11,7 +11,7 @@ from lxml import etree
 from feed_pipeline.core.enrichment import EnrichmentFailure, FunctionInput, IndustryInput, IndustryResult
 from feed_pipeline.core.keyword_classifier import OFFLINE_MODEL_NAME, margin_confidence
 from feed_pipeline.core.routing import Thresholds
-from feed_pipeline.core.semantic_classifier import SEMANTIC_MODEL_NAME
+from feed_pipeline.core.semantic_classifier import SEMANTIC_MODEL_NAME, prompt_version
 from feed_pipeline.core.taxonomy import load_taxonomy
 from feed_pipeline.core.text_features import plain_text
 from feed_pipeline.labeled_set import classify_jobs, load_board, summarize
@@ -70,7 +70,9 @@ def test_resource_hands_out_a_fresh_semantic_classifier_that_makes_no_calls(taxo
     classify(first, [NURSE, VAGUE])
     assert first.model_name == SEMANTIC_MODEL_NAME and first.usage.calls == 0
     version, _ = load_calibration()
-    assert version in first.prompt_version and taxonomy.version in first.prompt_version
+    assert first.prompt_version == prompt_version(version, taxonomy.version)
+    assert prompt_version("another-calibration", taxonomy.version) != first.prompt_version
+    assert prompt_version(version, "another-taxonomy") != first.prompt_version
     assert len(first.prompt_version) <= 32
 
 
