@@ -4,11 +4,12 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, stopwatch, table
+from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
 from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.store import stages
-from feed_pipeline.store.reports import get_report, previous_successful_report, report_stage
+from feed_pipeline.store.reports import get_report, previous_successful_report
 
 DUPLICATE_RATE_JUMP_WARN = 0.20
 
@@ -53,6 +54,10 @@ def deduped_jobs(
     feed_id = context.partition_key
     dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
         similarity_threshold=config.similarity_threshold)
+    gate = open_gate(engine, feed_id, "deduped_jobs", upstream="raw_jobs", settings={
+        "similarity_threshold": dedupe_config.similarity_threshold, "max_members": dedupe_config.max_members})
+    if gate.unchanged:
+        return skip_stage(context, gate)
     stats = DedupeStats()
     claimed: set[str] = set()  # merged keys handed out this run, so no key goes to two jobs
 
@@ -65,10 +70,10 @@ def deduped_jobs(
             pass
         duration = elapsed()
     metadata = stats.as_metadata()
-    report_stage(engine, context.run_id, feed_id, "deduped_jobs", duration_s=duration,
-                 counts={"deduped": stats.output_jobs}, stats=metadata)
+    data_version = finish_stage(context, gate, complete=True, duration_s=duration,
+                                counts={"deduped": stats.output_jobs}, stats=metadata)
     location_counts = metadata.pop("location_counts")
-    return dg.MaterializeResult(metadata=DEDUPED_METADATA.emit({
+    return dg.MaterializeResult(data_version=data_version, metadata=DEDUPED_METADATA.emit({
         "dagster/row_count": stats.output_jobs,
         **metadata,
         "locations_per_job": table([("locations", "string", "locations per job (a range)"),

@@ -17,6 +17,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
+from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
     NO_FIT_FUNCTION,
@@ -45,7 +46,6 @@ from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
 from feed_pipeline.store.feeds import feed_taxonomy, wants_category_hint
-from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
@@ -196,6 +196,12 @@ def industry_enriched(
     category_hint = wants_category_hint(engine, feed_id)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
+        gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={
+            "model": clf.model_name, "prompt_version": clf.industry_prompt_version, "taxonomy": taxonomy_key,
+            "category_hint": category_hint, "archive_below": archive_below,
+            "similarity_threshold": config.similarity_threshold})
+        if gate.unchanged:
+            return skip_stage(context, gate)
         with engine.begin() as conn:
             stages.reset_enrichments(conn, feed_id)
         for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
@@ -217,11 +223,12 @@ def industry_enriched(
     usage = clf.usage
     summary = stages.enrichment_summary(engine, feed_id)
     statuses = _status_totals(summary)
-    report_stage(engine, context.run_id, feed_id, "industry_enriched", duration_s=duration,
-                 stats={"pass2_merged_jobs": pass2["merged_away"], "model": clf.model_name,
-                        "statuses": statuses}, ai_usage=usage.as_dict())
+    data_version = finish_stage(  # jobs left failed are asked again next run: the stage is not done
+        context, gate, complete=not statuses.get("failed") and not usage.quota_exhausted, duration_s=duration,
+        stats={"pass2_merged_jobs": pass2["merged_away"], "model": clf.model_name, "statuses": statuses},
+        ai_usage=usage.as_dict())
     context.log.info(f"feed {feed_id}: stage 1 {statuses}; pass 2 merged {pass2['merged_away']} jobs")
-    return dg.MaterializeResult(metadata=INDUSTRY_METADATA.emit({
+    return dg.MaterializeResult(data_version=data_version, metadata=INDUSTRY_METADATA.emit({
         "dagster/row_count": sum(statuses.values()),
         "by_status": counts_table(statuses, "stage 1 status"),
         "pass2_merged_away": pass2["merged_away"],
@@ -338,6 +345,10 @@ def function_enriched(
     taxonomy = feed_taxonomy(engine, feed_id)
     per_industry: dict[str, int] = {}
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
+        gate = open_gate(engine, feed_id, "function_enriched", upstream="industry_enriched", settings={
+            "model": clf.model_name, "prompt_version": clf.function_prompt_version, "taxonomy": taxonomy.version})
+        if gate.unchanged:
+            return skip_stage(context, gate)
         where = enrichments.c.status == "ok"
         for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
             industry = rows[0]["industry"]
@@ -362,9 +373,9 @@ def function_enriched(
     for key, n in summary.items():
         fs = key.split("/", 1)[1]
         function_status[fs] = function_status.get(fs, 0) + n
-    report_stage(engine, context.run_id, feed_id, "function_enriched", duration_s=duration,
-                 stats={"function_status": function_status}, ai_usage=clf.usage.as_dict())
-    return dg.MaterializeResult(metadata=FUNCTION_METADATA.emit({
+    data_version = finish_stage(context, gate, complete=not function_status.get("failed"), duration_s=duration,
+                                stats={"function_status": function_status}, ai_usage=clf.usage.as_dict())
+    return dg.MaterializeResult(data_version=data_version, metadata=FUNCTION_METADATA.emit({
         "jobs_classified": sum(per_industry.values()),
         "industries": len(per_industry),
         "jobs_per_industry": counts_table(per_industry, "industry"),

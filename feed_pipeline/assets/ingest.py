@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, stopwatch, table
+from feed_pipeline.assets.versions import finish_stage, open_gate
 from feed_pipeline.core.coverage import COVERAGE_FIELDS, DEFAULT_DROP_WARN, FieldCoverage, coverage_drops
 from feed_pipeline.core.dedupe import assign_dedupe_keys
 from feed_pipeline.partitions import feeds_partitions
@@ -14,7 +15,7 @@ from feed_pipeline.sources.base import FeedConfigError, FeedSpec
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import stages
-from feed_pipeline.store.reports import get_report, previous_successful_report, report_stage
+from feed_pipeline.store.reports import get_report, previous_successful_report
 from feed_pipeline.store.rows import utcnow
 
 
@@ -68,8 +69,13 @@ def raw_jobs(
     feed = feed_store.get_feed(engine, feed_id)
     started_at = utcnow()
     coverage = FieldCoverage()
+    settings = {"kind": feed.kind, "params": feed.params}
+    # An unchanged file is parsed again when what it was parsed with changed (settings, PIPELINE_LOGIC_VERSION)
+    # or when the last parse did not finish: the stored rows are then not what this code makes of the file.
+    parsed_as_now = open_gate(engine, feed_id, "raw_jobs", upstream=None, upstream_version=feed.content_hash,
+                              settings=settings).unchanged
     with stopwatch() as elapsed:
-        reader = open_feed(feed_spec(feed), force=config.force)
+        reader = open_feed(feed_spec(feed), force=config.force or not parsed_as_now)
         try:
             jobs = iter(reader)
             first = next(jobs, None)
@@ -107,11 +113,14 @@ def raw_jobs(
     data_stats, data_run = _data_ingest(engine, feed_id, context.run_id, outcome.unchanged, ingest_stats)
     data_coverage = FieldCoverage.from_dict(data_stats.get("coverage"))
     previous = stages.previous_ingest_with(engine, feed_id, data_run, "coverage")
-    report_stage(engine, context.run_id, feed_id, "raw_jobs", duration_s=duration, counts=counts,
-                 stats={"complete": outcome.complete, "unchanged": outcome.unchanged, "written": written,
-                        "bytes_read": outcome.bytes_read, "error": outcome.error,
-                        "source_errors": outcome.source_errors,
-                        "coverage": data_coverage.shares() if data_coverage else None})
+    gate = open_gate(engine, feed_id, "raw_jobs", upstream=None, settings=settings,
+                     upstream_version=feed.content_hash if outcome.unchanged else outcome.content_hash)
+    # A forced parse hands on a version of its own, so every later stage runs again too.
+    data_version = finish_stage(
+        context, gate, complete=outcome.complete and not config.force, duration_s=duration, counts=counts,
+        stats={"complete": outcome.complete, "unchanged": outcome.unchanged, "written": written,
+               "bytes_read": outcome.bytes_read, "error": outcome.error, "source_errors": outcome.source_errors,
+               "coverage": data_coverage.shares() if data_coverage else None})
     metadata: dict[str, object] = {
         "dagster/row_count": total,
         "skipped_unchanged": outcome.unchanged,
@@ -131,7 +140,7 @@ def raw_jobs(
         metadata["reader_stats"] = dg.MetadataValue.json(outcome.stats)
     if outcome.source_errors:
         metadata["source_errors"] = dg.MetadataValue.json(outcome.source_errors)
-    return dg.MaterializeResult(metadata=RAW_METADATA.emit(metadata))
+    return dg.MaterializeResult(metadata=RAW_METADATA.emit(metadata), data_version=data_version)
 
 
 def _data_ingest(engine, feed_id: str, run_id: str, unchanged: bool, stats: dict) -> tuple[dict, str]:

@@ -11,6 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, problems_table, stopwatch, table
+from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.evaluation import LABEL_METADATA_DESCRIPTIONS, run_label_metadata
@@ -23,7 +24,6 @@ from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
 from feed_pipeline.store.evaluation import labeled_run
 from feed_pipeline.store.feeds import feed_taxonomy
-from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.rows import batched, job_to_row
 from feed_pipeline.store.schema import enrichments, jobs
 
@@ -87,6 +87,11 @@ def routed_jobs(
     run_id = context.run_id
     thresholds = routing.thresholds()
     taxonomy = feed_taxonomy(engine, feed_id)
+    gate = open_gate(engine, feed_id, "routed_jobs", upstream="function_enriched", settings={
+        "archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at,
+        "taxonomy": taxonomy.version, "reviews": job_store.review_version(engine, feed_id)})
+    if gate.unchanged:
+        return skip_stage(context, gate)
     complete = stages.last_ingest_complete(engine, feed_id)
     histogram = ConfidenceHistogram(thresholds)
     nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences
@@ -139,13 +144,13 @@ def routed_jobs(
         removed = job_store.mark_removed(conn, feed_id, run_id) if complete else 0
         duration = elapsed()
     counts = job_store.route_counts(engine, feed_id, run_id)
-    report_stage(engine, run_id, feed_id, "routed_jobs", duration_s=duration,
-                 counts={r.value: counts.get(r.value, 0) for r in Route if r is not Route.REJECTED} | {
-                     "removed": removed},
-                 stats={"thresholds": {"archive_below": thresholds.archive_below,
-                                       "approve_at": thresholds.approve_at}, "ingest_complete": complete})
+    data_version = finish_stage(
+        context, gate, complete=True, duration_s=duration,
+        counts={r.value: counts.get(r.value, 0) for r in Route if r is not Route.REJECTED} | {"removed": removed},
+        stats={"thresholds": {"archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at},
+               "ingest_complete": complete})
     review_sample = [row for _, _, row in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
-    return dg.MaterializeResult(metadata=ROUTED_METADATA.emit({
+    return dg.MaterializeResult(data_version=data_version, metadata=ROUTED_METADATA.emit({
         "dagster/row_count": sum(counts.values()),
         "routes": counts_table(counts, "route"),
         "removed": removed,

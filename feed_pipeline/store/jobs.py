@@ -140,6 +140,15 @@ def record_review(
     return row
 
 
+def review_version(engine: sa.Engine, feed_id: str) -> str:
+    """What routing must redo when it changes: the feed's review decisions (how many, the latest made)."""
+    stmt = sa.select(sa.func.count(), sa.func.max(review_decisions.c.decided_at)).where(
+        review_decisions.c.feed_id == feed_id)
+    with engine.connect() as conn:
+        count, latest = conn.execute(stmt).one()
+    return f"{count}:{latest.isoformat() if latest else ''}"
+
+
 def review_decisions_for(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, tuple[str, str]]:
     """job_key -> (decision, content_hash the decision was made on)."""
     stmt = sa.select(review_decisions.c.job_key, review_decisions.c.decision, review_decisions.c.content_hash).where(
