@@ -25,6 +25,7 @@ from feed_pipeline.resources.gemini import GeminiResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.resources.xano import XanoResource
 from feed_pipeline.store import feeds as feed_store
+from feed_pipeline.store import reports
 from feed_pipeline.store.schema import jobs
 from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, default_industry_item
 
@@ -61,9 +62,14 @@ def test_gemini_run_is_batched_and_a_rerun_makes_no_call(sqlite_url, tmp_path):
         assert first["counts"]["approved"] > 0
 
         second = run_feed(defs, instance, "gem", database_url=sqlite_url)
-        assert server.generate_calls == calls, "an unchanged feed is answered from the cache"
-        assert second["ai"]["calls"] == 0 and second["ai"]["cache_hits"] > 0
+        assert server.generate_calls == calls, "an unchanged feed skips the AI stages"
+        assert second["ai"]["calls"] == 0
         assert second["counts"] == first["counts"]
+
+        forced = run_feed(defs, instance, "gem", database_url=sqlite_url, force=True)
+        assert server.generate_calls == calls, "every stage runs again, and the cache answers the same jobs"
+        assert forced["ai"]["calls"] == 0 and forced["ai"]["cache_hits"] > 0
+        assert forced["counts"] == first["counts"]
 
 
 def test_a_per_day_quota_stop_resumes_with_only_the_unfinished_jobs(sqlite_url, tmp_path):
@@ -197,7 +203,10 @@ def test_a_feed_is_classified_in_its_own_taxonomy_and_an_edit_re_asks_only_what_
     (function_request,) = _requests(server, "function")
     assert '"Property Management"' in function_request.body["systemInstruction"]["parts"][0]["text"]
     assert sorted(function_request.titles) == ["Leasing Consultant", "Maintenance Technician"]
-    assert second["ai"]["cache_hits"] == 4 + 2, "4 stage 1 answers and Hospitality's 2 stage 2 answers"
+    assert second["ai"]["cache_hits"] == 2, "Hospitality's 2 stage 2 answers (stage 1's input did not change)"
+    skipped = {name for name, stage in reports.get_report(engine_for(db_url), second["run_id"])["stages"].items()
+               if stage.get("skipped_unchanged")}
+    assert skipped == {"deduped_jobs", "industry_enriched"}
 
 
 def test_the_category_hint_reaches_stage_one_only_when_the_feed_asks(sqlite_url, tmp_path):
