@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, stopwatch, table
-from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
+from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
@@ -30,6 +30,7 @@ DEDUPED_METADATA = MetadataCatalog("deduped_jobs", {
     "locations_per_job": "jobs by how many locations they carry",
     "split_groups": "roles with more postings than one job may hold (max_members), split into several jobs",
     "split_jobs": "the jobs those split roles became",
+    **SKIP_METADATA_DESCRIPTIONS,
 })
 
 
@@ -56,8 +57,8 @@ def deduped_jobs(
         similarity_threshold=config.similarity_threshold)
     gate = open_gate(engine, feed_id, "deduped_jobs", upstream="raw_jobs", settings={
         "similarity_threshold": dedupe_config.similarity_threshold, "max_members": dedupe_config.max_members})
-    if gate.unchanged:
-        return skip_stage(context, gate)
+    if (skipped := begin_stage(context, gate)) is not None:
+        return skipped
     stats = DedupeStats()
     claimed: set[str] = set()  # merged keys handed out this run, so no key goes to two jobs
 

@@ -17,7 +17,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
-from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
+from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
     NO_FIT_FUNCTION,
@@ -73,6 +73,7 @@ INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
                         "bundled one)",
     "category_hint": "whether the feed's own category went to the classifier as a hint (feed param category_hint)",
     **_USAGE_DESCRIPTIONS,
+    **SKIP_METADATA_DESCRIPTIONS,
 })
 FUNCTION_METADATA = MetadataCatalog("function_enriched", {
     "jobs_classified": "jobs whose function was asked for (stage 1 status ok), from the cache or the model",
@@ -81,6 +82,7 @@ FUNCTION_METADATA = MetadataCatalog("function_enriched", {
     "by_function_status": "jobs by stage 2 status: ok, no_fit (none of the industry's functions fits), failed, "
                           "skipped (archived at stage 1)",
     **_USAGE_DESCRIPTIONS,
+    **SKIP_METADATA_DESCRIPTIONS,
 })
 
 
@@ -200,8 +202,8 @@ def industry_enriched(
             "model": clf.model_name, "prompt_version": clf.industry_prompt_version, "taxonomy": taxonomy_key,
             "category_hint": category_hint, "archive_below": archive_below,
             "similarity_threshold": config.similarity_threshold})
-        if gate.unchanged:
-            return skip_stage(context, gate)
+        if (skipped := begin_stage(context, gate)) is not None:
+            return skipped
         with engine.begin() as conn:
             stages.reset_enrichments(conn, feed_id)
         for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
@@ -347,8 +349,8 @@ def function_enriched(
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         gate = open_gate(engine, feed_id, "function_enriched", upstream="industry_enriched", settings={
             "model": clf.model_name, "prompt_version": clf.function_prompt_version, "taxonomy": taxonomy.version})
-        if gate.unchanged:
-            return skip_stage(context, gate)
+        if (skipped := begin_stage(context, gate)) is not None:
+            return skipped
         where = enrichments.c.status == "ok"
         for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
             industry = rows[0]["industry"]

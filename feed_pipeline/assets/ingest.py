@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, stopwatch, table
-from feed_pipeline.assets.versions import finish_stage, open_gate
+from feed_pipeline.assets.versions import finish_stage, mark_working, open_gate
 from feed_pipeline.core.coverage import COVERAGE_FIELDS, DEFAULT_DROP_WARN, FieldCoverage, coverage_drops
 from feed_pipeline.core.dedupe import assign_dedupe_keys
 from feed_pipeline.partitions import feeds_partitions
@@ -72,8 +72,10 @@ def raw_jobs(
     settings = {"kind": feed.kind, "params": feed.params}
     # An unchanged file is parsed again when what it was parsed with changed (settings, PIPELINE_LOGIC_VERSION)
     # or when the last parse did not finish: the stored rows are then not what this code makes of the file.
-    parsed_as_now = open_gate(engine, feed_id, "raw_jobs", upstream=None, upstream_version=feed.content_hash,
-                              settings=settings).unchanged
+    known = open_gate(engine, feed_id, "raw_jobs", upstream=None, upstream_version=feed.content_hash,
+                      settings=settings)
+    parsed_as_now = known.unchanged
+    mark_working(context, known)
     with stopwatch() as elapsed:
         reader = open_feed(feed_spec(feed), force=config.force or not parsed_as_now)
         try:
@@ -113,11 +115,10 @@ def raw_jobs(
     data_stats, data_run = _data_ingest(engine, feed_id, context.run_id, outcome.unchanged, ingest_stats)
     data_coverage = FieldCoverage.from_dict(data_stats.get("coverage"))
     previous = stages.previous_ingest_with(engine, feed_id, data_run, "coverage")
-    gate = open_gate(engine, feed_id, "raw_jobs", upstream=None, settings=settings,
-                     upstream_version=feed.content_hash if outcome.unchanged else outcome.content_hash)
-    # A forced parse hands on a version of its own, so every later stage runs again too.
+    gate = known if outcome.unchanged else open_gate(
+        engine, feed_id, "raw_jobs", upstream=None, settings=settings, upstream_version=outcome.content_hash)
     data_version = finish_stage(
-        context, gate, complete=outcome.complete and not config.force, duration_s=duration, counts=counts,
+        context, gate, complete=outcome.complete, rewrote=not outcome.unchanged, duration_s=duration, counts=counts,
         stats={"complete": outcome.complete, "unchanged": outcome.unchanged, "written": written,
                "bytes_read": outcome.bytes_read, "error": outcome.error, "source_errors": outcome.source_errors,
                "coverage": data_coverage.shares() if data_coverage else None})

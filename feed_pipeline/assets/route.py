@@ -11,7 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, problems_table, stopwatch, table
-from feed_pipeline.assets.versions import finish_stage, open_gate, skip_stage
+from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.evaluation import LABEL_METADATA_DESCRIPTIONS, run_label_metadata
@@ -43,6 +43,7 @@ ROUTED_METADATA = MetadataCatalog("routed_jobs", {
     "manual_review_sample": f"the {REVIEW_SAMPLE_SIZE} manual-review jobs nearest approval, highest confidence "
                             "first, with company and link",
     **LABEL_METADATA_DESCRIPTIONS,
+    **SKIP_METADATA_DESCRIPTIONS,
 })
 
 
@@ -90,8 +91,8 @@ def routed_jobs(
     gate = open_gate(engine, feed_id, "routed_jobs", upstream="function_enriched", settings={
         "archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at,
         "taxonomy": taxonomy.version, "reviews": job_store.review_version(engine, feed_id)})
-    if gate.unchanged:
-        return skip_stage(context, gate)
+    if (skipped := begin_stage(context, gate)) is not None:
+        return skipped
     complete = stages.last_ingest_complete(engine, feed_id)
     histogram = ConfidenceHistogram(thresholds)
     nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences

@@ -14,6 +14,12 @@ from feed_pipeline.store.reports import report_stage
 from feed_pipeline.store.stage_versions import StageVersion, get_stage_version, save_stage_version
 
 SKIPPED_KEY = "skipped_unchanged"
+# The keys a skipped stage adds to the metadata it carries (each stage's MetadataCatalog includes them).
+SKIP_METADATA_DESCRIPTIONS = {
+    SKIPPED_KEY: "true when this stage's input (its upstream's version and its settings) was the one it last "
+                 "finished on, so it did nothing; the other figures are that run's",
+    "figures_from_run": "the run whose work and figures a skipped stage carries",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +50,39 @@ def open_gate(engine: sa.Engine, feed_id: str, stage: str, *, upstream: str | No
                      get_stage_version(engine, feed_id, stage), upstream_known=upstream_version is not None)
 
 
+def begin_stage(context: dg.AssetExecutionContext, gate: StageGate) -> dg.MaterializeResult | None:
+    """The skipped result when the input is unchanged; otherwise None, after marking the stage as working, so a
+    run that dies halfway leaves a version no later run matches (its table may be half written)."""
+    if gate.unchanged:
+        return skip_stage(context, gate)
+    mark_working(context, gate)
+    return None
+
+
+def mark_working(context: dg.AssetExecutionContext, gate: StageGate) -> None:
+    """Record that this run is rewriting the stage's table: until it finishes, no run may skip the stage."""
+    save_stage_version(gate.engine, gate.feed_id, gate.stage, StageVersion(
+        gate.input_version, stage_output_version(gate.input_version, complete=False, run_id=context.run_id),
+        context.run_id, {}))
+
+
 def finish_stage(
     context: dg.AssetExecutionContext, gate: StageGate, *, complete: bool, duration_s: float,
     counts: Mapping[str, int] | None = None, stats: Mapping[str, Any] | None = None,
-    ai_usage: Mapping[str, Any] | None = None, mirror: Mapping[str, Any] | None = None,
+    ai_usage: Mapping[str, Any] | None = None, mirror: Mapping[str, Any] | None = None, rewrote: bool = True,
 ) -> dg.DataVersion:
-    """Report the stage's figures into the run's report and record the version it hands downstream."""
+    """Report the stage's figures into the run's report and record the version it hands downstream.
+
+    `rewrote=False` (raw_jobs finding its feed unchanged) keeps the version handed on last time when the stage
+    had finished on this same input, so the stages after it can skip.
+    """
     counts, stats = dict(counts or {}), dict(stats or {})
     report_stage(gate.engine, context.run_id, gate.feed_id, gate.stage, duration_s=duration_s, counts=counts,
                  stats=stats, ai_usage=dict(ai_usage or {}), mirror=dict(mirror or {}))
-    output = stage_output_version(gate.input_version, complete=complete, run_id=context.run_id)
+    if not rewrote and complete and gate.unchanged:
+        output = gate.previous.output_version
+    else:
+        output = stage_output_version(gate.input_version, complete=complete, run_id=context.run_id)
     save_stage_version(gate.engine, gate.feed_id, gate.stage, StageVersion(
         gate.input_version, output, context.run_id,
         {"counts": counts, "stats": stats, "mirror": dict(mirror or {})}))

@@ -1,8 +1,10 @@
-"""Stage versions: a stage's input is its upstream's output version plus its own settings; equal input, equal output.
+"""Stage versions: a stage's input is its upstream's output version plus its own settings.
 
-A stage that finished everything hands on its input version unchanged, so a feed whose file did not change
-keeps the same version down the whole chain and every stage can skip. A stage that left work undone (an
-incomplete ingest, AI failures) hands on a version no later run can match, so the next run does the work again.
+A stage that skips hands on the version it handed on last time, so a feed whose file did not change keeps the same
+versions down the whole chain and every stage skips. A stage that did work hands on a new version (its input and
+the run), so every stage after it runs too: what it rewrote may be what they read (both AI stages write
+`enrichments`). A stage that left work undone (an incomplete ingest, AI failures) hands on a version marked
+incomplete, which no later run takes as done, so the next run does the work again.
 """
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ def stage_input_version(upstream_version: str | None, settings: Mapping[str, Any
 
 
 def stage_output_version(input_version: str, *, complete: bool, run_id: str) -> str:
-    """The input version when the stage finished everything; otherwise one tied to this run, never matched again."""
-    return input_version if complete else f"{input_version}:incomplete:{run_id}"
+    """The version a stage that did work in `run_id` hands on: new for every run, marked done or incomplete."""
+    return f"{input_version}:{'done' if complete else 'incomplete'}:{run_id}"
 
 
 def is_unchanged(input_version: str, last_input: str | None, last_output: str | None) -> bool:
-    """True when the stage last ran, completely, on exactly this input."""
-    return last_input == input_version and last_output == input_version
+    """True when the stage last finished, completely, on exactly this input."""
+    return last_input == input_version and (last_output or "").startswith(f"{input_version}:done:")

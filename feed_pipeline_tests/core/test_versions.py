@@ -13,15 +13,15 @@ def test_a_changed_upstream_or_setting_changes_the_input_version():
     assert stage_input_version(None, {"threshold": 0.86}) != base
 
 
-def test_a_complete_stage_hands_on_its_input_version_and_an_incomplete_one_a_run_bound_version():
-    assert stage_output_version("v1", complete=True, run_id="r1") == "v1"
+def test_a_stage_that_did_work_hands_on_a_new_version_marked_done_or_incomplete():
+    assert stage_output_version("v1", complete=True, run_id="r1") == "v1:done:r1"
     assert stage_output_version("v1", complete=False, run_id="r1") == "v1:incomplete:r1"
-    assert stage_output_version("v1", complete=False, run_id="r1") != stage_output_version(
-        "v1", complete=False, run_id="r2")
+    assert stage_output_version("v1", complete=True, run_id="r1") != stage_output_version(
+        "v1", complete=True, run_id="r2")
 
 
 def test_unchanged_only_when_the_last_run_finished_on_this_very_input():
-    assert is_unchanged("v1", "v1", "v1")
+    assert is_unchanged("v1", "v1", "v1:done:r1")
     assert not is_unchanged("v1", "v1", "v1:incomplete:r1")
-    assert not is_unchanged("v2", "v1", "v1")
+    assert not is_unchanged("v2", "v1", "v1:done:r1")
     assert not is_unchanged("v1", None, None)

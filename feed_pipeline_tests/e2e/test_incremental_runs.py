@@ -124,3 +124,25 @@ def test_a_forced_parse_reruns_every_stage(pipeline):
 
     assert _skipped(pipeline, forced["run_id"]) == set()
     assert forced["status"] == "success"
+
+
+def test_a_stage_that_died_halfway_is_done_again_not_skipped(pipeline):
+    from feed_pipeline.core.versions import stage_output_version
+    from feed_pipeline.store.schema import enrichments
+    from feed_pipeline.store.stage_versions import StageVersion, get_stage_version, save_stage_version
+
+    pipeline.run()
+    rows = _jobs_rows(pipeline)
+    done = get_stage_version(pipeline.engine, FEED, "industry_enriched")
+    # What a run killed inside industry_enriched leaves: the stage marked working, its table half rewritten.
+    save_stage_version(pipeline.engine, FEED, "industry_enriched", StageVersion(
+        done.input_version, stage_output_version(done.input_version, complete=False, run_id="killed"), "killed", {}))
+    with pipeline.engine.begin() as conn:
+        keys = conn.execute(sa.select(enrichments.c.job_key).where(enrichments.c.feed_id == FEED)).scalars().all()
+        conn.execute(enrichments.delete().where(enrichments.c.job_key.in_(keys[::2])))
+
+    again = pipeline.run()
+
+    assert _skipped(pipeline, again["run_id"]) == {"deduped_jobs"}
+    assert again["status"] == "success" and again["counts"]["failed"] == 0
+    assert _jobs_rows(pipeline) == rows

@@ -186,6 +186,7 @@ def test_routing_after_a_partial_enrichment_fails_the_unreached_jobs_and_removes
     from feed_pipeline.assets.route import routed_jobs
     from feed_pipeline.core.routing import NOT_ENRICHED
     from feed_pipeline.store.schema import enrichments
+    from feed_pipeline.store.stage_versions import forget_stage_versions
 
     pipeline.run()
     before = {r: set(pipeline.jobs_by_route(r)) for r in ("approved", "manual_review", "archived", "failed")}
@@ -195,6 +196,7 @@ def test_routing_after_a_partial_enrichment_fails_the_unreached_jobs_and_removes
         lost = {key for key, _ in rows[::2]}
         conn.execute(enrichments.delete().where(enrichments.c.feed_id == FEED, enrichments.c.job_key.in_(lost)))
     unreached = {k for key, merged in rows[::2] for k in (merged or [key])}
+    forget_stage_versions(pipeline.engine, FEED, ("routed_jobs",))  # routing alone must run, not skip
 
     result = dg.materialize([routed_jobs], partition_key=FEED, instance=pipeline.instance, resources={
         "database": DatabaseResource(url=pipeline.db_url), "routing": RoutingResource()})
