@@ -24,7 +24,6 @@ setup(
         "httpx>=0.27,<1",
         "google-genai>=1.30,<4",
         "rapidfuzz>=3.9,<4",
-        "pandas>=2.2,<4",
         "matplotlib>=3.8,<4",  # evaluate / calibrate plots (Agg backend, no display)
         "pydantic>=2.7,<3",
         "tenacity>=8.2,<10",
