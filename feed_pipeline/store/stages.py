@@ -201,6 +201,14 @@ def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> I
             yield [row_to_job(r) for r in rows]
 
 
+def iter_deduped_keys(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[str]]:
+    """The feed's deduped job keys, in key order, a chunk at a time (cheap: no job is rebuilt)."""
+    stmt = sa.select(deduped_jobs.c.job_key).where(deduped_jobs.c.feed_id == feed_id).order_by(deduped_jobs.c.job_key)
+    with engine.connect() as conn:
+        for rows in conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).partitions(chunk):
+            yield [key for (key,) in rows]
+
+
 def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, JobRecord]:
     stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(list(job_keys)))
     return {r["job_key"]: row_to_job(r) for r in conn.execute(stmt).mappings()}
