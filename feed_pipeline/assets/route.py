@@ -132,10 +132,12 @@ def routed_jobs(
                 job_store.upsert_routed_jobs(conn, run_id, rows)
         # Removal below is decided from the feed's jobs (deduped_jobs), never from the enrichments, which a
         # crashed stage may have left partial: a job the AI stages did not reach is failed and retried.
-        for batch in stages.iter_deduped(engine, feed_id, chunk=ROUTE_CHUNK):
-            missing = [job for job in batch if job.job_key not in enriched_keys]
+        for keys in stages.iter_deduped_keys(engine, feed_id, chunk=ROUTE_CHUNK):
+            if not (missing_keys := [k for k in keys if k not in enriched_keys]):
+                continue
+            missing = stages.get_deduped(conn, feed_id, missing_keys)
             job_store.upsert_routed_jobs(conn, run_id, [
-                _job_row(job, None, RouteDecision(Route.FAILED, NOT_ENRICHED, None)) for job in missing])
+                _job_row(missing[k], None, RouteDecision(Route.FAILED, NOT_ENRICHED, None)) for k in sorted(missing)])
         for batch in batched(stages.iter_rejected_raw(engine, feed_id), ROUTE_CHUNK):
             for job in batch:
                 job.member_keys, job.source_ids = [job.job_key], [job.source_id] if job.source_id else []

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import RejectionReason, Route
-from feed_pipeline.store.rows import upsert_rows, utcnow
+from feed_pipeline.store.rows import as_utc, upsert_rows, utcnow
 from feed_pipeline.store.schema import job_route_history, jobs, review_decisions
 
 PRESERVED_ON_UPDATE = ("feed_id", "job_key", "first_seen_at")
@@ -21,6 +22,8 @@ class JobNotFoundError(LookupError):
 def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, Any]]) -> int:
     """Insert or update jobs (first_seen_at kept), appending to the route history where the route changed.
 
+    A row equal to the stored one is not rewritten (its `updated_at` and the search index stay as they are):
+    only its `last_run_id` and `last_seen_at` move to this run, so the run's counts and removal still see it.
     Returns how many jobs changed route (new jobs included).
     """
     if not rows:
@@ -28,26 +31,48 @@ def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, An
     now = utcnow()
     feed_id = rows[0]["feed_id"]
     keys = [r["job_key"] for r in rows]
-    previous = {
-        k: (route, reason)
-        for k, route, reason in conn.execute(
-            sa.select(jobs.c.job_key, jobs.c.route, jobs.c.reason).where(
-                jobs.c.feed_id == feed_id, jobs.c.job_key.in_(keys)
-            )
-        )
+    columns = list(rows[0])
+    stored = {
+        row["job_key"]: row
+        for row in conn.execute(
+            sa.select(*(jobs.c[c] for c in columns)).where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(keys))
+        ).mappings()
     }
-    full = [dict(r, last_run_id=run_id, first_seen_at=now, last_seen_at=now, updated_at=now) for r in rows]
-    update_cols = [c for c in full[0] if c not in PRESERVED_ON_UPDATE]
-    upsert_rows(conn, jobs, full, ("feed_id", "job_key"), update_cols)
+    changed = [r for r in rows if not _same_row(stored.get(r["job_key"]), r)]
+    if len(changed) < len(rows):
+        changed_keys = {r["job_key"] for r in changed}
+        conn.execute(
+            jobs.update()
+            .where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_([k for k in keys if k not in changed_keys]))
+            .values(last_run_id=run_id, last_seen_at=now)
+        )
+    if changed:
+        full = [dict(r, last_run_id=run_id, first_seen_at=now, last_seen_at=now, updated_at=now) for r in changed]
+        update_cols = [c for c in full[0] if c not in PRESERVED_ON_UPDATE]
+        upsert_rows(conn, jobs, full, ("feed_id", "job_key"), update_cols)
+    previous = {k: (row["route"], row["reason"]) for k, row in stored.items()}
     history = [
         {"feed_id": r["feed_id"], "job_key": r["job_key"], "run_id": run_id, "route": r["route"],
          "reason": r.get("reason"), "routing_confidence": r.get("routing_confidence"), "changed_at": now}
-        for r in rows
+        for r in changed
         if previous.get(r["job_key"]) != (r["route"], r.get("reason"))
     ]
     if history:
         conn.execute(job_route_history.insert(), history)
     return len(history)
+
+
+def _same_row(stored: sa.RowMapping | None, row: dict[str, Any]) -> bool:
+    """Whether the stored jobs row already holds every value of `row` (SQLite's naive datetimes read as UTC)."""
+    if stored is None:
+        return False
+    for name, value in row.items():
+        old = stored[name]
+        if isinstance(old, datetime):
+            old = as_utc(old)
+        if old != value:
+            return False
+    return True
 
 
 def mark_removed(conn: sa.Connection, feed_id: str, run_id: str) -> int:

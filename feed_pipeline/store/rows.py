@@ -26,6 +26,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 _JOB_VALUES = attrgetter(*JOB_COLUMNS)
+_JOB_COLUMN_SET = frozenset(JOB_COLUMNS)
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
@@ -39,13 +40,16 @@ def job_to_row(job: JobRecord) -> dict[str, Any]:
 
 
 def row_to_job(row: sa.RowMapping | dict) -> JobRecord:
-    data = {name: row[name] for name in JOB_COLUMNS if name in row}
+    # Every stage rebuilds the feed's jobs this way (tens of thousands a run): one plain dict and the dataclass
+    # built directly, since JOB_COLUMNS are all JobRecord fields (what JobRecord.from_dict would keep).
+    values = dict(row)
+    data = {name: values[name] for name in _JOB_COLUMN_SET.intersection(values)}
     data["posted_at"] = as_utc(data.get("posted_at"))
     data["expires_at"] = as_utc(data.get("expires_at"))
-    job = JobRecord.from_dict(data)
-    if "rejection_reason" in row:
-        job.rejection_reason = row["rejection_reason"]
-        job.rejection_detail = row["rejection_detail"]
+    job = JobRecord(**data)
+    if "rejection_reason" in values:
+        job.rejection_reason = values["rejection_reason"]
+        job.rejection_detail = values["rejection_detail"]
     return job
 
 

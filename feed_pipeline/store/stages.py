@@ -201,6 +201,14 @@ def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> I
             yield [row_to_job(r) for r in rows]
 
 
+def iter_deduped_keys(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[str]]:
+    """The feed's deduped job keys, in key order, a chunk at a time (cheap: no job is rebuilt)."""
+    stmt = sa.select(deduped_jobs.c.job_key).where(deduped_jobs.c.feed_id == feed_id).order_by(deduped_jobs.c.job_key)
+    with engine.connect() as conn:
+        for rows in conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).partitions(chunk):
+            yield [key for (key,) in rows]
+
+
 def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, JobRecord]:
     stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(list(job_keys)))
     return {r["job_key"]: row_to_job(r) for r in conn.execute(stmt).mappings()}
@@ -229,15 +237,26 @@ def write_enrichments(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def update_enrichments(conn: sa.Connection, feed_id: str, updates: list[dict[str, Any]]) -> None:
-    """Set some columns on existing rows, each dict naming its `job_key`."""
+    """Set some columns on existing rows, each dict naming its `job_key`.
+
+    Updates that set the same columns go as one statement executed for all of them (executemany), not one
+    round trip per job.
+    """
     now = utcnow()
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for update in updates:
-        values = {k: v for k, v in update.items() if k != "job_key"}
-        conn.execute(
+        columns = tuple(sorted(k for k in update if k != "job_key"))
+        by_columns.setdefault(columns, []).append(update)
+    for columns, group in by_columns.items():
+        stmt = (
             enrichments.update()
-            .where(enrichments.c.feed_id == feed_id, enrichments.c.job_key == update["job_key"])
-            .values(**values, updated_at=now)
+            .where(enrichments.c.feed_id == sa.bindparam("_feed_id"),
+                   enrichments.c.job_key == sa.bindparam("_job_key"))
+            .values({**{c: sa.bindparam(f"_set_{c}") for c in columns}, "updated_at": now})
         )
+        conn.execute(stmt, [
+            {"_feed_id": feed_id, "_job_key": u["job_key"], **{f"_set_{c}": u[c] for c in columns}} for u in group
+        ])
 
 
 def delete_enrichments(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> None:

@@ -88,6 +88,33 @@ def test_a_rerun_after_a_random_edit_equals_a_run_from_scratch_of_the_same_feed(
     assert _xano_copy(incremental) == _xano_copy(scratch)
 
 
+def _rows_by_key(pipeline: Pipeline) -> dict[str, tuple[str, object, str]]:
+    """job_key -> (its published columns as JSON, updated_at, last_run_id)."""
+    columns = [c for c in jobs.c if c.name not in VOLATILE]
+    stmt = sa.select(jobs.c.job_key, jobs.c.updated_at, jobs.c.last_run_id, *columns).where(jobs.c.feed_id == FEED)
+    with pipeline.engine.connect() as conn:
+        return {r[0]: (json.dumps(list(r[3:]), default=str), r[1], r[2]) for r in conn.execute(stmt)}
+
+
+def test_routing_rewrites_only_the_jobs_whose_content_or_route_changed_and_still_sees_every_job(pipeline):
+    pipeline.run()
+    before = _rows_by_key(pipeline)
+
+    def edit(root):
+        for job in root.findall("job")[::10]:
+            job.find("description").text = (job.find("description").text or "") + " Now with a signing bonus."
+
+    pipeline.rewrite_feed(edit)
+    second = pipeline.run()
+    after = _rows_by_key(pipeline)
+
+    changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
+    rewritten = {k for k in after if k not in before or after[k][1] != before[k][1]}
+    assert 0 < len(changed) < len(after)
+    assert rewritten == changed
+    assert {run for _, _, run in after.values()} == {second["run_id"]}, "every job counts as seen by the run"
+
+
 def test_a_review_decision_makes_routing_run_again_on_an_unchanged_feed(pipeline):
     pipeline.run()
     key = sorted(pipeline.jobs_by_route("manual_review"))[0]

@@ -67,3 +67,32 @@ def test_the_comparison_base_is_the_newest_other_ingest_that_read_data_and_recor
     assert stages.previous_ingest_with(engine, "f", "now", "bytes_read") is None
     assert stages.ingest_of_run(engine, "f", "same")["unchanged"] is True
     assert stages.ingest_of_run(engine, "f", "missing") is None
+
+
+def test_update_enrichments_sets_each_rows_own_values_and_leaves_other_feeds_and_columns_alone(db_url):
+    from feed_pipeline.store.schema import enrichments
+
+    engine = engine_for(db_url)
+    base = {"content_hash": "h", "status": "ok", "industry": "Technology", "ai_block_key": "",
+            "is_multi_location": False}
+    with engine.begin() as conn:
+        stages.write_enrichments(conn, [dict(base, feed_id=feed, job_key=key)
+                                        for feed in ("f", "g") for key in ("a", "b", "c")])
+        stages.update_enrichments(conn, "f", [
+            {"job_key": "a", "job_function": "Backend", "function_confidence": 0.9, "function_status": "ok"},
+            {"job_key": "b", "job_function": "Data", "function_confidence": 0.4, "function_status": "ok"},
+            {"job_key": "c", "function_status": "failed", "function_error": "timeout"},
+        ])
+        rows = conn.execute(sa.select(enrichments.c.feed_id, enrichments.c.job_key, enrichments.c.job_function,
+                                      enrichments.c.function_confidence, enrichments.c.function_status,
+                                      enrichments.c.function_error, enrichments.c.industry)
+                            .order_by(enrichments.c.feed_id, enrichments.c.job_key)).all()
+
+    assert [tuple(r) for r in rows] == [
+        ("f", "a", "Backend", 0.9, "ok", None, "Technology"),
+        ("f", "b", "Data", 0.4, "ok", None, "Technology"),
+        ("f", "c", None, None, "failed", "timeout", "Technology"),
+        ("g", "a", None, None, None, None, "Technology"),
+        ("g", "b", None, None, None, None, "Technology"),
+        ("g", "c", None, None, None, None, "Technology"),
+    ]
