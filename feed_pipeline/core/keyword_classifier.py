@@ -33,14 +33,10 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
     Taxonomy,
 )
-from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize, vocabulary_hits
+from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
+from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text_features import (
-    clean_title,
-    deadline_from_text,
     plain_text,
-    remote_policy_from_text,
-    seniority_from_title,
-    short_description,
 )
 
 OFFLINE_MODEL_NAME = "offline-keyword-v1"
@@ -51,7 +47,6 @@ TEXT_WEIGHT = 1.0
 INDUSTRY_EVIDENCE_SCALE = 4.0
 FUNCTION_EVIDENCE_SCALE = 3.0
 TIE_FLOOR = 0.6
-MAX_SKILLS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +102,7 @@ class KeywordClassifier:
         # One matcher for every vocabulary: each text is scanned once, and the hits are split by use below.
         every_keyword = {k for words in self._industry_keywords.values() for k in words}
         self._matcher = PhraseMatcher(every_keyword)
-        self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
-        self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
+        self._facts = PostingFacts(taxonomy)
         self._function_matchers: dict[tuple[str, tuple[str, ...]], tuple[PhraseMatcher, dict]] = {}
 
     # -- stage 1 -------------------------------------------------------------------------------------------
@@ -119,20 +113,8 @@ class KeywordClassifier:
         body_hits = self._matcher.find_in_tokens(tokenize(body))
         ranking = rank_labels(list(self.taxonomy.industries), title_hits, body_hits, self._industry_keywords)
         best, runner_up = ranking[0], ranking[1] if len(ranking) > 1 else LabelScore("", 0.0)
-        words = tokenize(f"{title} ; {body}", fold_plurals=False)
-        company = tokenize(job.company, fold_plurals=False) if job.company else []
-        return IndustryResult(
-            job_key=job.job_key,
-            industry=best.label,
-            confidence=margin_confidence(best.score, runner_up.score, INDUSTRY_EVIDENCE_SCALE),
-            ai_title=clean_title(job.title) or title,
-            ai_description=short_description(job.description),
-            skills=vocabulary_hits(self._skills, self.taxonomy.skills, words, company)[:MAX_SKILLS],
-            tech_stack=vocabulary_hits(self._technologies, self.taxonomy.technologies, words, company),
-            seniority=seniority_from_title(title),
-            remote_policy=remote_policy_from_text(title, body, *job.locations),
-            application_deadline=deadline_from_text(job.description),
-        )
+        return self._facts.industry_result(
+            job, best.label, margin_confidence(best.score, runner_up.score, INDUSTRY_EVIDENCE_SCALE))
 
     def classify_industries(
         self, jobs: Sequence[IndustryInput]

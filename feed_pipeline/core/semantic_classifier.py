@@ -52,14 +52,11 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
     Taxonomy,
 )
-from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize, vocabulary_hits
+from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
+from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text_features import (
     clean_title,
-    deadline_from_text,
     plain_text,
-    remote_policy_from_text,
-    seniority_from_title,
-    short_description,
 )
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
@@ -81,7 +78,6 @@ BORROW_ACROSS_INDUSTRIES = 1.0  # ... and across industries that do not correspo
 INDUSTRY_MIN_SIMILARITY = 0.45
 NAME_COVERAGE_WEIGHT = 0.35
 TEXT_CHARS = 600  # the text's opening that is embedded; phrases are matched in the whole text
-MAX_SKILLS = 15
 CALIBRATORS = ("industry", "scope", "function")
 
 # Abbreviations job titles use, spelled out before matching (whole words, titles only).
@@ -460,8 +456,7 @@ class SemanticClassifier:
             LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(taxonomy, (i, ""))},
                       _document(taxonomy, (i, "")))
             for i in taxonomy.industries], embedder)
-        self._skills = PhraseMatcher(taxonomy.skills, fuzzy=False, fold_plurals=False)
-        self._technologies = PhraseMatcher(taxonomy.technologies, fuzzy=False, fold_plurals=False)
+        self._facts = PostingFacts(taxonomy)
 
     def _spec(self, pair: tuple[str, str], with_industry: bool) -> LabelSpec:
         industry, function = pair
@@ -542,22 +537,7 @@ class SemanticClassifier:
                    for job, d in zip(batch, decisions, strict=True)]
 
     def _industry_result(self, job: IndustryInput, decision: Scored, model: str) -> IndustryResult:
-        title = plain_text(job.title)
-        body = " ".join([plain_text(job.description), " ".join(job.tags)])
-        words = tokenize(f"{title} ; {body}", fold_plurals=False)
-        company = tokenize(job.company, fold_plurals=False) if job.company else []
-        return IndustryResult(
-            job_key=job.job_key,
-            industry=decision.label,
-            confidence=self._confidence(model, decision.features),
-            ai_title=clean_title(job.title) or title,
-            ai_description=short_description(job.description),
-            skills=vocabulary_hits(self._skills, self.taxonomy.skills, words, company)[:MAX_SKILLS],
-            tech_stack=vocabulary_hits(self._technologies, self.taxonomy.technologies, words, company),
-            seniority=seniority_from_title(title),
-            remote_policy=remote_policy_from_text(title, body, *job.locations),
-            application_deadline=deadline_from_text(job.description),
-        )
+        return self._facts.industry_result(job, decision.label, self._confidence(model, decision.features))
 
     # -- stage 2 -------------------------------------------------------------------------------------------
     def classify_functions(
