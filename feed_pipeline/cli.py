@@ -206,24 +206,13 @@ def review(job_key: str, decision: str | None, note: str | None) -> None:
 # --- measuring classification ---------------------------------------------------------------------------------
 
 
-def _label_map(path: str | None) -> dict[str, str] | None:
-    from feed_pipeline.evaluation.labels import LabelsFileError, load_label_map
+def _labels_and_map(labels_path: str | None, map_path: str | None) -> tuple[dict | None, dict | None]:
+    """The labels file and the label map, each read when given; a bad file is a usage error naming it."""
+    from feed_pipeline.evaluation.labels import LabelsFileError, load_label_map, load_labels
 
-    if path is None:
-        return None
     try:
-        return load_label_map(path)
-    except LabelsFileError as exc:
-        raise click.UsageError(str(exc)) from exc
-
-
-def _labels(path: str | None) -> dict[str, str] | None:
-    from feed_pipeline.evaluation.labels import LabelsFileError, load_labels
-
-    if path is None:
-        return None
-    try:
-        return load_labels(path)
+        return (load_labels(labels_path) if labels_path else None,
+                load_label_map(map_path) if map_path else None)
     except LabelsFileError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -263,7 +252,7 @@ def evaluate(feed_id: str, label_field: str | None, labels_path: str | None, tax
 
     if (label_field is None) == (labels_path is None):
         raise click.UsageError("give exactly one of --label-field FIELD and --labels FILE")
-    labels, label_map = _labels(labels_path), _label_map(label_map_path)
+    labels, label_map = _labels_and_map(labels_path, label_map_path)
     try:
         taxonomy = resolve_taxonomy(taxonomy_path, engine=engine_for(), feed_id=feed_id)
     except TaxonomyError as exc:
@@ -299,7 +288,7 @@ def calibrate(feed_ids: tuple[str, ...], labels_path: str | None, no_reviews: bo
 
     if no_reviews and labels_path is None:
         raise click.UsageError("--no-reviews leaves nothing to judge by: add --labels FILE")
-    labels, label_map = _labels(labels_path), _label_map(label_map_path)
+    labels, label_map = _labels_and_map(labels_path, label_map_path)
     try:
         figures = calibrate(engine_for(), feed_ids, thresholds=configured_thresholds(),
                             target=target, labels=labels, label_map=label_map, level=level,
