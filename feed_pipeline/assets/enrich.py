@@ -112,7 +112,7 @@ def _first_member(row) -> str:
     return min(row["merged_keys"] or [row["job_key"]])
 
 
-def _stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
+def stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
     row: dict[str, Any] = {
         "feed_id": job.feed_id, "job_key": job.job_key, "merged_keys": [job.job_key], "locations": job.locations,
         "is_multi_location": job.is_multi_location, "content_hash": job.content_hash, "model": model,
@@ -213,7 +213,7 @@ def industry_enriched(
                 with engine.begin() as conn:
                     put_cached(conn, INDUSTRY_STAGE, clf.model_name, stage_prompt_version(clf, INDUSTRY_STAGE), fresh)
                     stages.write_enrichments(
-                        conn, [_stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch]
+                        conn, [stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch]
                     )
 
             inputs = [industry_input(j, taxonomy_key, category_hint=category_hint) for j in chunk]
@@ -361,7 +361,7 @@ def function_enriched(
             def save(batch, fresh):
                 with engine.begin() as conn:
                     put_cached(conn, FUNCTION_STAGE, clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), fresh)
-                    stages.update_enrichments(conn, feed_id, [_stage2_update(r) for r in batch])
+                    stages.update_enrichments(conn, feed_id, [stage2_update(r) for r in batch])
 
             _classify_with_cache(
                 engine, clf, FUNCTION_STAGE, inputs,
@@ -396,7 +396,7 @@ def _function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, ro
     return [function_input(industry, r, originals.get(_first_member(r)), taxonomy_key) for r in rows]
 
 
-def _stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:
+def stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:
     if isinstance(result, EnrichmentFailure):
         return {"job_key": result.job_key, "function_status": "failed", "function_error": result.error,
                 "job_function": None, "function_confidence": None}

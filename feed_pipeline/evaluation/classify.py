@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from feed_pipeline.assets.enrich import _stage1_row, _stage2_update, function_input, industry_input
+from feed_pipeline.assets.enrich import function_input, industry_input, stage1_row, stage2_update
 from feed_pipeline.core.enrichment import Classifier, Taxonomy
 from feed_pipeline.core.evaluation import LABEL_RECORD_FIELDS
 from feed_pipeline.core.jobs import JobRecord
@@ -45,7 +45,7 @@ def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobReco
     stage1_key = industry_stage_hash(taxonomy)
     for batch in clf.classify_industries([industry_input(job, stage1_key) for job in jobs]):
         for result in batch:
-            rows[result.job_key] = _stage1_row(by_key[result.job_key], result, clf.model_name, archive_below)
+            rows[result.job_key] = stage1_row(by_key[result.job_key], result, clf.model_name, archive_below)
     by_industry: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows.values():
         if row["status"] == "ok":
@@ -55,7 +55,7 @@ def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobReco
         inputs = [function_input(industry, row, by_key[row["job_key"]], stage2_key) for row in group]
         for batch in clf.classify_functions(industry, taxonomy.functions_of(industry), inputs):
             for result in batch:
-                rows[result.job_key].update(_stage2_update(result))
+                rows[result.job_key].update(stage2_update(result))
     return [rows[job.job_key] for job in jobs]
 
 
