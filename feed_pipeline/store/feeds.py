@@ -118,14 +118,7 @@ def upsert_feed(
 
 def set_feed_taxonomy(engine: sa.Engine, feed_id: str, taxonomy: Mapping[str, Any] | None) -> Feed:
     """Give a registered feed its own taxonomy (validated), or None to go back to the deployment's."""
-    value = _checked_taxonomy(feed_id, taxonomy)
-    with engine.begin() as conn:
-        updated = conn.execute(
-            feeds.update().where(feeds.c.id == feed_id).values(taxonomy=value, updated_at=utcnow())
-        ).rowcount
-    if not updated:
-        raise FeedNotFoundError(feed_id)
-    return get_feed(engine, feed_id)
+    return _update_feed(engine, feed_id, taxonomy=_checked_taxonomy(feed_id, taxonomy))
 
 
 def _checked_taxonomy(feed_id: str, taxonomy: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -175,9 +168,14 @@ def list_feeds(engine: sa.Engine, *, active_only: bool = False, kinds: tuple[str
 
 
 def set_feed_active(engine: sa.Engine, feed_id: str, active: bool) -> Feed:
+    return _update_feed(engine, feed_id, active=active)
+
+
+def _update_feed(engine: sa.Engine, feed_id: str, **values: Any) -> Feed:
+    """Set columns of a registered feed (FeedNotFoundError when it is not) and return it."""
     with engine.begin() as conn:
         updated = conn.execute(
-            feeds.update().where(feeds.c.id == feed_id).values(active=active, updated_at=utcnow())
+            feeds.update().where(feeds.c.id == feed_id).values(**values, updated_at=utcnow())
         ).rowcount
     if not updated:
         raise FeedNotFoundError(feed_id)
