@@ -69,8 +69,15 @@ def exit_code(statuses: list[str]) -> int:
 
 
 def ensure_partition(instance: dg.DagsterInstance, feed_id: str) -> None:
-    if not instance.has_dynamic_partition(feeds_partitions.name, feed_id):
+    """Add the feed's partition once, even when two processes start the same new feed together."""
+    if instance.has_dynamic_partition(feeds_partitions.name, feed_id):
+        return
+    try:
         instance.add_dynamic_partitions(feeds_partitions.name, [feed_id])
+    except Exception:
+        # The other process inserted it between our check and our insert (a unique-key error): that is success.
+        if not instance.has_dynamic_partition(feeds_partitions.name, feed_id):
+            raise
 
 
 def run_config_for(*, force: bool = False, allow_mass_delete: bool = False, log_level: str = "INFO") -> dict[str, Any]:
