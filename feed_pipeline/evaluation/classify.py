@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from feed_pipeline.assets.enrich import function_input, industry_input, stage1_row, stage2_update
 from feed_pipeline.core.enrichment import Classifier, Taxonomy
 from feed_pipeline.core.evaluation import LABEL_RECORD_FIELDS
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import RouteDecision, Thresholds, route_enriched_job
 from feed_pipeline.core.taxonomy import deployment_taxonomy, function_stage_hash, industry_stage_hash, load_taxonomy
+from feed_pipeline.pipeline.enrich import function_input, industry_input, stage1_row, stage2_update
 from feed_pipeline.store.feeds import feed_taxonomy
 
 

@@ -1,0 +1,280 @@
+"""AI stages 1 and 2 over the feed's deduped jobs, and the pass 2 merge on the standardized title.
+
+Both stages look every job up in the enrichment cache first and write each AI batch (cache and table) the moment
+it arrives, so a rerun of an unchanged feed makes no calls and a run killed halfway resumes with only the rest.
+
+Each stage's cache key is what that stage used: the job's input, the stage's own prompt version, and the part of
+the feed's taxonomy it was asked about (stage 1: the industries; stage 2: the job's industry's functions). Editing
+one industry's functions re-asks only that industry's stage 2; paid stage 1 answers stay.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
+from feed_pipeline.core.enrichment import (
+    NO_FIT_FUNCTION,
+    Classifier,
+    EnrichmentFailure,
+    FunctionInput,
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+    Taxonomy,
+)
+from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.prompts import (
+    function_input_hash,
+    function_result_from_json,
+    industry_input_hash,
+    industry_result_from_json,
+    result_to_json,
+)
+from feed_pipeline.core.routing import is_valid_confidence
+from feed_pipeline.core.taxonomy import function_stage_hash
+from feed_pipeline.store import stages
+from feed_pipeline.store.cache import get_cached, put_cached
+from feed_pipeline.store.schema import enrichments
+
+INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
+CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryOutcome:
+    """What stage 1 and pass 2 did: statuses before and after the merge, and the merge's figures."""
+
+    before_pass2: dict[str, int]
+    statuses: dict[str, int]
+    merged_away: int
+    groups: int
+
+
+@dataclass(slots=True)
+class FunctionOutcome:
+    """What stage 2 did: jobs asked per industry, and every job's function status after it."""
+
+    per_industry: dict[str, int] = field(default_factory=dict)
+    function_status: dict[str, int] = field(default_factory=dict)
+
+
+def enrich_industries(engine: sa.Engine, feed_id: str, clf: Classifier, *, taxonomy_key: str, category_hint: bool,
+                      archive_below: float, dedupe_config: DedupeConfig) -> IndustryOutcome:
+    """Stage 1 for every deduped job of the feed (from the cache where it can), then pass 2."""
+    with engine.begin() as conn:
+        stages.reset_enrichments(conn, feed_id)
+    for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
+        by_key = {job.job_key: job for job in chunk}
+
+        def save(batch, fresh, by_key=by_key):
+            with engine.begin() as conn:
+                put_cached(conn, INDUSTRY_STAGE, clf.model_name, stage_prompt_version(clf, INDUSTRY_STAGE), fresh)
+                stages.write_enrichments(
+                    conn, [stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch])
+
+        inputs = [industry_input(j, taxonomy_key, category_hint=category_hint) for j in chunk]
+        _classify_with_cache(engine, clf, INDUSTRY_STAGE, inputs, clf.classify_industries,
+                             industry_result_from_json, save)
+    before = stages.enrichment_summary(engine, feed_id)
+    merged_away, groups = merge_on_ai_title(engine, feed_id, dedupe_config, archive_below)
+    return IndustryOutcome(before, status_totals(stages.enrichment_summary(engine, feed_id)), merged_away, groups)
+
+
+def enrich_functions(engine: sa.Engine, feed_id: str, clf: Classifier, taxonomy: Taxonomy) -> FunctionOutcome:
+    """Stage 2 for every job stage 1 kept, one request group per industry (from the cache where it can)."""
+    outcome = FunctionOutcome()
+    where = enrichments.c.status == "ok"
+    for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
+        industry = rows[0]["industry"]
+        functions = taxonomy.functions_of(industry)
+        outcome.per_industry[industry] = outcome.per_industry.get(industry, 0) + len(rows)
+        inputs = function_inputs(engine, feed_id, taxonomy, industry, rows)
+
+        def save(batch, fresh):
+            with engine.begin() as conn:
+                put_cached(conn, FUNCTION_STAGE, clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), fresh)
+                stages.update_enrichments(conn, feed_id, [stage2_update(r) for r in batch])
+
+        _classify_with_cache(
+            engine, clf, FUNCTION_STAGE, inputs,
+            lambda misses, industry=industry, functions=functions: clf.classify_functions(industry, functions, misses),
+            function_result_from_json, save,
+        )
+    for key, n in stages.enrichment_summary(engine, feed_id).items():
+        status = key.split("/", 1)[1]
+        outcome.function_status[status] = outcome.function_status.get(status, 0) + n
+    return outcome
+
+
+def answer_violations(engine: sa.Engine, feed_id: str, taxonomy: Taxonomy) -> tuple[int, list[tuple[str, str]]]:
+    """(answers checked, (job key, what is wrong) for each stage 1 answer outside the taxonomy or [0, 1])."""
+    stmt = sa.select(enrichments.c.job_key, enrichments.c.industry, enrichments.c.industry_confidence).where(
+        enrichments.c.feed_id == feed_id, enrichments.c.status != "failed")
+    bad: list[tuple[str, str]] = []
+    checked = 0
+    with engine.connect() as conn:
+        for key, industry, confidence in conn.execute(stmt):
+            checked += 1
+            if not taxonomy.has_industry(industry):
+                bad.append((key, f"industry {industry!r} not in the taxonomy"))
+            elif not is_valid_confidence(confidence):
+                bad.append((key, f"confidence {confidence!r} outside [0, 1]"))
+    return checked, bad
+
+
+def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False) -> IndustryInput:
+    """Stage 1 input; `taxonomy_key` is industry_stage_hash of the feed's taxonomy, `category_hint` the feed's
+    choice to pass the publisher's own category along."""
+    inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
+                        locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags),
+                        category_hint=(job.category or "").strip() if category_hint else "")
+    return dataclasses.replace(inp, input_hash=industry_input_hash(inp, taxonomy_key=taxonomy_key))
+
+
+def function_input(industry: str, row, job: JobRecord | None, taxonomy_key: str) -> FunctionInput:
+    """Stage 2 input: the stage 1 fields of enrichment `row` and the original title and plain text of `job` (the
+    merged job's first member, as routing publishes it); `taxonomy_key` is function_stage_hash for `industry`."""
+    inp = FunctionInput(job_key=row["job_key"], ai_title=row["ai_title"] or "",
+                        ai_description=row["ai_description"] or "", skills=tuple(row["skills"] or ()),
+                        title=job.title if job else "", text=job.description if job else "")
+    return dataclasses.replace(inp, input_hash=function_input_hash(industry, inp, taxonomy_key=taxonomy_key))
+
+
+def _first_member(row) -> str:
+    return min(row["merged_keys"] or [row["job_key"]])
+
+
+def stage1_row(job: JobRecord, result: IndustryResult | EnrichmentFailure, model: str, archive_below: float) -> dict:
+    row: dict[str, Any] = {
+        "feed_id": job.feed_id, "job_key": job.job_key, "merged_keys": [job.job_key], "locations": job.locations,
+        "is_multi_location": job.is_multi_location, "content_hash": job.content_hash, "model": model,
+    }
+    if isinstance(result, EnrichmentFailure):
+        return {**row, "status": "failed", "error": result.error, "ai_block_key": ""}
+    archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
+    return {
+        **row,
+        "status": "archived" if archived else "ok",
+        "function_status": "skipped" if archived else None,
+        "ai_block_key": ai_block_key(job, result.ai_title),
+        **_industry_columns(result),
+    }
+
+
+def _industry_columns(result: IndustryResult) -> dict[str, Any]:
+    return {
+        "industry": result.industry, "industry_confidence": result.confidence, "ai_title": result.ai_title,
+        "ai_description": result.ai_description, "skills": list(result.skills), "tech_stack": list(result.tech_stack),
+        "seniority": result.seniority, "remote_policy": result.remote_policy,
+        "application_deadline": result.application_deadline,
+    }
+
+
+@contextmanager
+def open_classifier(resource, taxonomy) -> Iterator[Classifier]:
+    """The resource's classifier for one asset run, closed afterwards (Gemini's owns a client and a loop)."""
+    clf = resource.classifier(taxonomy)
+    try:
+        yield clf
+    finally:
+        close = getattr(clf, "close", None)
+        if close is not None:
+            close()
+
+
+def stage_prompt_version(clf: Classifier, stage: str) -> str:
+    """The prompt version one stage's cache entries are keyed on (the other stage's prompt is not part of it)."""
+    return clf.industry_prompt_version if stage == INDUSTRY_STAGE else clf.function_prompt_version
+
+
+def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, classify, from_json, on_batch) -> None:
+    """Answer `inputs` from the cache, send the rest to `classify`, and hand every batch to `on_batch` as it lands."""
+    with engine.connect() as conn:
+        cached = get_cached(conn, stage, clf.model_name, stage_prompt_version(clf, stage),
+                            [i.input_hash for i in inputs])
+    hits = [from_json(i.job_key, cached[i.input_hash]) for i in inputs if i.input_hash in cached]
+    clf.usage.cache_hits += len(hits)
+    if hits:
+        on_batch(hits, {})
+    misses = [i for i in inputs if i.input_hash not in cached]
+    if not misses:
+        return
+    hash_of = {i.job_key: i.input_hash for i in misses}
+    for batch in classify(misses):
+        fresh = {hash_of[r.job_key]: result_to_json(r) for r in batch if not isinstance(r, EnrichmentFailure)}
+        on_batch(batch, fresh)
+
+
+def status_totals(summary: dict[str, int]) -> dict[str, int]:
+    """Stage 1 status counts from enrichment_summary's "status/function status" keys."""
+    totals: dict[str, int] = {}
+    for key, n in summary.items():
+        status = key.split("/", 1)[0]
+        totals[status] = totals.get(status, 0) + n
+    return totals
+
+
+def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive_below: float) -> tuple[int, int]:
+    """Pass 2: jobs whose standardized titles agree (same company and type, similar text) become one.
+    Returns (jobs merged away, groups made)."""
+    merged_away = groups = 0
+    claimed: set[str] = set()
+    where = sa.and_(enrichments.c.status != "failed", enrichments.c.ai_block_key != "")
+    with engine.begin() as conn:
+        for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
+            if len(rows) < 2:
+                claimed.update(r["job_key"] for r in rows)
+                continue
+            row_of = {r["job_key"]: r for r in rows}
+            jobs = stages.get_deduped(conn, feed_id, row_of)
+            items = [(jobs[k], _industry_result(r)) for k, r in row_of.items() if k in jobs]
+            for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
+                if len(merged_keys) < 2:
+                    continue
+                groups += 1
+                merged_away += len(merged_keys) - 1
+                stages.delete_enrichments(conn, feed_id, merged_keys)
+                archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
+                base = row_of[min(merged_keys)]
+                stages.write_enrichments(conn, [{
+                    "feed_id": feed_id, "job_key": job.job_key, "merged_keys": sorted(merged_keys),
+                    "ai_block_key": base["ai_block_key"], "locations": job.locations,
+                    "is_multi_location": job.is_multi_location, "content_hash": job.content_hash,
+                    "model": base["model"], "status": "archived" if archived else "ok",
+                    "function_status": "skipped" if archived else None, **_industry_columns(result),
+                }])
+    return merged_away, groups
+
+
+def _industry_result(row) -> IndustryResult:
+    return IndustryResult(
+        job_key=row["job_key"], industry=row["industry"], confidence=row["industry_confidence"],
+        ai_title=row["ai_title"] or "", ai_description=row["ai_description"] or "",
+        skills=tuple(row["skills"] or ()), tech_stack=tuple(row["tech_stack"] or ()), seniority=row["seniority"],
+        remote_policy=row["remote_policy"], application_deadline=row["application_deadline"],
+    )
+
+
+def function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, rows) -> list[FunctionInput]:
+    """Stage 2 inputs for one group of `industry` rows, each with its posting's original title and text."""
+    with engine.connect() as conn:
+        originals = stages.get_deduped(conn, feed_id, {_first_member(r) for r in rows})
+    taxonomy_key = function_stage_hash(taxonomy, industry)
+    return [function_input(industry, r, originals.get(_first_member(r)), taxonomy_key) for r in rows]
+
+
+def stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:
+    if isinstance(result, EnrichmentFailure):
+        return {"job_key": result.job_key, "function_status": "failed", "function_error": result.error,
+                "job_function": None, "function_confidence": None}
+    if result.job_function == NO_FIT_FUNCTION:  # the classifier said none of the industry's functions fits
+        return {"job_key": result.job_key, "function_status": "no_fit", "function_error": None,
+                "job_function": None, "function_confidence": result.confidence}
+    return {"job_key": result.job_key, "function_status": "ok", "function_error": None,
+            "job_function": result.job_function, "function_confidence": result.confidence}
