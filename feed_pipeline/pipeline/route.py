@@ -1,0 +1,149 @@
+"""Routing: every job of the feed routed by confidence and saved in `jobs`, the source of truth.
+
+Removal is decided from the feed's jobs (deduped_jobs), never from the enrichments, which a crashed stage may
+have left partial: a job the AI stages did not reach is failed and retried, not removed.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from feed_pipeline.core.confidence_bins import ConfidenceHistogram
+from feed_pipeline.core.dedupe import merge_records
+from feed_pipeline.core.enrichment import Taxonomy
+from feed_pipeline.core.jobs import JobRecord, Route
+from feed_pipeline.core.routing import (
+    NOT_ENRICHED,
+    RouteDecision,
+    Thresholds,
+    route_enriched_job,
+    threshold_violation,
+)
+from feed_pipeline.store import jobs as job_store
+from feed_pipeline.store import stages
+from feed_pipeline.store.rows import batched, job_to_row
+from feed_pipeline.store.schema import enrichments, jobs
+
+ROUTE_CHUNK = 500
+REVIEW_SAMPLE_SIZE = 15
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingOutcome:
+    """What routing did: whether removal was allowed, how many jobs left, and the figures for the run's page."""
+
+    ingest_complete: bool
+    removed: int
+    histogram: ConfidenceHistogram
+    review_sample: list[tuple]  # the manual-review jobs nearest approval, highest confidence first
+
+
+def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresholds,
+               taxonomy: Taxonomy) -> RoutingOutcome:
+    """Route every enriched, unenriched and rejected job of the feed into `jobs` in one transaction, and mark
+    the jobs that left the feed removed when the last ingest was complete."""
+    complete = stages.last_ingest_complete(engine, feed_id)
+    histogram = ConfidenceHistogram(thresholds)
+    nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences
+    enriched_keys: set[str] = set()  # deduped keys the enrichments cover (a pass 2 job covers its members)
+    with engine.begin() as conn:
+        stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id).order_by(enrichments.c.job_key)
+        with engine.connect() as reader:
+            result = reader.execution_options(stream_results=True, yield_per=ROUTE_CHUNK).execute(stmt).mappings()
+            for chunk in result.partitions(ROUTE_CHUNK):
+                members = stages.get_deduped(conn, feed_id, {k for e in chunk for k in e["merged_keys"]})
+                decided = job_store.review_decisions_for(conn, feed_id, [e["job_key"] for e in chunk])
+                rows = []
+                for e in chunk:
+                    job = _merged_job([members[k] for k in sorted(e["merged_keys"]) if k in members], e)
+                    decision, content_hash = decided.get(job.job_key, (None, None))
+                    route = route_enriched_job(
+                        enrichment_status=e["status"], enrichment_error=e["error"],
+                        industry_confidence=e["industry_confidence"], function_confidence=e["function_confidence"],
+                        function_status=e["function_status"], function_error=e["function_error"],
+                        taxonomy_valid=taxonomy.has_function(e["industry"], e["job_function"]),
+                        thresholds=thresholds,
+                        review_decision=decision if content_hash == job.content_hash else None,
+                    )
+                    if route.routing_confidence is not None:
+                        histogram.add(route.routing_confidence)
+                    if route.route is Route.MANUAL_REVIEW and route.routing_confidence is not None:
+                        # the jobs nearest approval; a no-fit job has no routing confidence and is not among them
+                        entry = (route.routing_confidence, job.job_key,
+                                 (round(route.routing_confidence, 3), e["ai_title"] or job.title, job.company,
+                                  e["industry"], e["job_function"], job.url, job.job_key))
+                        if len(nearest_review) < REVIEW_SAMPLE_SIZE:
+                            heapq.heappush(nearest_review, entry)
+                        else:
+                            heapq.heappushpop(nearest_review, entry)
+                    rows.append(_job_row(job, e, route))
+                    enriched_keys.update(e["merged_keys"] or [e["job_key"]])
+                job_store.upsert_routed_jobs(conn, run_id, rows)
+        # Removal below is decided from the feed's jobs (deduped_jobs), never from the enrichments, which a
+        # crashed stage may have left partial: a job the AI stages did not reach is failed and retried.
+        for keys in stages.iter_deduped_keys(engine, feed_id, chunk=ROUTE_CHUNK):
+            if not (missing_keys := [k for k in keys if k not in enriched_keys]):
+                continue
+            missing = stages.get_deduped(conn, feed_id, missing_keys)
+            job_store.upsert_routed_jobs(conn, run_id, [
+                _job_row(missing[k], None, RouteDecision(Route.FAILED, NOT_ENRICHED, None)) for k in sorted(missing)])
+        for batch in batched(stages.iter_rejected_raw(engine, feed_id), ROUTE_CHUNK):
+            for job in batch:
+                job.member_keys, job.source_ids = [job.job_key], [job.source_id] if job.source_id else []
+            job_store.upsert_routed_jobs(conn, run_id, [
+                _job_row(job, None, RouteDecision(Route.REJECTED, job.rejection_reason, None)) for job in batch
+            ])
+        removed = job_store.mark_removed(conn, feed_id, run_id) if complete else 0
+    review_sample = [row for _, _, row in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
+    return RoutingOutcome(complete, removed, histogram, review_sample)
+
+
+def threshold_violations(engine: sa.Engine, feed_id: str, thresholds: Thresholds) -> list[tuple[str, str]]:
+    """(job key, what is wrong) for each routed job whose route disagrees with its confidence."""
+    with engine.connect() as conn:
+        return [(key, problem) for key, route, reason, conf, _, _ in _feed_rows(
+            conn, feed_id, Route.APPROVED, Route.MANUAL_REVIEW, Route.ARCHIVED)
+            if (problem := threshold_violation(route, conf, reason, thresholds))]
+
+
+def unclassified_approved(engine: sa.Engine, feed_id: str, taxonomy: Taxonomy) -> list[tuple[str, str]]:
+    """(job key, its pair) for each approved job whose industry and function are not a pair of the taxonomy."""
+    with engine.connect() as conn:
+        return [(key, f"industry {industry!r} / function {function!r}")
+                for key, _, _, _, industry, function in _feed_rows(conn, feed_id, Route.APPROVED)
+                if not taxonomy.has_function(industry, function)]
+
+
+def _feed_rows(conn: sa.Connection, feed_id: str, *routes: Route):
+    stmt = sa.select(jobs.c.job_key, jobs.c.route, jobs.c.reason, jobs.c.routing_confidence, jobs.c.industry,
+                     jobs.c.job_function).where(jobs.c.feed_id == feed_id, jobs.c.route.in_([r.value for r in routes]))
+    return conn.execute(stmt)
+
+
+def _merged_job(members: list[JobRecord], enrichment: dict[str, Any]) -> JobRecord:
+    """The job as published: a deduped job as it is, or pass 2's merge of several by the same rule pass 2 used."""
+    if len(members) == 1 and members[0].job_key == enrichment["job_key"]:
+        return members[0]
+    return merge_records(members, enrichment["job_key"])
+
+
+def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteDecision) -> dict[str, Any]:
+    row = job_to_row(job)
+    e = enrichment or {}
+    row.update(
+        industry=e.get("industry"), industry_confidence=_finite(e.get("industry_confidence")),
+        job_function=e.get("job_function"), function_confidence=_finite(e.get("function_confidence")),
+        routing_confidence=decision.routing_confidence, ai_title=e.get("ai_title"),
+        ai_description=e.get("ai_description"), skills=list(e.get("skills") or []),
+        tech_stack=list(e.get("tech_stack") or []), seniority=e.get("seniority"),
+        remote_policy=e.get("remote_policy"), route=decision.route.value, reason=decision.reason,
+    )
+    return row
+
+
+def _finite(value):
+    return value if isinstance(value, int | float) and math.isfinite(value) else None
