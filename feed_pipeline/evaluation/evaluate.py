@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feed_pipeline.assets.ingest import feed_spec
 from feed_pipeline.core.enrichment import Taxonomy
 from feed_pipeline.core.evaluation import (
     LABEL_RECORD_FIELDS,
@@ -30,6 +29,7 @@ from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.evaluation.classify import blind, classify_records, route_row
 from feed_pipeline.pipeline.enrich import CHUNK_JOBS, open_classifier
+from feed_pipeline.pipeline.ingest import feed_spec
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import evaluation as eval_store
 from feed_pipeline.store import feeds as feed_store

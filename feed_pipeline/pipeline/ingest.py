@@ -1,0 +1,99 @@
+"""Ingest: stream the feed's latest version into raw_jobs and record what the read saw.
+
+Closed, expired and invalid postings are kept with a reason. A read that fails or ends early is recorded as an
+incomplete ingest, so no later stage treats a job as removed on its account.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+
+from feed_pipeline.core.coverage import FieldCoverage
+from feed_pipeline.core.dedupe import assign_dedupe_keys
+from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.sources.base import FeedSpec, IngestOutcome
+from feed_pipeline.sources.registry import open_feed
+from feed_pipeline.store import feeds as feed_store
+from feed_pipeline.store import stages
+
+
+def feed_spec(feed: feed_store.Feed) -> FeedSpec:
+    return FeedSpec(id=feed.id, kind=feed.kind, url=feed.url, params=feed.params, etag=feed.etag,
+                    last_modified=feed.last_modified, content_hash=feed.content_hash)
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """The read's outcome, postings written this run, this ingest's stats as stored, postings by reason."""
+
+    read: IngestOutcome
+    written: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool,
+                started_at: datetime) -> IngestResult:
+    """Read the feed (skipping an unchanged file unless `force`) into raw_jobs and record the ingest; a failed
+    read is recorded as incomplete, then raised."""
+    coverage = FieldCoverage()
+    reader = open_feed(feed_spec(feed), force=force)
+    try:
+        jobs = iter(reader)
+        first = next(jobs, None)
+        written = 0
+        if first is not None or not reader.outcome.unchanged:
+            records = chain([first], jobs) if first is not None else jobs
+            written = stages.replace_raw_jobs(engine, feed.id, _with_block_keys(records, coverage))
+    except Exception as exc:
+        stages.record_ingest(engine, feed.id, run_id, started_at=started_at, complete=False, unchanged=False,
+                             error=f"{type(exc).__name__}: {exc}", stats={})
+        raise
+    finally:
+        reader.close()
+    read = reader.outcome
+    stats: dict[str, Any] = {"bytes_read": read.bytes_read, "records_seen": read.records_seen,
+                             "profile": read.profile, "source_errors": read.source_errors}
+    if not read.unchanged:
+        stats["coverage"] = coverage.as_dict()
+    stages.record_ingest(engine, feed.id, run_id, started_at=started_at, complete=read.complete,
+                         unchanged=read.unchanged, error=read.error, stats=stats)
+    if read.complete and not read.unchanged:
+        feed_store.save_fetch_state(engine, feed.id, etag=read.etag, last_modified=read.last_modified,
+                                    content_hash=read.content_hash)
+    return IngestResult(read, written, stats, stages.raw_counts(engine, feed.id))
+
+
+def _with_block_keys(jobs: Iterable[JobRecord], coverage: FieldCoverage) -> Iterator[JobRecord]:
+    for job in jobs:
+        coverage.add(job)
+        if job.rejection_reason is None:
+            assign_dedupe_keys(job)
+        yield job
+
+
+def data_ingest(engine: sa.Engine, feed_id: str, run_id: str, outcome: IngestResult) -> tuple[dict, str]:
+    """(stats, run id) of the ingest that produced the feed's data: this run's, or, when the feed was unchanged
+    and nothing was read, the last ingest that read it (its figures are still true of the data)."""
+    if not outcome.read.unchanged:
+        return outcome.stats, run_id
+    last = stages.previous_ingest_with(engine, feed_id, run_id, "bytes_read")
+    return (last["stats"], last["run_id"]) if last else ({}, run_id)
+
+
+def coverage_of_ingest(engine: sa.Engine, feed_id: str, run_id: str) -> tuple[FieldCoverage | None, bool]:
+    """(coverage this run's ingest recorded, whether that ingest found the feed unchanged)."""
+    ingest = stages.ingest_of_run(engine, feed_id, run_id)
+    return FieldCoverage.from_dict(((ingest or {}).get("stats") or {}).get("coverage")), bool(
+        ingest and ingest["unchanged"])
+
+
+def previous_coverage(engine: sa.Engine, feed_id: str, run_id: str) -> FieldCoverage | None:
+    """The coverage of the feed's last ingest before `run_id`'s that recorded one."""
+    previous = stages.previous_ingest_with(engine, feed_id, run_id, "coverage")
+    return FieldCoverage.from_dict(previous["stats"]["coverage"]) if previous else None
