@@ -24,7 +24,7 @@ How a sync works (`XanoClient.sync_feed`):
    such a retry the client lists once more and deletes the extra copies, so one run ends exact.
 
 Faults: 429 waits for Retry-After when given, else the plan's window, and retries (its own budget);
-5xx, timeouts and dropped connections retry with exponential backoff plus jitter (tenacity); 401/403
+5xx, timeouts and dropped connections retry with backoff (http_resilience.WaitServerOrBackoff); 401/403
 raise `XanoAuthError` at once; 404 on DELETE counts as done, 404 on PATCH re-adds the record; another
 4xx (a 400 on one record) is reported for that record in `MirrorOutcome.record_errors` and the rest go
 on. When retries run out, `XanoUnavailableError` ends the sync; because every write is planned from a
