@@ -77,10 +77,10 @@ DEFAULT_PRICES_PER_MILLION: dict[str, list[float]] = {
     "gemini-2.5-flash-lite": [0.10, 0.40],
     "gemini-2.5-pro": [1.25, 10.0],
 }
-PROMPT_VERSION_MAX_CHARS = 32
+PROMPT_VERSION_MAX_CHARS = 32  # enrichment_cache.prompt_version is a String(32)
 # The limiter's window is widened by 2% + 0.1 s: a request may reach Google later than the one sent after it.
 QUOTA_SAFETY_MARGIN = 0.02
-QUOTA_SAFETY_MARGIN_S = 0.1  # enrichment_cache.prompt_version is a String(32)
+QUOTA_SAFETY_MARGIN_S = 0.1
 
 Result = IndustryResult | FunctionResult | EnrichmentFailure
 
