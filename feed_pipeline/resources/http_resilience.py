@@ -73,7 +73,8 @@ class WaitServerOrBackoff(tenacity.wait.wait_base):
 
 
 class Reservation:
-    """One request's place in its limiter's window; `waited_s` is how long the request was held back.
+    """One request's place in its limiter's window; `waited_s` is how long the request was held back (behind
+    the pace, the window, or requests queued before it).
 
     `settle(units)` replaces the estimate with the real count once the answer says it; `finished()` restarts
     the request's window when its answer arrived (a margin for latency: the server's own window never sees
@@ -137,43 +138,46 @@ class RateLimiter:
 
     def acquire(self, units: int = 0) -> Reservation:
         """Block until one more request of about `units` fits every limit, then claim its place."""
-        self._check(units)
+        if (asked := self._check(units)) is None:
+            return Reservation(self._clock(), units, 0.0, self._clock)
         with self._lock:
-            waited = 0.0
             while (wait := self._wait(units)) > 0:
                 self._sleep(wait)
-                waited += wait
-            return self._claim(units, waited)
+            return self._claim(units, asked)
 
     async def acquire_async(self, units: int = 0) -> Reservation:
         """`acquire` for coroutines of one event loop."""
-        self._check(units)
+        if (asked := self._check(units)) is None:
+            return Reservation(self._clock(), units, 0.0, self._clock)
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
         async with self._async_lock:
-            waited = 0.0
             while (wait := self._wait(units)) > 0:
                 await self._async_sleep(wait)
-                waited += wait
-            return self._claim(units, waited)
+            return self._claim(units, asked)
 
     def pause(self, seconds: float) -> None:
         """Hold every request back for `seconds` (the server said to wait), keeping the queue's order."""
         self._next_slot = max(self._next_slot, self._clock() + seconds)
 
-    def _check(self, units: int) -> None:
+    def _check(self, units: int) -> float | None:
+        """Refuse a request no window can hold; else when it was asked for (its wait counts from there), or None
+        when nothing holds it back (no limits, no pause): it goes at once, without queueing."""
         if self.units_per_window is not None and units > self.units_per_window:
             raise ValueError(f"one request of ~{units:,} units exceeds the limit of {self.units_per_window:,} per "
                              "window: lower the batch size or raise the limit")
+        now = self._clock()
+        unlimited = self.requests_per_window is None and self.units_per_window is None
+        return None if unlimited and self._next_slot <= now else now
 
     def _wait(self, units: int) -> float:
         now = self._clock()
         return max(self._next_slot - now, self._units_wait(now, units))
 
-    def _claim(self, units: int, waited: float) -> Reservation:
+    def _claim(self, units: int, asked: float) -> Reservation:
         now = self._clock()
         self._next_slot = max(now, self._next_slot) + self.interval_s
-        reservation = Reservation(now, units, waited, self._clock)
+        reservation = Reservation(now, units, now - asked, self._clock)
         if self.units_per_window is not None:
             self._spent.append(reservation)
         return reservation

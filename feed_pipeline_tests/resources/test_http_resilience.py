@@ -177,9 +177,12 @@ def test_a_server_pause_holds_back_the_next_request():
     assert lim.acquire().waited_s == pytest.approx(5.0) and clock.now == pytest.approx(5.0)
 
 
-def test_an_unlimited_limiter_never_waits():
+def test_an_unlimited_limiter_waits_only_for_a_server_pause():
     clock = SimulatedClock()
-    assert acquire_all(limiter(clock), clock, [0, 10**9, 5]) == [0.0, 0.0, 0.0]
+    lim = limiter(clock)
+    assert acquire_all(lim, clock, [0, 10**9, 5]) == [0.0, 0.0, 0.0]
+    lim.pause(3.0)
+    assert acquire_all_async(lim, clock, [0, 0]) == [3.0, 3.0]
 
 
 def test_a_request_larger_than_the_unit_cap_and_a_bad_limit_are_refused():
