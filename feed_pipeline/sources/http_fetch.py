@@ -29,6 +29,7 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +172,21 @@ def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError):
         return False
     return isinstance(exc, httpx.TransportError)
+
+
+@contextmanager
+def _final_failure(where: str, url: str, retrying: tenacity.Retrying) -> Iterator[None]:
+    """What is left after the retries, as a FetchError saying how many attempts were made (and, for an error
+    status, carrying the last answer's status, headers and body start)."""
+    try:
+        yield
+    except FetchError as exc:
+        if not isinstance(exc, RetryableStatusError | TruncatedBodyError):
+            raise
+        raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
+                         status=exc.status, headers=exc.headers, body=exc.body) from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{where} failed after {_attempts(retrying)}: {describe_error(exc)}", url=url) from exc
 
 
 def _attempts(retrying: tenacity.Retrying) -> str:
@@ -534,17 +550,10 @@ class HttpFetcher:
                       **kwargs: Any) -> httpx.Response:
         where = f"{method} {redact_url(url)}"
         retrying = self.retrying(where)
-        try:
+        with _final_failure(where, url, retrying):
             for attempt in retrying:
                 with attempt:
                     response = self._send(url, headers, method, guarded=guarded, **kwargs)
-        except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
-                             status=exc.status, headers=exc.headers, body=exc.body) from exc
-        except FetchError:
-            raise
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {_attempts(retrying)}: {describe_error(exc)}", url=url) from exc
         return response
 
     # -- public API
@@ -598,10 +607,9 @@ class HttpFetcher:
         if json_body is not None:
             kwargs["json"] = json_body
         where = f"{method} {redact_url(url)}"
-        attempts = 0
-        try:
-            for attempt in self.retrying(where, give_up=give_up):
-                attempts += 1
+        retrying = self.retrying(where, give_up=give_up)
+        with _final_failure(where, url, retrying):
+            for attempt in retrying:
                 with attempt:
                     response = self._send(url, headers or {}, method, **kwargs)
                     try:
@@ -614,14 +622,6 @@ class HttpFetcher:
                     finally:
                         response.close()
                     response._content = bytes(body)
-        except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {exc}",
-                             url=url, status=exc.status, headers=exc.headers, body=exc.body) from exc
-        except FetchError:
-            raise
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: "
-                             f"{describe_error(exc)}", url=url) from exc
         return response
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
