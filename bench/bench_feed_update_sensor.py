@@ -29,10 +29,9 @@ import dagster as dg
 import psutil
 
 from feed_pipeline.automation import sensors
-from feed_pipeline.automation.feed_versions import file_sha256
 from feed_pipeline.definitions import build_definitions, build_resources
 from feed_pipeline.resources.database import DatabaseResource, engine_for
-from feed_pipeline.sources.feed_bytes import file_validators
+from feed_pipeline.sources.feed_bytes import file_sha256, file_validators
 from feed_pipeline.sources.http_fetch import HttpFetcher, RetrySettings
 from feed_pipeline.store import feeds as feed_store
 

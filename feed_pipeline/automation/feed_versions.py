@@ -17,18 +17,15 @@ agree on what "unchanged" means:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from feed_pipeline.sources.base import FeedError, FeedSpec
-from feed_pipeline.sources.feed_bytes import cap_bytes, file_validators, locate, max_feed_bytes, probe_body
+from feed_pipeline.sources.feed_bytes import cap_bytes, file_sha256, file_validators, locate, max_feed_bytes, probe_body
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, redact_url
 from feed_pipeline.store.feeds import Feed
-
-HASH_CHUNK_BYTES = 1024 * 1024
 
 
 class FeedVersionError(Exception):
@@ -60,15 +57,6 @@ class FeedVersion:
     version: str | None
     how: str
     file_stamp: FileStamp | None = None
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes as stored (a .gz file is not unpacked), read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_feed_version(feed: Feed, fetcher: HttpFetcher, file_stamps: Mapping[str, FileStamp]) -> FeedVersion:

@@ -7,8 +7,9 @@ batch back through a queue, so the caller can save it before the next one lands.
 
 Per batch: one request for the whole batch; items that come back invalid or missing are asked again alone,
 `item_retries` times; what still has no valid answer becomes an EnrichmentFailure carrying the last error.
-Per request: 429 (honouring RetryInfo.retryDelay), 5xx and timeouts are retried with exponential backoff and
-jitter (tenacity); a daily-quota 429, a rejected key or an unknown model stop all calls for the run.
+Per request: 429 (waiting RetryInfo.retryDelay when given), 5xx and timeouts are retried with the shared wait
+of resources/http_resilience.py (else exponential backoff with jitter); a daily-quota 429, a rejected key or an
+unknown model stop all calls for the run.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import contextlib
 import hashlib
 import os
 import queue
-import random
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -67,7 +67,7 @@ from feed_pipeline.resources.gemini_errors import (
     classify_api_error,
     is_transport_error,
 )
-from feed_pipeline.resources.rate_limit import MinuteRateLimiter
+from feed_pipeline.resources.http_resilience import RateLimiter, WaitServerOrBackoff
 
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 GEMINI_API_VERSION = "v1beta"
@@ -78,6 +78,9 @@ DEFAULT_PRICES_PER_MILLION: dict[str, list[float]] = {
     "gemini-2.5-pro": [1.25, 10.0],
 }
 PROMPT_VERSION_MAX_CHARS = 32  # enrichment_cache.prompt_version is a String(32)
+# The limiter's window is widened by 2% + 0.1 s: a request may reach Google later than the one sent after it.
+QUOTA_SAFETY_MARGIN = 0.02
+QUOTA_SAFETY_MARGIN_S = 0.1
 
 Result = IndustryResult | FunctionResult | EnrichmentFailure
 
@@ -241,7 +244,7 @@ class _Run:
     """State shared by every request of one classifier, across its calls (all on its worker loop)."""
 
     client: genai.Client
-    limiter: MinuteRateLimiter
+    limiter: RateLimiter
     slots: asyncio.Semaphore
     stop_reason: str | None = None
 
@@ -257,7 +260,6 @@ class GeminiClassifier:
         self.function_prompt_version = FUNCTION_PROMPT_VERSION
         self.prompt_version = prompt_version_for(taxonomy)
         self.usage = AIUsage()
-        self._random = random.Random()
         self._run: _Run | None = None  # one client, limiter and quota stop for every call of this classifier
         self._worker = _LoopThread(f"gemini-{settings.model}")
         self._finalizer = weakref.finalize(self, self._worker.close)
@@ -348,7 +350,8 @@ class GeminiClassifier:
             s = self.settings
             self._run = _Run(
                 make_client(s),
-                MinuteRateLimiter(s.requests_per_minute, s.tokens_per_minute, window_s=s.rate_window_s),
+                RateLimiter(s.requests_per_minute, s.tokens_per_minute, window_s=s.rate_window_s,
+                            safety_margin=QUOTA_SAFETY_MARGIN, safety_margin_s=QUOTA_SAFETY_MARGIN_S),
                 asyncio.Semaphore(s.max_concurrency),
             )
             self._worker.client = self._run.client
@@ -402,7 +405,8 @@ class GeminiClassifier:
         )
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_attempts),
-            wait=self._backoff,
+            wait=WaitServerOrBackoff(self.settings.backoff_initial_s, self.settings.backoff_max_s,
+                                     self.settings.max_retry_delay_s),
             retry=retry_if_exception_type(TransientCallError),
             before_sleep=self._count_retry,
             reraise=True,
@@ -415,7 +419,7 @@ class GeminiClassifier:
         if run.stop_reason:
             raise RunStoppingError(run.stop_reason)
         async with run.slots:
-            reservation = await run.limiter.acquire(prompt.estimated_tokens)
+            reservation = await run.limiter.acquire_async(prompt.estimated_tokens)
             if run.stop_reason:
                 raise RunStoppingError(run.stop_reason)
             self.usage.calls += 1
@@ -441,8 +445,8 @@ class GeminiClassifier:
             self.usage.quota_exhausted = self.usage.quota_exhausted or outcome.quota_exhausted
         if isinstance(outcome, TransientCallError) and outcome.rate_limited:
             reservation.settle(0)  # a refused request used no tokens
-            if outcome.retry_delay_s:
-                run.limiter.pause(min(outcome.retry_delay_s, self.settings.max_retry_delay_s))
+            if outcome.retry_after:
+                run.limiter.pause(min(outcome.retry_after, self.settings.max_retry_delay_s))
 
     def _account(self, response: types.GenerateContentResponse, reservation) -> None:
         meta = response.usage_metadata
@@ -476,15 +480,6 @@ class GeminiClassifier:
         return judge_answer(payload, prompt, stage.item_model, stage.to_result)
 
     # -- tenacity hooks -------------------------------------------------------------------------------------
-    def _backoff(self, state: RetryCallState) -> float:
-        """The server's retryDelay when it gave one; otherwise exponential backoff with (equal) jitter."""
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TransientCallError) and exc.retry_delay_s is not None:
-            delay = min(exc.retry_delay_s, self.settings.max_retry_delay_s)
-            return delay + self._random.uniform(0, min(1.0, delay * 0.1))
-        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_initial_s * 2 ** (state.attempt_number - 1))
-        return ceiling / 2 + self._random.uniform(0, ceiling / 2)
-
     def _count_retry(self, state: RetryCallState) -> None:
         self.usage.retries += 1
 

@@ -8,13 +8,13 @@ SDK's HTTP stack (httpx2, httpx or aiohttp) and are retried like a 503.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from google.genai import errors as genai_errors
 
-_DURATION = re.compile(r"^\s*(?P<seconds>\d+(?:\.\d+)?)s\s*$")
+from feed_pipeline.resources.http_resilience import parse_retry_after
+
 TRANSIENT_STATUS_CODES = frozenset({408, 500, 502, 503, 504})
 
 
@@ -23,11 +23,12 @@ class GeminiCallError(Exception):
 
 
 class TransientCallError(GeminiCallError):
-    """Worth retrying after a backoff (5xx, timeouts, per-minute 429s). `retry_delay_s` is the server's advice."""
+    """Worth retrying after a backoff (5xx, timeouts, per-minute 429s). `retry_after` is the server's advice in
+    seconds (RetryInfo.retryDelay), which http_resilience.WaitServerOrBackoff honours."""
 
-    def __init__(self, message: str, retry_delay_s: float | None = None, rate_limited: bool = False):
+    def __init__(self, message: str, retry_after: float | None = None, rate_limited: bool = False):
         super().__init__(message)
-        self.retry_delay_s = retry_delay_s
+        self.retry_after = retry_after
         self.rate_limited = rate_limited
 
 
@@ -67,9 +68,9 @@ def retry_delay_seconds(body: Any) -> float | None:
     """RetryInfo.retryDelay ("33s", "0.5s") in seconds, or None when the server gave no advice."""
     for detail in error_details(body):
         if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
-            if match:
-                return float(match.group("seconds"))
+            delay = parse_retry_after(str(detail.get("retryDelay") or ""))
+            if delay is not None:
+                return delay
     return None
 
 
@@ -92,9 +93,9 @@ def classify_api_error(exc: genai_errors.APIError, model: str) -> GeminiCallErro
                 f"quota exhausted: Gemini's daily quota {daily[0]} is spent; the remaining jobs stay failed and are "
                 "retried on the next run (or raise the quota)", quota_exhausted=True)
         return TransientCallError(f"{summary} (quota {', '.join(quotas) or 'unnamed'})",
-                                  retry_delay_s=retry_delay_seconds(body), rate_limited=True)
+                                  retry_after=retry_delay_seconds(body), rate_limited=True)
     if code in TRANSIENT_STATUS_CODES:
-        return TransientCallError(summary, retry_delay_s=retry_delay_seconds(body))
+        return TransientCallError(summary, retry_after=retry_delay_seconds(body))
     if code in (401, 403) or "API_KEY_INVALID" in error_reasons(body):
         return RunStoppingError(f"{summary}: check GEMINI_API_KEY")
     if code == 404:

@@ -24,7 +24,7 @@ How a sync works (`XanoClient.sync_feed`):
    such a retry the client lists once more and deletes the extra copies, so one run ends exact.
 
 Faults: 429 waits for Retry-After when given, else the plan's window, and retries (its own budget);
-5xx, timeouts and dropped connections retry with exponential backoff plus jitter (tenacity); 401/403
+5xx, timeouts and dropped connections retry with backoff (http_resilience.WaitServerOrBackoff); 401/403
 raise `XanoAuthError` at once; 404 on DELETE counts as done, 404 on PATCH re-adds the record; another
 4xx (a 400 on one record) is reported for that record in `MirrorOutcome.record_errors` and the rest go
 on. When retries run out, `XanoUnavailableError` ends the sync; because every write is planned from a
@@ -36,11 +36,9 @@ writes one at a time, since the plan's limit, not latency, sets its pace.
 """
 from __future__ import annotations
 
-import email.utils
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -61,6 +59,7 @@ from feed_pipeline.core.mirror import (
     plan_mirror,
     verify_mirror,
 )
+from feed_pipeline.resources.http_resilience import RateLimiter, WaitServerOrBackoff, parse_retry_after
 from feed_pipeline.sandbox.server import running_sandbox
 
 FREE_PLAN_REQUESTS = 10
@@ -104,12 +103,12 @@ class MirrorBlockedError(XanoError):
 
 
 class _Retryable(Exception):
-    """Internal: this attempt failed in a way another attempt may fix."""
+    """Internal: this attempt failed in a way another attempt may fix; wait `retry_after` s first when set."""
 
-    def __init__(self, description: str, *, rate_limited: bool = False, retry_after_s: float | None = None) -> None:
+    def __init__(self, description: str, *, rate_limited: bool = False, retry_after: float | None = None) -> None:
         super().__init__(description)
         self.rate_limited = rate_limited
-        self.retry_after_s = retry_after_s
+        self.retry_after = retry_after
 
 
 # ---- settings, throttle, outcome ------------------------------------------------------------------
@@ -144,41 +143,13 @@ class XanoSettings:
             raise ValueError("window_seconds and timeout_s must be > 0")
 
 
-class RequestThrottle:
-    """At most N requests in any window: waits before a request when the last N finished within it.
-
-    Counting from when an answer arrived (not when the request left) keeps a margin for latency, so the
-    server's own sliding window never sees N+1.
-    """
-
-    def __init__(self, requests: int, window_s: float, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.requests, self.window_s = requests, window_s
-        self._sleep, self._clock = sleep, clock
-        self._finished: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Wait for a free slot; returns the seconds waited."""
-        if self.requests <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            while self._finished and now - self._finished[0] >= self.window_s:
-                self._finished.popleft()
-            if len(self._finished) < self.requests:
-                return 0.0
-            wait = self._finished[0] + self.window_s - now
-            self._sleep(wait)
-            self._finished.popleft()
-            return max(wait, 0.0)
-
-    def finished(self) -> None:
-        if self.requests > 0:
-            with self._lock:
-                self._finished.append(self._clock())
-                while len(self._finished) > self.requests:
-                    self._finished.popleft()
+def plan_limiter(settings: XanoSettings, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> RateLimiter:
+    """The plan's limit as a limiter: bursts allowed, at most `requests_per_window` requests (1 unit each) in
+    any window, counted from when each answer arrived (`Reservation.finished`), so latency leaves a margin and
+    the server's own sliding window never sees one more. Unlimited for 0 (paid plans)."""
+    return RateLimiter(units_per_window=settings.requests_per_window or None, window_s=settings.window_seconds,
+                       sleep=sleep, clock=clock)
 
 
 @dataclass
@@ -231,22 +202,6 @@ class _Counters:
     uncertain_posts: int = 0
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
 def _error_fields(response: httpx.Response) -> tuple[str | None, str, Any]:
     """Xano's `{code, message, payload}`, tolerating a body that is not one."""
     try:
@@ -279,12 +234,11 @@ class XanoClient:
             timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
         )
         self._sleep = sleep
-        self._throttle = RequestThrottle(settings.requests_per_window, settings.window_seconds, sleep=sleep)
+        self._limiter = plan_limiter(settings, sleep=sleep)
         self._counters = _Counters()
         self._lock = threading.Lock()  # counters and outcomes are shared by the write threads
-        self._backoff = tenacity.wait_exponential_jitter(
-            initial=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
-        )
+        # Xano's 429 has no Retry-After: `_attempt` then puts the plan's window on the error.
+        self._wait = WaitServerOrBackoff(settings.backoff_initial_s, settings.backoff_max_s)
 
     def close(self) -> None:
         if self._owns_http:
@@ -312,9 +266,10 @@ class XanoClient:
     # ---- one request, with retries ---------------------------------------------------------------
     def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any] | None
                  ) -> httpx.Response:
-        waited = self._throttle.acquire()
+        reservation = self._limiter.acquire(1)
         is_list = method == "GET" and path == self.settings.table
-        self._count(rate_limit_wait_s=waited, calls=1, list_calls=int(is_list), write_calls=int(method != "GET"))
+        self._count(rate_limit_wait_s=reservation.waited_s, calls=1, list_calls=int(is_list),
+                    write_calls=int(method != "GET"))
         try:
             response = self._http.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
@@ -322,13 +277,14 @@ class XanoClient:
                 self._count(uncertain_posts=1)
             raise _Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
         finally:
-            self._throttle.finished()
+            reservation.finished()
         status = response.status_code
         if status == 429:
             self._count(rate_limited=1)
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             _, message, _ = _error_fields(response)
-            raise _Retryable(f"429 {message}", rate_limited=True, retry_after_s=retry_after)
+            raise _Retryable(f"429 {message}", rate_limited=True,
+                             retry_after=self.settings.window_seconds if retry_after is None else retry_after)
         if status >= 500:
             if method == "POST":
                 self._count(uncertain_posts=1)
@@ -344,12 +300,6 @@ class XanoClient:
             code, message, payload = _error_fields(response)
             raise XanoRequestError(method, str(response.request.url), status, code, message, payload)
         return response
-
-    def _wait_before_retry(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.rate_limited:
-            return exc.retry_after_s if exc.retry_after_s is not None else self.settings.window_seconds
-        return self._backoff(state)
 
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
                  params: Mapping[str, Any] | None = None) -> httpx.Response:
@@ -381,7 +331,7 @@ class XanoClient:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
             stop=give_up,
-            wait=self._wait_before_retry,
+            wait=self._wait,
             before_sleep=note,
             sleep=sleep,
             reraise=True,

@@ -191,12 +191,10 @@ def file_validators(path: Path) -> tuple[str, str]:
     return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"', formatdate(stat.st_mtime, usegmt=True)
 
 
-def _hash_file(path: Path) -> str:
-    hasher = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored (a .gz file is not unpacked), read in chunks."""
     with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            hasher.update(chunk)
-    return hasher.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _open_file(spec: FeedSpec, location: FeedLocation, force: bool) -> FeedBody:
@@ -209,7 +207,7 @@ def _open_file(spec: FeedSpec, location: FeedLocation, force: bool) -> FeedBody:
     if not force and spec.etag and spec.etag == etag:
         return FeedBody(unchanged=True, content_hash=spec.content_hash, **common)
     if not force and spec.content_hash:
-        digest = _hash_file(path)
+        digest = file_sha256(path)
         if digest == spec.content_hash:
             return FeedBody(unchanged=True, content_hash=digest, **common)
     return _FileBody(path, **common)

@@ -1,8 +1,10 @@
 """One HTTP client for every source and sensor: timeouts, retries with backoff, conditional GETs, streamed bodies.
 
-Retries (tenacity, exponential backoff with full jitter) cover connection errors, timeouts, 408/425/429/5xx,
-and a body that stops before its end; a `Retry-After` header is honoured (capped). Other 4xx are not
-retried: they will not get better by asking again.
+Retries (tenacity, with the wait of resources/http_resilience.py: a `Retry-After` header is honoured, capped,
+else exponential backoff with full jitter) cover connection errors, timeouts, 408/425/429/5xx, and a body
+that stops before its end. Other 4xx are not retried: they will not get better by asking again. The fetcher
+also keeps the rate limiters of the APIs it calls (`limiter()`): the pacing belongs to the client that owns
+the connection.
 
 A body that drops mid-stream is fetched again from the start and the bytes already delivered are skipped,
 after checking that they are byte-for-byte the same (their SHA-256): the consumer sees one uninterrupted
@@ -24,18 +26,19 @@ import json
 import logging
 import os
 import socket
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import tenacity
-from tenacity import retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import retry_if_exception, stop_after_attempt
 
 from feed_pipeline.core.redact import UnsetVariableError, redact_text, redact_url, resolve_env_refs
+from feed_pipeline.resources.http_resilience import RateLimiter, WaitServerOrBackoff, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -163,28 +166,27 @@ class UrlGuard:
                     url=origin)
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryableStatusError | TruncatedBodyError):
         return True
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError):
         return False
     return isinstance(exc, httpx.TransportError)
+
+
+@contextmanager
+def _final_failure(where: str, url: str, retrying: tenacity.Retrying) -> Iterator[None]:
+    """What is left after the retries, as a FetchError saying how many attempts were made (and, for an error
+    status, carrying the last answer's status, headers and body start)."""
+    try:
+        yield
+    except FetchError as exc:
+        if not isinstance(exc, RetryableStatusError | TruncatedBodyError):
+            raise
+        raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
+                         status=exc.status, headers=exc.headers, body=exc.body) from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{where} failed after {_attempts(retrying)}: {describe_error(exc)}", url=url) from exc
 
 
 def _attempts(retrying: tenacity.Retrying) -> str:
@@ -209,22 +211,6 @@ class RetrySettings:
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_retry_after: float = 120.0  # a server asking for longer than this gets this
-
-
-class _WaitBackoffOrRetryAfter(tenacity.wait.wait_base):
-    """Full-jitter exponential backoff, but never shorter than the server's Retry-After (up to a cap)."""
-
-    def __init__(self, settings: RetrySettings):
-        self._backoff = wait_random_exponential(multiplier=settings.initial_wait, max=settings.max_wait)
-        self._cap = settings.max_retry_after
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = self._backoff(retry_state)
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            wait = max(wait, min(float(retry_after), self._cap))
-        return wait
 
 
 # --------------------------------------------------------------------------------------------------- decoding
@@ -482,12 +468,24 @@ class HttpFetcher:
             transport=transport,
             event_hooks={"request": [self._check_hop]},
         )
+        self._limiters: dict[tuple[str, ...], RateLimiter] = {}
+        self._limiters_lock = threading.Lock()
 
     def _check_hop(self, request: httpx.Request) -> None:
         """httpx calls this before every request it sends, each redirect included."""
         first_url = request.extensions.get(_GUARD_EXTENSION)
         if first_url is not None:
             self._guard.check(request.url, redirect=str(request.url) != first_url)
+
+    def limiter(self, budget: tuple[str, ...], requests_per_minute: float) -> RateLimiter:
+        """The limiter of one API budget (source, host, credential) at one rate, made on first use: the
+        readers that share this fetcher and that budget share its pace (a `multi` feed's sources, or two feeds
+        on one API key read through one fetcher)."""
+        key = (*budget, f"{requests_per_minute:g}/min")
+        with self._limiters_lock:
+            if key not in self._limiters:
+                self._limiters[key] = RateLimiter(requests_per_minute, window_s=60.0)
+            return self._limiters[key]
 
     # -- plumbing
 
@@ -509,7 +507,7 @@ class HttpFetcher:
             kwargs["sleep"] = self._sleep
         return tenacity.Retrying(
             stop=stop_after_attempt(self.retry.attempts),
-            wait=_WaitBackoffOrRetryAfter(self.retry),
+            wait=WaitServerOrBackoff(self.retry.initial_wait, self.retry.max_wait, self.retry.max_retry_after),
             retry=retry_if_exception(_is_retryable if give_up is None
                                      else lambda exc: _is_retryable(exc) and not give_up(exc)),
             before_sleep=log_retry,
@@ -552,17 +550,10 @@ class HttpFetcher:
                       **kwargs: Any) -> httpx.Response:
         where = f"{method} {redact_url(url)}"
         retrying = self.retrying(where)
-        try:
+        with _final_failure(where, url, retrying):
             for attempt in retrying:
                 with attempt:
                     response = self._send(url, headers, method, guarded=guarded, **kwargs)
-        except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {_attempts(retrying)}: {exc}", url=url,
-                             status=exc.status, headers=exc.headers, body=exc.body) from exc
-        except FetchError:
-            raise
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {_attempts(retrying)}: {describe_error(exc)}", url=url) from exc
         return response
 
     # -- public API
@@ -616,10 +607,9 @@ class HttpFetcher:
         if json_body is not None:
             kwargs["json"] = json_body
         where = f"{method} {redact_url(url)}"
-        attempts = 0
-        try:
-            for attempt in self.retrying(where, give_up=give_up):
-                attempts += 1
+        retrying = self.retrying(where, give_up=give_up)
+        with _final_failure(where, url, retrying):
+            for attempt in retrying:
                 with attempt:
                     response = self._send(url, headers or {}, method, **kwargs)
                     try:
@@ -632,14 +622,6 @@ class HttpFetcher:
                     finally:
                         response.close()
                     response._content = bytes(body)
-        except (RetryableStatusError, TruncatedBodyError) as exc:
-            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {exc}",
-                             url=url, status=exc.status, headers=exc.headers, body=exc.body) from exc
-        except FetchError:
-            raise
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{where} failed after {attempts} attempt{'s' if attempts != 1 else ''}: "
-                             f"{describe_error(exc)}", url=url) from exc
         return response
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,

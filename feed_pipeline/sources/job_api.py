@@ -14,17 +14,16 @@ Errors: a request that fails before any page arrived raises FeedError from the f
 iteration with `outcome.complete = False` and the reason, keeping the postings already yielded.
 
 Pacing: requests to one API with one credential are spaced at least `60 / requests_per_minute` seconds apart
-across every reader in the process that uses that rate (a run that ingests two feeds on the same Adzuna app
-id shares its budget; a feed that sets its own `requests_per_minute` gets its own pacer). Separate run
-processes do not see each other's pacing: limit them with a Dagster tag concurrency limit on the tags the
-schedule sets (see automation/schedules.py).
+by the fetcher's limiter for that budget (`HttpFetcher.limiter`), so every reader sharing the fetcher shares
+the budget (a feed that sets its own `requests_per_minute` gets its own limiter). Readers with separate
+fetchers, and separate run processes, do not see each other's pacing: limit runs with a Dagster tag
+concurrency limit on the tags the schedule sets (see automation/schedules.py).
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -157,46 +156,6 @@ def required_env(env: Mapping[str, str], variable: str, feed_id: str, source: st
     return value
 
 
-# --------------------------------------------------------------------------------------------------- pacing
-
-
-class Pacer:
-    """Spaces calls at least `interval_s` apart (by start time); thread-safe, first come first served."""
-
-    def __init__(self, interval_s: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.interval_s = interval_s
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self.waited_s = 0.0
-
-    def wait(self) -> float:
-        """Block until the next call may start; returns the seconds waited."""
-        with self._lock:
-            delay = self._next - self._clock()
-            if delay > 0:
-                self._sleep(delay)
-                self.waited_s += delay
-            self._next = max(self._clock(), self._next) + self.interval_s
-            return max(delay, 0.0)
-
-
-_pacers: dict[tuple[str, ...], Pacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def shared_pacer(key: tuple[str, ...], requests_per_minute: float) -> Pacer:
-    """The process-wide pacer of one API credential at one rate: feeds sharing both share their budget."""
-    with _pacers_lock:
-        full_key = (*key, f"{requests_per_minute:g}/min")
-        pacer = _pacers.get(full_key)
-        if pacer is None:
-            pacer = _pacers[full_key] = Pacer(60.0 / requests_per_minute)
-        return pacer
-
-
 # --------------------------------------------------------------------------------------------------- items
 
 
@@ -258,7 +217,7 @@ class JobApiReader(OneShotReader, ABC):
         self.outcome = IngestOutcome(profile=self.source)
         self._own_fetcher = fetcher is None
         self._fetcher = fetcher
-        self._pacer = shared_pacer((self.source, self.base_url, self._credential_id()), self.requests_per_minute)
+        self._paced_wait_s = 0.0
         self._started = False
         self._requests = 0
         self._pages_read = 0
@@ -299,7 +258,8 @@ class JobApiReader(OneShotReader, ABC):
                   give_up: Callable[[BaseException], bool] | None = None) -> tuple[Any, httpx.Headers]:
         """One paced GET of `path` on the API host; (parsed JSON, response headers)."""
         assert self._fetcher is not None
-        self._pacer.wait()
+        budget = (self.source, self.base_url, self._credential_id())
+        self._paced_wait_s += self._fetcher.limiter(budget, self.requests_per_minute).acquire().waited_s
         url = self.base_url + path
         response = self._fetcher.request("GET", url, params=params,
                                          headers={"Accept": "application/json", **(headers or {})}, give_up=give_up)
@@ -322,7 +282,6 @@ class JobApiReader(OneShotReader, ABC):
 
     def _records(self) -> Iterator[JobRecord]:
         started = time.perf_counter()
-        waited_before = self._pacer.waited_s
         try:
             if self._fetcher is None:
                 self._fetcher = HttpFetcher()
@@ -340,7 +299,7 @@ class JobApiReader(OneShotReader, ABC):
             self._stop(FeedUnavailableError(f"feed {self.spec.id!r}: {self.source} request failed: "
                                             f"{describe_error(exc)}"), exc)
         finally:
-            self._finish_stats(time.perf_counter() - started, self._pacer.waited_s - waited_before)
+            self._finish_stats(time.perf_counter() - started, self._paced_wait_s)
 
     def _stop(self, error: FeedError, cause: BaseException | None) -> None:
         """Before any page: nothing to keep, raise. After: keep what arrived, mark the read incomplete."""

@@ -7,12 +7,12 @@ import pytest
 from feed_pipeline.core.mirror import to_xano_record
 from feed_pipeline.resources.xano import (
     MirrorBlockedError,
-    RequestThrottle,
     XanoAuthError,
     XanoRequestError,
     XanoResource,
     XanoSettings,
     XanoUnavailableError,
+    plan_limiter,
 )
 from feed_pipeline.sandbox import XanoSandbox
 
@@ -432,12 +432,14 @@ def test_throttle_waits_only_when_the_window_is_full():
         slept.append(seconds)
         now[0] += seconds
 
-    throttle = RequestThrottle(2, 10.0, sleep=sleep, clock=lambda: now[0])
+    settings = XanoSettings(base_url="https://x.xano.io/api:test", requests_per_window=2, window_seconds=10.0)
+    limiter = plan_limiter(settings, sleep=sleep, clock=lambda: now[0])
     for _ in range(2):
-        assert throttle.acquire() == 0
+        reservation = limiter.acquire(1)
+        assert reservation.waited_s == 0
         now[0] += 1
-        throttle.finished()
-    assert throttle.acquire() == pytest.approx(9.0)  # first finished at t=1, window 10 -> t=11
+        reservation.finished()
+    assert limiter.acquire(1).waited_s == pytest.approx(9.0)  # first finished at t=1, window 10 -> t=11
     assert slept == [pytest.approx(9.0)]
 
 

@@ -6,7 +6,6 @@ import json
 import logging
 import socket
 import zlib
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from feed_pipeline.sources.http_fetch import (
     UrlGuard,
     address_class,
     decompress_stream,
-    parse_retry_after,
     redact_url,
 )
 
@@ -207,14 +205,6 @@ def test_errors_never_show_secrets(feed_server, fetcher):
     assert "s3cr3t" not in str(caught.value) and "abc" not in str(caught.value)
     assert "what=dev" in str(caught.value)
     assert redact_url("https://x/y?api_key=k&q=1") == "https://x/y?api_key=***&q=1"
-
-
-def test_parse_retry_after():
-    now = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("120") == 120.0
-    assert parse_retry_after("Wed, 01 May 2024 10:00:30 GMT", now=now) == 30.0
-    assert parse_retry_after("Wed, 01 May 2024 09:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
 def test_decompress_stream_handles_members_and_truncation():
