@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from feed_pipeline.core.normalize import clean_text
+from feed_pipeline.core.text import clean_text
 
 # The two AI stages, as the cache and the usage reports name them.
 STAGE_INDUSTRY = "industry"

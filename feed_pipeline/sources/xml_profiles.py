@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from feed_pipeline.core.normalize import DATE_ORDERS, FIELD_NAMES
+from feed_pipeline.core.dates import DATE_ORDERS
+from feed_pipeline.core.normalize import FIELD_NAMES
 
 _KEY_PATTERN = re.compile(r"^(?:@[\w.:-]+|[\w.:-]+(?:/[\w.:-]+)*(?:/@[\w.:-]+)?)$")
 _TAG_PATTERN = re.compile(r"^[A-Za-z_][\w.-]*$")

@@ -5,25 +5,23 @@ from datetime import UTC, datetime
 
 import pytest
 
+from feed_pipeline.core import text as core_text
+from feed_pipeline.core.dates import parse_date
 from feed_pipeline.core.normalize import (
     FieldLimits,
     Salary,
-    clean_text,
     clean_url,
-    html_to_text,
     is_closed_status,
     job_from_fields,
     location_says_remote,
-    looks_like_html,
     parse_amount,
     parse_currency,
-    parse_date,
     parse_employment_type,
     parse_remote,
     parse_salary,
     parse_salary_period,
-    strip_control_chars,
 )
+from feed_pipeline.core.text import clean_text, html_to_text, looks_like_html, sanitize_html, strip_control_chars
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -288,17 +286,15 @@ def test_oversized_field_rejects_the_record_and_is_not_read():
 
 
 def test_clean_text_memo_gives_the_same_answer_twice_and_stays_bounded():
-    from feed_pipeline.core import normalize
-
     hostile = ["&lt;script&gt;alert(1)&lt;/script&gt;Engineer", "<b>Nurse</b> &amp; carer", "  A\x00 B  ", "", "   "]
     first = [clean_text(value) for value in hostile]
-    assert first == [clean_text(value) for value in hostile] == [normalize._clean_text(v) for v in hostile]
+    assert first == [clean_text(value) for value in hostile] == [core_text._clean_text(v) for v in hostile]
     assert first[0] == "Engineer" and first[1] == "Nurse & carer" and first[3] is None
-    for number in range(normalize._MEMO_MAX_ENTRIES + 10):
+    for number in range(core_text.MEMO_MAX_ENTRIES + 10):
         clean_text(f"value {number}")
-    assert len(normalize._CLEAN_MEMO) <= normalize._MEMO_MAX_ENTRIES
+    assert len(core_text._CLEAN_MEMO) <= core_text.MEMO_MAX_ENTRIES
     long_value = "<i>x</i> " * 100  # over the memo's length: cleaned, never kept
-    assert clean_text(long_value) == " ".join(["x"] * 100) and long_value not in normalize._CLEAN_MEMO
+    assert clean_text(long_value) == " ".join(["x"] * 100) and long_value not in core_text._CLEAN_MEMO
 
 
 def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
@@ -312,16 +308,14 @@ def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
 
 
 def test_a_repeated_description_gives_the_same_text_and_sanitized_html_and_the_memo_stays_bounded():
-    from feed_pipeline.core import normalize
-
     now = datetime(2024, 6, 1, tzinfo=UTC)
     hostile = "<p>Nurse</p><script>alert(1)</script>&lt;img src=x onerror=alert(2)&gt;<ul><li>Nights</li></ul>"
     fields = {"id": "1", "title": "Nurse", "description": hostile}
-    first, again = (normalize.job_from_fields("f", "xml", fields, now=now) for _ in range(2))
+    first, again = (job_from_fields("f", "xml", fields, now=now) for _ in range(2))
     assert (first.description, first.description_html) == (again.description, again.description_html)
-    assert first.description == normalize.html_to_text(hostile) == "Nurse\n\nNights"
-    assert first.description_html == normalize.sanitize_html(hostile)
+    assert first.description == html_to_text(hostile) == "Nurse\n\nNights"
+    assert first.description_html == sanitize_html(hostile)
     assert "script" not in first.description_html and "onerror" not in first.description_html
-    for number in range(normalize._DESCRIPTION_MEMO_ENTRIES + 5):
-        normalize.job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
-    assert len(normalize._DESCRIPTION_MEMO) <= normalize._DESCRIPTION_MEMO_ENTRIES
+    for number in range(core_text._DESCRIPTION_MEMO.max_entries + 5):
+        job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
+    assert len(core_text._DESCRIPTION_MEMO) <= core_text._DESCRIPTION_MEMO.max_entries
