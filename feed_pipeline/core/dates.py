@@ -13,7 +13,9 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 DATE_ORDERS = ("dmy", "mdy")
-# The order a text's numeric dates are read in when the feed's is not known: US, month first.
+# A feed's order unless its profile or params say otherwise (every built-in XML profile, every job API).
+DEFAULT_DATE_ORDER = "dmy"
+# The order a posting's text is read in when its feed's order is not passed along: US, month first.
 TEXT_DATE_ORDER = "mdy"
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                       "dec"), start=1)}
@@ -94,7 +96,7 @@ def _numeric_date(match: re.Match[str], order: str) -> datetime | None:
 
 
 @lru_cache(maxsize=8192)
-def parse_date(value: str | None, order: str = "dmy") -> datetime | None:
+def parse_date(value: str | None, order: str = DEFAULT_DATE_ORDER) -> datetime | None:
     """A feed date as aware UTC, or None when unreadable.
 
     Reads RFC-822 (`Thu, 31 Jul 2014 07:27:14 PDT`), ISO 8601 (`2024-05-01T09:00:00Z`, `2024-05-01`),

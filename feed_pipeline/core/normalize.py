@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from feed_pipeline.core.dates import parse_date
+from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, parse_date
 from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
 from feed_pipeline.core.text import (
     MEMO_MAX_CHARS,
@@ -458,7 +458,7 @@ def job_from_fields(
     fields: dict[str, object],
     *,
     now: datetime,
-    date_order: str = "dmy",
+    date_order: str = DEFAULT_DATE_ORDER,
     limits: FieldLimits = DEFAULT_LIMITS,
     extra: dict[str, object] | None = None,
 ) -> JobRecord:
