@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
 from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
+from feed_pipeline.core.dates import TEXT_DATE_ORDER
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
     NO_FIT_FUNCTION,
@@ -43,9 +44,10 @@ from feed_pipeline.core.taxonomy import function_stage_hash, industry_stage_hash
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
+from feed_pipeline.sources.xml_profiles import feed_date_order
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
-from feed_pipeline.store.feeds import feed_taxonomy, wants_category_hint
+from feed_pipeline.store.feeds import feed_taxonomy, get_feed, wants_category_hint
 from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
@@ -90,12 +92,13 @@ class EnrichConfig(dg.Config):
     similarity_threshold: float | None = None  # pass 2 description similarity (0-1); None = the dedupe default
 
 
-def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False) -> IndustryInput:
+def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False,
+                   date_order: str = TEXT_DATE_ORDER) -> IndustryInput:
     """Stage 1 input; `taxonomy_key` is industry_stage_hash of the feed's taxonomy, `category_hint` the feed's
-    choice to pass the publisher's own category along."""
+    choice to pass the publisher's own category along, `date_order` its day/month order (feed_date_order)."""
     inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
                         locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags),
-                        category_hint=(job.category or "").strip() if category_hint else "")
+                        category_hint=(job.category or "").strip() if category_hint else "", date_order=date_order)
     return dataclasses.replace(inp, input_hash=industry_input_hash(inp, taxonomy_key=taxonomy_key))
 
 
@@ -196,6 +199,7 @@ def industry_enriched(
     taxonomy = feed_taxonomy(engine, feed_id)
     taxonomy_key = industry_stage_hash(taxonomy)
     category_hint = wants_category_hint(engine, feed_id)
+    date_order = feed_date_order(get_feed(engine, feed_id).params)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={
@@ -216,7 +220,8 @@ def industry_enriched(
                         conn, [stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch]
                     )
 
-            inputs = [industry_input(j, taxonomy_key, category_hint=category_hint) for j in chunk]
+            inputs = [industry_input(j, taxonomy_key, category_hint=category_hint, date_order=date_order)
+                      for j in chunk]
             _classify_with_cache(engine, clf, INDUSTRY_STAGE, inputs,
                                  clf.classify_industries, industry_result_from_json, save)
         stage1 = stages.enrichment_summary(engine, feed_id)
