@@ -107,8 +107,7 @@ def clean_text(value: object) -> str | None:
 
 
 def _clean_text(text: str) -> str | None:
-    if _CONTROL_CHARS.search(text):
-        text = _CONTROL_CHARS.sub("", text)
+    text = strip_control_chars(text)
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
