@@ -14,7 +14,8 @@ from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.enrich import answer_violations, enrich_functions, enrich_industries, open_classifier
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.store.feeds import feed_taxonomy, wants_category_hint
+from feed_pipeline.sources.xml_profiles import feed_date_order
+from feed_pipeline.store.feeds import feed_taxonomy, get_feed, wants_category_hint
 
 _USAGE_DESCRIPTIONS = {
     "model": "the classifier's model: a Gemini model name, or the offline classifier's name and version",
@@ -78,6 +79,7 @@ def industry_enriched(
     taxonomy = feed_taxonomy(engine, feed_id)
     taxonomy_key = industry_stage_hash(taxonomy)
     category_hint = wants_category_hint(engine, feed_id)
+    date_order = feed_date_order(get_feed(engine, feed_id).params)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={
@@ -89,7 +91,7 @@ def industry_enriched(
         dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
             similarity_threshold=config.similarity_threshold)
         outcome = enrich_industries(engine, feed_id, clf, taxonomy_key=taxonomy_key, category_hint=category_hint,
-                                    archive_below=archive_below, dedupe_config=dedupe_config)
+                                    date_order=date_order, archive_below=archive_below, dedupe_config=dedupe_config)
         duration = elapsed()
     usage, statuses = clf.usage, outcome.statuses
     data_version = finish_stage(  # jobs left failed are asked again next run: the stage is not done

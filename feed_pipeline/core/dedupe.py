@@ -33,7 +33,6 @@ Title normalization decisions (documented because they decide what can merge):
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import re
 import unicodedata
@@ -47,7 +46,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from feed_pipeline.core.enrichment import IndustryResult
-from feed_pipeline.core.identity import make_content_hash
+from feed_pipeline.core.identity import digest, make_content_hash
 from feed_pipeline.core.jobs import JobRecord
 
 # --------------------------------------------------------------------------------------------------
@@ -193,10 +192,6 @@ def normalize_company(company: str) -> str:
     return " ".join(joined)
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
-
-
 def _normalized_title_and_company(job: JobRecord) -> tuple[str, str]:
     return normalize_title(job.title, job_location_words(job)), normalize_company(job.company)
 
@@ -208,25 +203,25 @@ def block_key(job: JobRecord) -> str:
     own. Stated types that differ still keep postings apart, inside the block (`_Components`).
     Filled at ingest (`assign_dedupe_keys`); the dedupe stage streams raw jobs ordered by it.
     """
-    return _digest("block", *_normalized_title_and_company(job))
+    return digest("block", *_normalized_title_and_company(job))
 
 
 def dedupe_key(job: JobRecord) -> str:
     """Cross-feed identity: hash of normalized title | normalized company, the same in every feed."""
-    return _digest("dedupe", *_normalized_title_and_company(job))
+    return digest("dedupe", *_normalized_title_and_company(job))
 
 
 def ai_block_key(job: JobRecord, ai_title: str) -> str:
     """Pass 2 block: hash of the normalized AI title | normalized company | employment type."""
     title = normalize_title(ai_title, job_location_words(job))
-    return _digest("ai-block", title, normalize_company(job.company), job.employment_type or "")
+    return digest("ai-block", title, normalize_company(job.company), job.employment_type or "")
 
 
 def assign_dedupe_keys(job: JobRecord) -> JobRecord:
     """Fill `block_key` and `dedupe_key` in place and return the job (call at ingest: normalizes once)."""
     title, company = _normalized_title_and_company(job)
-    job.block_key = _digest("block", title, company)
-    job.dedupe_key = _digest("dedupe", title, company)
+    job.block_key = digest("block", title, company)
+    job.dedupe_key = digest("dedupe", title, company)
     return job
 
 
@@ -614,9 +609,9 @@ def assign_merged_keys(
             continue
         key = next((member for member in sorted(member_sets[index]) if member not in taken), None)
         if key is None:
-            key = _digest("merged", smallest[index])
+            key = digest("merged", smallest[index])
             while key in taken:
-                key = _digest("merged", key)
+                key = digest("merged", key)
         keys[index] = key
         taken.add(key)
     return keys  # type: ignore[return-value]

@@ -5,7 +5,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from feed_pipeline.core.normalize import clean_text
+from feed_pipeline.core.dates import TEXT_DATE_ORDER
+from feed_pipeline.core.text import clean_text
 
 # The two AI stages, as the cache and the usage reports name them.
 STAGE_INDUSTRY = "industry"
@@ -35,6 +36,9 @@ class IndustryInput:
     # The publisher's own category for the job (JobRecord.category), only when the feed's params ask for it
     # (`category_hint=true`): a hint the classifier may weigh, never an answer. Empty when off or absent.
     category_hint: str = ""
+    # The feed's day/month order ("dmy" or "mdy", core.dates): how the offline classifiers read a numeric
+    # deadline in the text ("apply by 03/04/2027"), the same way the feed's own dates were read.
+    date_order: str = TEXT_DATE_ORDER
 
 
 @dataclass(slots=True, frozen=True)

@@ -45,18 +45,19 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
+    """The key of `parts` (32 hex characters of their SHA-256): every stable key of the pipeline is one."""
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 def make_job_key(feed_id: str, source_id: str | None, url: str | None) -> str:
     """Hash of the feed and the source's own id, or of the canonical URL when the source gives no id."""
     if source_id and source_id.strip():
-        return _digest(feed_id, "id", source_id.strip())
+        return digest(feed_id, "id", source_id.strip())
     canon = canonical_url(url)
     if not canon:
         raise ValueError("a job needs a source id or a url to have an identity")
-    return _digest(feed_id, "url", canon)
+    return digest(feed_id, "url", canon)
 
 
 def make_content_hash(job: JobRecord) -> str:
@@ -64,7 +65,7 @@ def make_content_hash(job: JobRecord) -> str:
 
     Fields are fed to SHA-256 with separators (no JSON round trip: this runs once per posting at ingest).
     """
-    digest = hashlib.sha256()
+    hasher = hashlib.sha256()
     salary = f"{job.salary_min!r}|{job.salary_max!r}|{job.salary_currency}|{job.salary_period}|{job.is_remote!r}"
     for part in (
         job.title,
@@ -76,9 +77,9 @@ def make_content_hash(job: JobRecord) -> str:
         canonical_url(job.url) or "",
         "\x1e".join(sorted(job.tags)),
     ):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()[:32]
+        hasher.update(part.encode("utf-8", "surrogatepass"))
+        hasher.update(b"\x1f")
+    return hasher.hexdigest()[:32]
 
 
 def assign_identity(job: JobRecord) -> JobRecord:
@@ -91,4 +92,4 @@ def assign_identity(job: JobRecord) -> JobRecord:
 def make_fallback_job_key(feed_id: str, position: int, raw: bytes) -> str:
     """A key for a record with neither id nor url (always rejected as invalid): its position in the feed and a
     hash of its raw bytes, so the row can be stored and looked at; it is not stable across feed versions."""
-    return _digest(feed_id, "position", str(position), hashlib.sha256(raw).hexdigest())
+    return digest(feed_id, "position", str(position), hashlib.sha256(raw).hexdigest())

@@ -35,9 +35,7 @@ from feed_pipeline.core.enrichment import (
 )
 from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.posting_facts import PostingFacts
-from feed_pipeline.core.text_features import (
-    plain_text,
-)
+from feed_pipeline.core.text import plain_text
 
 OFFLINE_MODEL_NAME = "offline-keyword-v1"
 OFFLINE_SCORING_VERSION = "kw2"  # bump when the scoring rules change: cached offline results then go stale

@@ -1,142 +1,33 @@
-"""Turn the messy strings job feeds carry into clean values: text, HTML, dates, employment type, salary, remote.
+"""Turn the messy strings job feeds carry into a JobRecord: URLs, employment type, salary, remote, and the
+record itself (text comes from core.text, dates from core.dates).
 
 Pure functions, no I/O. Every parser returns None (never raises) for text it cannot read, so one odd field
 never costs a record; the caller decides what a missing value means. Parsers whose inputs repeat a lot across
 a feed (dates, employment types, salaries) are memoized: a million-job feed has a few thousand distinct values.
 
 What comes out is safe to publish as is: plain text holds no markup, `description_html` only what the nh3
-allowlist keeps, URLs are http(s) (see the plain-text rule below and `vet_url`).
+allowlist keeps, URLs are http(s) (see the plain-text rule in core.text and `vet_url`).
 """
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-import nh3
-
+from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, parse_date
 from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
-
-# --------------------------------------------------------------------------------------------------- text
-#
-# The plain-text rule. Every text field we publish (title, company, description, locations, tags, extra
-# values...) is plain text: HTML entities decoded once, then every tag removed, and the result checked
-# again so decoding can never bring markup back (`&lt;script&gt;` in a CDATA description becomes a
-# `<script>` element, which is then dropped with its content). Nothing is re-escaped: consumers escape plain
-# text as they render it. Markup is whatever a browser's tokenizer would open a tag for: `<` followed by a
-# letter, `/`, `!` or `?`. `description_html` is the one field that keeps markup, and only what the nh3
-# allowlist in `sanitize_html` lets through.
-
-# C0 controls other than tab/newline/carriage return, plus the two XML non-characters.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_TAG_START = re.compile(r"<[A-Za-z/!?]")
-# A tag as a browser reads it: up to the first `>` outside quotes, or to the end of the text when unclosed
-# (every branch can match, so the expression never backtracks and stays linear on hostile input).
-_TAG = re.compile(r"<[A-Za-z/!?](?:\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|[^'\">])*(?:>|\Z)")
-# Elements whose content is code or embedded documents, never text: dropped with their content, in plain
-# text and in `description_html` alike. One without its end tag only loses the tag: a description that
-# mentions `<svg>` in passing keeps the rest of its text.
-_CODE_ELEMENTS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "math",
-                  "xmp", "noembed", "noframes")
-_CODE_OPEN = re.compile(rf"<({'|'.join(_CODE_ELEMENTS)})\b", re.IGNORECASE)
-_CODE_CLOSE = {name: re.compile(rf"</{name}\b[^>]*>", re.IGNORECASE) for name in _CODE_ELEMENTS}
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-# Removing a tag can join two halves into a new one (`<scr<b>ipt>`); after this many rounds the `<` go.
-_MAX_MARKUP_ROUNDS = 4
-
-
-def strip_control_chars(text: str) -> str:
-    """Remove characters XML and databases reject (NUL, C0 controls, U+FFFE/U+FFFF); keep tab and newlines."""
-    return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
-
-
-def _drop_code_elements(text: str) -> str:
-    """The text without its code elements (start tag to end tag). Linear: each element name's end tag is
-    looked for once past the last one found, and never again once it is known to be missing."""
-    pieces: list[str] = []
-    kept_from = 0
-    unclosed: set[str] = set()
-    for opening in _CODE_OPEN.finditer(text):
-        name = opening[1].lower()
-        if opening.start() < kept_from or name in unclosed:
-            continue
-        closing = _CODE_CLOSE[name].search(text, opening.end())
-        if closing is None:
-            unclosed.add(name)
-            continue
-        pieces.append(text[kept_from:opening.start()])
-        kept_from = closing.end()
-    if not pieces:
-        return text
-    pieces.append(text[kept_from:])
-    return "".join(pieces)
-
-
-def _drop_code_and_comments(text: str) -> str:
-    if "<!--" in text:
-        text = _HTML_COMMENT.sub("", text)
-    return _drop_code_elements(text)
-
-
-def strip_markup(text: str) -> str:
-    """The text with every tag removed (script, style and similar elements with their content), repeated
-    until no tag is left, so the result holds no markup whatever the input. No entity is decoded here."""
-    rounds = 0
-    while _TAG_START.search(text):
-        if rounds == _MAX_MARKUP_ROUNDS:
-            return _TAG_START.sub(lambda m: m[0][1:], text)
-        text = _TAG.sub("", _drop_code_and_comments(text))
-        rounds += 1
-    return text
-
-
-def has_markup(text: str | None) -> bool:
-    """True when the text would open a tag in a browser (what the plain-text fields must never hold)."""
-    return bool(text) and _TAG_START.search(text) is not None
-
-
-def clean_text(value: object) -> str | None:
-    """One-line plain text: control characters removed, HTML entities decoded once (feeds write `&amp;`
-    inside CDATA), tags removed after decoding (so none survives), whitespace collapsed.
-
-    None for None or for text that is empty once trimmed. Short values are memoized: a feed repeats its
-    companies, cities, categories and salary texts on record after record.
-    """
-    if value is None:
-        return None
-    text = value if value.__class__ is str else str(value)
-    if len(text) > _MEMO_MAX_CHARS:
-        return _clean_text(text)
-    cleaned = _CLEAN_MEMO.get(text, _MISSING)
-    if cleaned is _MISSING:
-        if len(_CLEAN_MEMO) >= _MEMO_MAX_ENTRIES:
-            _CLEAN_MEMO.clear()
-        cleaned = _CLEAN_MEMO[text] = _clean_text(text)
-    return cleaned
-
-
-def _clean_text(text: str) -> str | None:
-    if _CONTROL_CHARS.search(text):
-        text = _CONTROL_CHARS.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
-    if "<" in text:
-        text = strip_markup(text)
-    text = " ".join(text.split())
-    return text or None
-
-
-# Memo of short values (clean_text, published_extra): bounded, emptied when full, so memory stays flat on a
-# feed of unique values (about 4 MB at most).
-_MEMO_MAX_CHARS = 128
-_MEMO_MAX_ENTRIES = 16_384
-_MISSING = object()
-_CLEAN_MEMO: dict[str, str | None] = {}
-
+from feed_pipeline.core.text import (
+    MEMO_MAX_CHARS,
+    MEMO_MAX_ENTRIES,
+    MISSING,
+    BoundedMemo,
+    clean_text,
+    description_parts,
+    strip_control_chars,
+)
 
 # --------------------------------------------------------------------------------------------------- URLs
 
@@ -161,7 +52,7 @@ def _url_text(value: object) -> str:
     text = value if value.__class__ is str else str(value)
     if "&" in text:
         text = html.unescape(text)
-    text = _URL_IGNORED.sub("", _CONTROL_CHARS.sub("", text)).strip(_URL_TRIM)
+    text = _URL_IGNORED.sub("", strip_control_chars(text)).strip(_URL_TRIM)
     text = text.replace(" ", "%20")
     return _URL_SPACE.sub(lambda m: quote(m[0]), text) if _URL_SPACE.search(text) else text
 
@@ -207,246 +98,6 @@ def is_script_url(value: object) -> bool:
     if value is None:
         return False
     return _SCRIPT_SCHEME.match(_url_text(value)) is not None
-
-
-# --------------------------------------------------------------------------------------------------- HTML
-
-# Elements that end a paragraph (blank line after) and elements that only end a line.
-_PARAGRAPH_TAG = re.compile(
-    r"</?(?:p|div|ul|ol|h[1-6]|table|section|article|header|footer|blockquote|pre|hr)\b[^<>]*>", re.IGNORECASE)
-_LINE_TAG = re.compile(r"<(?:br|li|tr|dt|dd)\b[^<>]*>", re.IGNORECASE)  # opening tags only
-_LOOKS_LIKE_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-
-
-def looks_like_html(text: str | None) -> bool:
-    """True when the text holds markup (raw, or escaped once as feeds often do outside CDATA)."""
-    if not text:
-        return False
-    if "<" in text and _LOOKS_LIKE_MARKUP.search(text):
-        return True
-    return "&lt;" in text and _LOOKS_LIKE_MARKUP.search(html.unescape(text)) is not None
-
-
-def _markup_layer(text: str) -> str:
-    """The HTML a description carries: control characters removed, and HTML that was escaped once more than
-    it should be (`&lt;p&gt;` in a CDATA section) decoded once."""
-    text = strip_control_chars(text)
-    if "&lt;" in text and not _TAG_START.search(text):
-        text = html.unescape(text)
-    return text
-
-
-def _tidy_lines(text: str) -> str:
-    """Spaces collapsed within lines, lines trimmed, runs of blank lines reduced to one."""
-    out: list[str] = []
-    blank = False
-    for line in text.split("\n"):
-        line = " ".join(line.split())
-        if line:
-            if blank and out:
-                out.append("")
-            out.append(line)
-            blank = False
-        else:
-            blank = True
-    return "\n".join(out)
-
-
-def html_to_text(markup: str | None) -> str:
-    """Readable plain text from an HTML description: paragraphs separated by a blank line, list items and
-    `<br>` on their own lines, tags, comments and scripts gone, entities decoded, spaces collapsed.
-
-    The result holds no markup (see the plain-text rule above), whatever the input.
-    """
-    if not markup:
-        return ""
-    return _layer_to_text(_markup_layer(markup))
-
-
-def _layer_to_text(text: str) -> str:
-    """html_to_text after `_markup_layer` (which job_from_fields shares with sanitize_html)."""
-    if "<" in text:
-        text = _drop_code_and_comments(text)
-        text = _PARAGRAPH_TAG.sub("\n\n", text)
-        text = _LINE_TAG.sub("\n", text)
-        text = _TAG.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
-    if "<" in text:  # what decoding or the removals above joined into a tag goes too
-        text = strip_markup(text)
-    return _tidy_lines(text)
-
-
-# The allowlist for `description_html`: formatting only. Links keep http, https and mailto targets and get
-# rel="nofollow noopener"; relative links are dropped (they would point at whoever renders the job).
-# Everything else (script, style, iframe, form, svg, img, event handlers, style attributes) is removed;
-# script-like elements lose their content too.
-SAFE_HTML_TAGS = frozenset(
-    "p br hr div span ul ol li dl dt dd strong b em i u s small sub sup code pre blockquote "
-    "h1 h2 h3 h4 h5 h6 a table thead tbody tfoot tr th td caption".split()
-)
-SAFE_HTML_ATTRIBUTES = {"*": {"title", "lang"}, "a": {"href"}, "th": {"colspan", "rowspan"},
-                        "td": {"colspan", "rowspan"}, "ol": {"start"}}
-SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-_DROPPED_WITH_CONTENT = frozenset(_CODE_ELEMENTS) | {"form", "textarea", "select", "button", "title", "head"}
-_SANITIZER = nh3.Cleaner(tags=set(SAFE_HTML_TAGS), clean_content_tags=set(_DROPPED_WITH_CONTENT),
-                         attributes={k: set(v) for k, v in SAFE_HTML_ATTRIBUTES.items()}, strip_comments=True,
-                         link_rel="nofollow noopener", url_schemes=set(SAFE_LINK_SCHEMES), url_relative="deny")
-
-
-# Markup escaped inside the text of sanitized HTML (`&lt;img onerror=...&gt;` beside real tags).
-_ESCAPED_TAG_START = re.compile(r"&lt;(?=[A-Za-z/!?])")
-
-
-def sanitize_html(markup: str | None) -> str | None:
-    """`description_html` as published: the description's HTML through the nh3 allowlist above; None when
-    nothing but whitespace is left.
-
-    As in the plain-text fields, markup escaped inside the text (a feed mixing real tags with escaped ones)
-    is decoded once and sanitized too, rather than shown as the literal text of a tag.
-    """
-    if not markup:
-        return None
-    return _sanitize_layer(_markup_layer(markup))
-
-
-def _sanitize_layer(layer: str) -> str | None:
-    """sanitize_html after `_markup_layer`."""
-    cleaned = _SANITIZER.clean(layer)
-    rounds = 0
-    while _ESCAPED_TAG_START.search(cleaned):
-        if rounds == _MAX_MARKUP_ROUNDS:
-            cleaned = _ESCAPED_TAG_START.sub("", cleaned)
-            break
-        cleaned = _SANITIZER.clean(html.unescape(cleaned))
-        rounds += 1
-    cleaned = cleaned.strip()
-    return cleaned or None
-
-
-# --------------------------------------------------------------------------------------------------- dates
-
-DATE_ORDERS = ("dmy", "mdy")
-
-_NUMERIC_DATE = re.compile(
-    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"
-    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([aApP][mM])?)?"
-    r"\s*(?:(?:UTC|GMT|Z)|([+-]\d{2}:?\d{2}))?$"
-)
-_YEAR_FIRST_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
-_ISO_START = re.compile(r"^\d{4}-?\d{2}-?\d{2}")
-_TRAILING_UTC = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
-_EPOCH = re.compile(r"^\d{9,13}$")
-_WORDY_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y")
-_MIN_YEAR, _MAX_YEAR = 1990, 2200
-# RFC-822 as feeds write it (`Thu, 31 Jul 2014 07:27:14 PDT`), read without email.utils' general machinery.
-_RFC822 = re.compile(
-    r"^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
-    r"\s*(?:([+-])(\d{2}):?(\d{2})|(UTC|UT|GMT|Z|[ECMP][SD]T))?$"
-)
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), start=1)}
-_ZONE_HOURS = {"UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
-               "MDT": -6, "PST": -8, "PDT": -7}
-
-
-def _rfc822(match: re.Match[str]) -> datetime | None:
-    month = _MONTHS.get(match[2].lower())
-    if month is None:
-        return None
-    try:
-        moment = datetime(int(match[3]), month, int(match[1]), int(match[4]), int(match[5]), int(match[6] or 0))
-    except ValueError:
-        return None
-    if match[7]:
-        minutes = int(match[8]) * 60 + int(match[9])
-        moment -= timedelta(minutes=minutes if match[7] == "+" else -minutes)
-    elif match[10]:
-        moment -= timedelta(hours=_ZONE_HOURS[match[10]])
-    return _as_utc(moment)
-
-
-def _as_utc(moment: datetime) -> datetime | None:
-    """Aware UTC; a naive time is taken to be UTC already (feeds that omit the zone mean the server's, unknown)."""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment if _MIN_YEAR <= moment.year <= _MAX_YEAR else None
-
-
-def _numeric_date(match: re.Match[str], order: str) -> datetime | None:
-    first, second, year = int(match[1]), int(match[2]), int(match[3])
-    if order == "mdy":
-        day, month = second, first
-    else:
-        day, month = first, second
-    if month > 12 and day <= 12:  # unambiguous the other way round: 12/31/2024 in a dmy feed
-        day, month = month, day
-    hour = int(match[4] or 0)
-    minute = int(match[5] or 0)
-    second_of_minute = int(match[6] or 0)
-    meridiem = (match[7] or "").lower()
-    if meridiem == "pm" and hour < 12:
-        hour += 12
-    elif meridiem == "am" and hour == 12:
-        hour = 0
-    try:
-        moment = datetime(year, month, day, hour, minute, second_of_minute)
-    except ValueError:
-        return None
-    if match[8]:
-        offset = match[8].replace(":", "")
-        try:
-            moment = datetime.strptime(f"{moment:%Y-%m-%dT%H:%M:%S}{offset}", "%Y-%m-%dT%H:%M:%S%z")
-        except ValueError:
-            return None
-    return _as_utc(moment)
-
-
-@lru_cache(maxsize=8192)
-def parse_date(value: str | None, order: str = "dmy") -> datetime | None:
-    """A feed date as aware UTC, or None when unreadable.
-
-    Reads RFC-822 (`Thu, 31 Jul 2014 07:27:14 PDT`), ISO 8601 (`2024-05-01T09:00:00Z`, `2024-05-01`),
-    `DD/MM/YYYY`, `DD.MM.YYYY`, `DD-MM-YYYY` (or month first when `order="mdy"`, and either way when only one
-    reading is a real date), `YYYY/MM/DD`, `May 1, 2024`, and Unix epochs in seconds or milliseconds.
-    A date without a time is midnight UTC; a time without a zone is taken as UTC.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if _ISO_START.match(text):
-        iso = _TRAILING_UTC.sub("+00:00", text) if not text.endswith("Z") else text
-        try:
-            return _as_utc(datetime.fromisoformat(iso))
-        except ValueError:
-            pass
-    match = _RFC822.match(text)
-    if match:
-        return _rfc822(match)
-    match = _NUMERIC_DATE.match(text)
-    if match:
-        return _numeric_date(match, order)
-    match = _YEAR_FIRST_SLASH.match(text)
-    if match:
-        try:
-            return _as_utc(datetime(int(match[1]), int(match[2]), int(match[3])))
-        except ValueError:
-            return None
-    if _EPOCH.match(text):
-        seconds = int(text) / (1000 if len(text) == 13 else 1)
-        return _as_utc(datetime.fromtimestamp(seconds, UTC))
-    if "," in text or ":" in text:
-        try:
-            return _as_utc(parsedate_to_datetime(text))
-        except (TypeError, ValueError, IndexError, OverflowError):
-            pass
-    for fmt in _WORDY_FORMATS:
-        try:
-            return _as_utc(datetime.strptime(text, fmt))
-        except ValueError:
-            continue
-    return None
 
 
 # --------------------------------------------------------------------------------------------------- employment
@@ -762,32 +413,6 @@ _URL_KEY = re.compile(r"(?:url|uri|link|href|logo|image|img|src|website|homepage
 EXTRA_VALUE_MAX_CHARS = 2_000
 
 
-def _description_parts(raw: str) -> tuple[str, str | None]:
-    """(plain text, sanitized HTML or None) of a description, the markup layer worked out once for both.
-
-    Memoized for descriptions up to _DESCRIPTION_MEMO_CHARS: a posting listed in several locations repeats its
-    description, and this is the costliest step of a record (about 30 us).
-    """
-    memoized = len(raw) <= _DESCRIPTION_MEMO_CHARS
-    if memoized:
-        parts = _DESCRIPTION_MEMO.get(raw)
-        if parts is not None:
-            return parts
-    layer = _markup_layer(raw)
-    parts = (_layer_to_text(layer) if layer else "",
-             _sanitize_layer(layer) if layer and looks_like_html(raw) else None)
-    if memoized:
-        if len(_DESCRIPTION_MEMO) >= _DESCRIPTION_MEMO_ENTRIES:
-            _DESCRIPTION_MEMO.clear()
-        _DESCRIPTION_MEMO[raw] = parts
-    return parts
-
-
-# At most 512 descriptions of up to 8,192 characters, with their two outputs: a few MB whatever the feed.
-_DESCRIPTION_MEMO_CHARS = 8_192
-_DESCRIPTION_MEMO_ENTRIES = 512
-_DESCRIPTION_MEMO: dict[str, tuple[str, str | None]] = {}
-
 
 def published_extra(extra: dict[str, object]) -> dict[str, object]:
     """The source-specific values a record keeps, held to the plain-text and URL rules of the named fields.
@@ -801,14 +426,10 @@ def published_extra(extra: dict[str, object]) -> dict[str, object]:
         if value is None:
             continue
         if isinstance(value, str):
-            if len(value) <= _MEMO_MAX_CHARS:  # feeds repeat their extra values (source name, education...)
+            if len(value) <= MEMO_MAX_CHARS:  # feeds repeat their extra values (source name, education...)
                 memo_key = (key, value)
-                published = _EXTRA_MEMO.get(memo_key, _MISSING)
-                if published is _MISSING:
-                    if len(_EXTRA_MEMO) >= _MEMO_MAX_ENTRIES:
-                        _EXTRA_MEMO.clear()
-                    published = _EXTRA_MEMO[memo_key] = _published_text(key, value)
-                value = published
+                published = _EXTRA_MEMO.get(memo_key, MISSING)
+                value = _EXTRA_MEMO.keep(memo_key, _published_text(key, value)) if published is MISSING else published
             else:
                 value = _published_text(key, value)
             if value is None:
@@ -817,7 +438,7 @@ def published_extra(extra: dict[str, object]) -> dict[str, object]:
     return kept
 
 
-_EXTRA_MEMO: dict[tuple[str, str], str | None] = {}
+_EXTRA_MEMO = BoundedMemo(MEMO_MAX_ENTRIES)
 
 
 def _published_text(key: str, value: str) -> str | None:
@@ -837,7 +458,7 @@ def job_from_fields(
     fields: dict[str, object],
     *,
     now: datetime,
-    date_order: str = "dmy",
+    date_order: str = DEFAULT_DATE_ORDER,
     limits: FieldLimits = DEFAULT_LIMITS,
     extra: dict[str, object] | None = None,
 ) -> JobRecord:
@@ -850,7 +471,7 @@ def job_from_fields(
     (core.identity.assign_identity), since only the caller knows a fallback for records without one.
 
     Every text field comes out as plain text and `description_html` through the allowlist sanitizer (see
-    the plain-text rule at the top of the text section); `extra` goes through `published_extra`.
+    the plain-text rule in core.text); `extra` goes through `published_extra`.
     """
     oversized = _oversized(fields, limits)
     if oversized:
@@ -859,7 +480,7 @@ def job_from_fields(
                                                            else limits.max_field_chars))}
     raw_description = fields.get("description")
     raw_description = raw_description if isinstance(raw_description, str) else clean_text(raw_description)
-    description, description_html = _description_parts(raw_description) if raw_description else ("", None)
+    description, description_html = description_parts(raw_description) if raw_description else ("", None)
     url, url_problem = vet_url(fields.get("url"))
     city, state, country = (clean_text(fields.get(k)) for k in ("city", "state", "country"))
     location = clean_text(fields.get("location"))

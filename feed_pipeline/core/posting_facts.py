@@ -44,5 +44,5 @@ class PostingFacts:
             tech_stack=vocabulary_hits(self._technologies, self.taxonomy.technologies, words, company),
             seniority=seniority_from_title(title),
             remote_policy=remote_policy_from_text(title, body, *job.locations),
-            application_deadline=deadline_from_text(job.description),
+            application_deadline=deadline_from_text(job.description, job.date_order),
         )

@@ -54,10 +54,8 @@ from feed_pipeline.core.enrichment import (
 )
 from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.posting_facts import PostingFacts
-from feed_pipeline.core.text_features import (
-    clean_title,
-    plain_text,
-)
+from feed_pipeline.core.text import plain_text
+from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
 SEMANTIC_SCORING_VERSION = "sem1"  # bump when scoring rules change: cached offline results then go stale

@@ -4,10 +4,10 @@ path validates its answers against the same vocabularies (SENIORITY_LEVELS, REMO
 from __future__ import annotations
 
 import re
-from datetime import date
 
+from feed_pipeline.core.dates import TEXT_DATE_ORDER, parse_loose_date
 from feed_pipeline.core.enrichment import REMOTE_POLICIES, SENIORITY_LEVELS
-from feed_pipeline.core.normalize import html_to_text
+from feed_pipeline.core.text import plain_text
 
 SHORT_DESCRIPTION_MAX_CHARS = 280
 
@@ -59,23 +59,11 @@ _HYBRID = re.compile(r"\bhybrid\b", re.I)
 _REMOTE = re.compile(r"\b(fully remote|100% remote|remote[- ]first|work from home|wfh|remote)\b", re.I)
 _ONSITE = re.compile(r"\b(on[- ]?site|in[- ]office|in[- ]person)\b", re.I)
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _DEADLINE_CUE = re.compile(
     r"\b(apply by|applications? (close|closes|are due|due)( on)?|application deadline|deadline( to apply)?|"
     r"closing date|accepting applications (until|through))\b[\s:,-]*(?P<rest>.{0,40})",
     re.IGNORECASE,
 )
-_ISO_DATE = re.compile(r"\b(?P<y>20\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
-_US_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>20\d\d)\b")
-_MONTH_FIRST = re.compile(r"\b(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(st|nd|rd|th)?,?\s+(?P<y>20\d\d)\b")
-_DAY_FIRST = re.compile(r"\b(?P<d>\d{1,2})(st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<y>20\d\d)\b")
-
-
-def plain_text(text: str) -> str:
-    """HTML or entity-laden text as one line of plain text, holding no markup (core.normalize's plain-text
-    rule: decoding an entity never brings a tag back)."""
-    return " ".join(html_to_text(text).split())
 
 
 def clean_title(title: str) -> str:
@@ -164,27 +152,11 @@ def remote_policy_from_text(*texts: str) -> str | None:
     return policy
 
 
-def deadline_from_text(text: str) -> str | None:
-    """The ISO date the text names as its application deadline ("Apply by March 15, 2027"), else None."""
+def deadline_from_text(text: str, order: str = TEXT_DATE_ORDER) -> str | None:
+    """The ISO date the text names as its application deadline ("Apply by March 15, 2027"), else None.
+    Numeric dates are read in `order`, the feed's day/month order (core.dates.parse_loose_date)."""
     for cue in _DEADLINE_CUE.finditer(plain_text(text)):
-        parsed = parse_loose_date(cue.group("rest"))
+        parsed = parse_loose_date(cue.group("rest"), order)
         if parsed:
             return parsed.isoformat()
-    return None
-
-
-def parse_loose_date(text: str) -> date | None:
-    """The first ISO, US (MM/DD/YYYY), "March 5, 2027" or "5 March 2027" date in `text`."""
-    for pattern in (_ISO_DATE, _US_DATE, _MONTH_FIRST, _DAY_FIRST):
-        match = pattern.search(text)
-        if not match:
-            continue
-        parts = match.groupdict()
-        month = int(parts["m"]) if "m" in parts and parts.get("m") else _MONTHS.get(parts["mon"][:3].lower())
-        if not month:
-            continue
-        try:
-            return date(int(parts["y"]), month, int(parts["d"]))
-        except ValueError:
-            continue
     return None

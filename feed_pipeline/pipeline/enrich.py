@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.dates import TEXT_DATE_ORDER
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
 from feed_pipeline.core.enrichment import (
     NO_FIT_FUNCTION,
@@ -65,7 +66,7 @@ class FunctionOutcome:
 
 
 def enrich_industries(engine: sa.Engine, feed_id: str, clf: Classifier, *, taxonomy_key: str, category_hint: bool,
-                      archive_below: float, dedupe_config: DedupeConfig) -> IndustryOutcome:
+                      date_order: str, archive_below: float, dedupe_config: DedupeConfig) -> IndustryOutcome:
     """Stage 1 for every deduped job of the feed (from the cache where it can), then pass 2."""
     with engine.begin() as conn:
         stages.reset_enrichments(conn, feed_id)
@@ -78,7 +79,7 @@ def enrich_industries(engine: sa.Engine, feed_id: str, clf: Classifier, *, taxon
                 stages.write_enrichments(
                     conn, [stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch])
 
-        inputs = [industry_input(j, taxonomy_key, category_hint=category_hint) for j in chunk]
+        inputs = [industry_input(j, taxonomy_key, category_hint=category_hint, date_order=date_order) for j in chunk]
         _classify_with_cache(engine, clf, INDUSTRY_STAGE, inputs, clf.classify_industries,
                              industry_result_from_json, save)
     before = stages.enrichment_summary(engine, feed_id)
@@ -128,12 +129,13 @@ def answer_violations(engine: sa.Engine, feed_id: str, taxonomy: Taxonomy) -> tu
     return checked, bad
 
 
-def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False) -> IndustryInput:
+def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = False,
+                   date_order: str = TEXT_DATE_ORDER) -> IndustryInput:
     """Stage 1 input; `taxonomy_key` is industry_stage_hash of the feed's taxonomy, `category_hint` the feed's
-    choice to pass the publisher's own category along."""
+    choice to pass the publisher's own category along, `date_order` its day/month order (feed_date_order)."""
     inp = IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
                         locations=tuple(job.locations), employment_type=job.employment_type, tags=tuple(job.tags),
-                        category_hint=(job.category or "").strip() if category_hint else "")
+                        category_hint=(job.category or "").strip() if category_hint else "", date_order=date_order)
     return dataclasses.replace(inp, input_hash=industry_input_hash(inp, taxonomy_key=taxonomy_key))
 
 

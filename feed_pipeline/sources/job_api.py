@@ -36,8 +36,9 @@ import httpx
 
 from feed_pipeline.core.identity import make_content_hash, make_job_key
 from feed_pipeline.core.jobs import JobRecord, RejectionReason
-from feed_pipeline.core.normalize import clean_text, job_from_fields
+from feed_pipeline.core.normalize import job_from_fields
 from feed_pipeline.core.role_filter import DEFAULT_API_PRESET, RoleFilter, RoleFilterError, role_filter_from_params
+from feed_pipeline.core.text import clean_text
 from feed_pipeline.sources.base import (
     FeedConfigError,
     FeedError,

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from feed_pipeline.core.normalize import DATE_ORDERS, FIELD_NAMES
+from feed_pipeline.core.dates import DATE_ORDERS, DEFAULT_DATE_ORDER
+from feed_pipeline.core.normalize import FIELD_NAMES
 
 _KEY_PATTERN = re.compile(r"^(?:@[\w.:-]+|[\w.:-]+(?:/[\w.:-]+)*(?:/@[\w.:-]+)?)$")
 _TAG_PATTERN = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -35,7 +36,7 @@ class XmlProfile:
     name: str
     fields: Mapping[str, tuple[str, ...]]
     record_tag: str = "job"
-    date_order: str = "dmy"
+    date_order: str = DEFAULT_DATE_ORDER
     case_insensitive: bool = True
     signature: frozenset[str] = field(default_factory=frozenset)  # keys typical of this family (tie-breaker)
     roots: tuple[str, ...] = ("source",)
@@ -323,6 +324,14 @@ def profile_from_params(params: Mapping[str, object]) -> XmlProfile | None:
         signature=base.signature,
         roots=base.roots,
     )
+
+
+def feed_date_order(params: Mapping[str, object]) -> str:
+    """The day/month order of a feed's numeric dates, as its profile reads them (params.profile and
+    params.date_order); a detected profile is a built-in one, and all of those use DEFAULT_DATE_ORDER.
+    The classifiers read the dates in its postings' text in the same order."""
+    profile = profile_from_params(params)
+    return profile.date_order if profile is not None else DEFAULT_DATE_ORDER
 
 
 class FieldMapper:

@@ -12,18 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feed_pipeline.core.enrichment import IndustryResult
-from feed_pipeline.core.normalize import (
+from feed_pipeline.core.normalize import clean_url, is_script_url, job_from_fields, published_extra, vet_url
+from feed_pipeline.core.text import (
     SAFE_HTML_ATTRIBUTES,
     SAFE_HTML_TAGS,
     clean_text,
-    clean_url,
     has_markup,
     html_to_text,
-    is_script_url,
-    job_from_fields,
-    published_extra,
     sanitize_html,
-    vet_url,
 )
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

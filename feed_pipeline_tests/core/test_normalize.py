@@ -5,114 +5,29 @@ from datetime import UTC, datetime
 
 import pytest
 
+from feed_pipeline.core import text as core_text
 from feed_pipeline.core.normalize import (
     FieldLimits,
     Salary,
-    clean_text,
     clean_url,
-    html_to_text,
     is_closed_status,
     job_from_fields,
     location_says_remote,
-    looks_like_html,
     parse_amount,
     parse_currency,
-    parse_date,
     parse_employment_type,
     parse_remote,
     parse_salary,
     parse_salary_period,
-    strip_control_chars,
 )
+from feed_pipeline.core.text import html_to_text, sanitize_html
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("  Sales   Executive \n ", "Sales Executive"),
-        ("Acme &amp; Sons", "Acme & Sons"),
-        ("R&amp;D &lt;Lab&gt;", "R&D"),  # decoded once, then the tag it made is removed
-        ("Pay &lt; 50k &amp; bonus &gt; 5%", "Pay < 50k & bonus > 5%"),  # a bare `<` is text, not markup
-        ("a\x00b\x0bc", "abc"),
-        ("non\u00a0breaking", "non breaking"),
-        ("   ", None),
-        ("", None),
-        (None, None),
-        (42, "42"),
-    ],
-)
-def test_clean_text(raw, expected):
-    assert clean_text(raw) == expected
-
 
 def test_clean_url_unescapes_ampersands_from_cdata():
     assert clean_url(" https://x.example/j?id=1&amp;src=feed ") == "https://x.example/j?id=1&src=feed"
-
-
-def test_strip_control_chars_keeps_tabs_and_newlines():
-    assert strip_control_chars("a\tb\nc\rd\x07\ufffe") == "a\tb\nc\rd"
-
-
-@pytest.mark.parametrize(
-    ("markup", "expected"),
-    [
-        ("<p>Hello &amp; <b>world</b></p><p>Second</p>", "Hello & world\n\nSecond"),
-        ("<ul><li>One</li><li>Two</li></ul>", "One\nTwo"),
-        ("Line one<br/>Line two<BR>Three", "Line one\nLine two\nThree"),
-        ("<p>Keep</p><script>alert('x')</script><style>p{}</style><!-- note -->", "Keep"),
-        ("&lt;p&gt;escaped once&lt;/p&gt;", "escaped once"),
-        ("plain   text\n\n\n\nwith gaps", "plain text\n\nwith gaps"),
-        ("Caf&eacute; &#39;quoted&#39;", "Café 'quoted'"),
-        ("", ""),
-        (None, ""),
-    ],
-)
-def test_html_to_text(markup, expected):
-    assert html_to_text(markup) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("<p>x</p>", True), ("&lt;b&gt;x&lt;/b&gt;", True), ("a < b and c > d", False), ("plain", False), (None, False)],
-)
-def test_looks_like_html(text, expected):
-    assert looks_like_html(text) is expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "order", "expected"),
-    [
-        ("Thu, 31 Jul 2014 07:27:14 PDT", "dmy", datetime(2014, 7, 31, 14, 27, 14, tzinfo=UTC)),
-        ("Fri, 10 Dec 2021 22:49:39 GMT", "dmy", datetime(2021, 12, 10, 22, 49, 39, tzinfo=UTC)),
-        ("Mon, 01 Jan 2024 10:00:00 +0200", "dmy", datetime(2024, 1, 1, 8, 0, tzinfo=UTC)),
-        ("2024-05-01T09:00:00Z", "dmy", datetime(2024, 5, 1, 9, 0, tzinfo=UTC)),
-        ("2024-05-01T09:00:00.123+02:00", "dmy", datetime(2024, 5, 1, 7, 0, 0, 123000, tzinfo=UTC)),
-        ("2024-05-01", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
-        ("2024-05-01 10:00:00 UTC", "dmy", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
-        ("03/02/2024", "dmy", datetime(2024, 2, 3, tzinfo=UTC)),
-        ("03/02/2024", "mdy", datetime(2024, 3, 2, tzinfo=UTC)),
-        ("12/31/2024", "dmy", datetime(2024, 12, 31, tzinfo=UTC)),  # only one reading is a date
-        ("04.10.2023", "dmy", datetime(2023, 10, 4, tzinfo=UTC)),
-        ("04-10-2023 14:30", "dmy", datetime(2023, 10, 4, 14, 30, tzinfo=UTC)),
-        ("2024/05/01", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
-        ("May 1, 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
-        ("1 May 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
-        ("1714550400", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
-        ("1714550400000", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
-        ("31/02/2024", "dmy", None),
-        ("yesterday", "dmy", None),
-        ("", "dmy", None),
-        (None, "dmy", None),
-        ("0001-01-01", "dmy", None),
-    ],
-)
-def test_parse_date_gives_aware_utc(raw, order, expected):
-    parsed = parse_date(raw, order)
-    assert parsed == expected
-    if parsed is not None:
-        assert parsed.tzinfo is UTC
 
 
 @pytest.mark.parametrize(
@@ -287,20 +202,6 @@ def test_oversized_field_rejects_the_record_and_is_not_read():
     assert job.rejection_reason == "invalid" and "'title'" in job.rejection_detail
 
 
-def test_clean_text_memo_gives_the_same_answer_twice_and_stays_bounded():
-    from feed_pipeline.core import normalize
-
-    hostile = ["&lt;script&gt;alert(1)&lt;/script&gt;Engineer", "<b>Nurse</b> &amp; carer", "  A\x00 B  ", "", "   "]
-    first = [clean_text(value) for value in hostile]
-    assert first == [clean_text(value) for value in hostile] == [normalize._clean_text(v) for v in hostile]
-    assert first[0] == "Engineer" and first[1] == "Nurse & carer" and first[3] is None
-    for number in range(normalize._MEMO_MAX_ENTRIES + 10):
-        clean_text(f"value {number}")
-    assert len(normalize._CLEAN_MEMO) <= normalize._MEMO_MAX_ENTRIES
-    long_value = "<i>x</i> " * 100  # over the memo's length: cleaned, never kept
-    assert clean_text(long_value) == " ".join(["x"] * 100) and long_value not in normalize._CLEAN_MEMO
-
-
 def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
     from feed_pipeline.core.normalize import published_extra
 
@@ -312,16 +213,14 @@ def test_published_extra_memo_keeps_the_url_and_text_rules_on_repeated_values():
 
 
 def test_a_repeated_description_gives_the_same_text_and_sanitized_html_and_the_memo_stays_bounded():
-    from feed_pipeline.core import normalize
-
     now = datetime(2024, 6, 1, tzinfo=UTC)
     hostile = "<p>Nurse</p><script>alert(1)</script>&lt;img src=x onerror=alert(2)&gt;<ul><li>Nights</li></ul>"
     fields = {"id": "1", "title": "Nurse", "description": hostile}
-    first, again = (normalize.job_from_fields("f", "xml", fields, now=now) for _ in range(2))
+    first, again = (job_from_fields("f", "xml", fields, now=now) for _ in range(2))
     assert (first.description, first.description_html) == (again.description, again.description_html)
-    assert first.description == normalize.html_to_text(hostile) == "Nurse\n\nNights"
-    assert first.description_html == normalize.sanitize_html(hostile)
+    assert first.description == html_to_text(hostile) == "Nurse\n\nNights"
+    assert first.description_html == sanitize_html(hostile)
     assert "script" not in first.description_html and "onerror" not in first.description_html
-    for number in range(normalize._DESCRIPTION_MEMO_ENTRIES + 5):
-        normalize.job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
-    assert len(normalize._DESCRIPTION_MEMO) <= normalize._DESCRIPTION_MEMO_ENTRIES
+    for number in range(core_text._DESCRIPTION_MEMO.max_entries + 5):
+        job_from_fields("f", "xml", {"id": "1", "title": "T", "description": f"<p>d {number}</p>"}, now=now)
+    assert len(core_text._DESCRIPTION_MEMO) <= core_text._DESCRIPTION_MEMO.max_entries

@@ -8,7 +8,6 @@ from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.text_features import (
     clean_title,
     deadline_from_text,
-    plain_text,
     remote_policy_from_text,
     seniority_from_title,
     short_description,
@@ -84,10 +83,6 @@ def test_short_description_takes_whole_opening_sentences_within_the_limit():
     long_sentence = "word " * 100
     cut = short_description(long_sentence, max_chars=50)
     assert cut.endswith("...") and len(cut) <= 50 and "wor..." not in cut
-
-
-def test_plain_text_strips_tags_and_entities_and_spacing():
-    assert plain_text("<p>R&amp;D</p><ul><li>one</li><li>two</li></ul>") == "R&D one two"
 
 
 def test_tokenizer_folds_plurals_case_and_hyphens_but_keeps_symbols():

@@ -18,7 +18,7 @@ from feed_pipeline.api.app import create_app
 from feed_pipeline.api.settings import ApiSettings
 from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
-from feed_pipeline.core.normalize import has_markup
+from feed_pipeline.core.text import has_markup
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.resources.xano import XanoResource
 from feed_pipeline.store import feeds as feed_store

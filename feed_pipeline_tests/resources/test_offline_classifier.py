@@ -13,7 +13,7 @@ from feed_pipeline.core.keyword_classifier import OFFLINE_MODEL_NAME, margin_con
 from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.core.semantic_classifier import SEMANTIC_MODEL_NAME, prompt_version
 from feed_pipeline.core.taxonomy import load_taxonomy
-from feed_pipeline.core.text_features import plain_text
+from feed_pipeline.core.text import plain_text
 from feed_pipeline.labeled_set import classify_jobs, load_board, summarize
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource, load_calibration
 

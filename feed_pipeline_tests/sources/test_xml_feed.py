@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from feed_pipeline.core.enrichment import IndustryInput, Taxonomy
 from feed_pipeline.core.identity import make_job_key
+from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, FeedUnavailableError
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.sources.xml_feed import XmlFeedReader
+from feed_pipeline.sources.xml_profiles import feed_date_order
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -191,6 +194,20 @@ def test_custom_mapping_reads_any_layout(tmp_path):
     assert (job.source_id, job.title, job.company, job.locations) == ("V-1", "Chef", "Bistro", ["Leeds, UK"])
     assert (job.salary_min, job.salary_max, job.salary_currency, job.salary_period) == (12.5, 12.5, "GBP", "hour")
     assert job.posted_at == datetime(2024, 3, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("params", "day"), [({}, datetime(2027, 4, 3, tzinfo=UTC)),
+                                             ({"date_order": "mdy"}, datetime(2027, 3, 4, tzinfo=UTC))])
+def test_the_deadline_in_a_postings_text_is_read_in_the_feeds_date_order(tmp_path, params, day):
+    extra = "<date>03/04/2027</date><description>Apply by 03/04/2027.</description>"
+    jobs, _ = read(write(tmp_path, feed_xml(job_xml("1", extra=extra))), params)
+    job = jobs[0]
+    facts = PostingFacts(Taxonomy()).industry_result(
+        IndustryInput(job_key=job.job_key, title=job.title, company=job.company, description=job.description,
+                      date_order=feed_date_order(params)),
+        industry="Technology", confidence=0.9)
+    assert job.posted_at == day
+    assert facts.application_deadline == day.date().isoformat()
 
 
 def test_case_sensitive_mapping_only_matches_exact_tags(tmp_path):

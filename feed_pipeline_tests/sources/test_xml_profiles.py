@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from feed_pipeline.core.dates import DEFAULT_DATE_ORDER
 from feed_pipeline.sources.xml_profiles import (
     ADZUNA,
     BUILTIN_PROFILES,
@@ -10,6 +11,7 @@ from feed_pipeline.sources.xml_profiles import (
     JOOBLE,
     FieldMapper,
     detect_profile,
+    feed_date_order,
     keep_own_id,
     profile_from_params,
     score_profiles,
@@ -33,6 +35,15 @@ def test_custom_mapping_overrides_only_the_fields_it_names():
 
 def test_date_order_alone_keeps_the_profile_name():
     assert profile_from_params({"profile": "indeed", "date_order": "mdy"}).name == "indeed"
+
+
+def test_a_feeds_date_order_is_its_params_else_the_default_every_builtin_profile_uses():
+    assert {profile.date_order for profile in BUILTIN_PROFILES.values()} == {DEFAULT_DATE_ORDER} == {"dmy"}
+    assert feed_date_order({}) == feed_date_order({"profile": "adzuna"}) == DEFAULT_DATE_ORDER
+    assert feed_date_order({"date_order": "mdy"}) == "mdy"
+    assert feed_date_order({"profile": "jooble", "date_order": "mdy"}) == "mdy"
+    with pytest.raises(ValueError, match=r"params\.date_order must be one of"):
+        feed_date_order({"date_order": "ymd"})
 
 
 @pytest.mark.parametrize(
