@@ -38,7 +38,7 @@ from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text import plain_text
 
 OFFLINE_MODEL_NAME = "offline-keyword-v1"
-OFFLINE_SCORING_VERSION = "kw2"  # bump when the scoring rules change: cached offline results then go stale
+OFFLINE_SCORING_VERSION = "kw3"  # bump when the scoring rules change: cached offline results then go stale
 
 TITLE_WEIGHT = 3.0
 TEXT_WEIGHT = 1.0

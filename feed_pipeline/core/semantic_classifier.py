@@ -58,7 +58,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem1"  # bump when scoring rules change: cached offline results then go stale
+SEMANTIC_SCORING_VERSION = "sem2"  # bump when scoring rules change: cached offline results then go stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9

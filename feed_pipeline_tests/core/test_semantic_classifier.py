@@ -162,7 +162,7 @@ def test_calibration_json_errors_name_the_model_and_field():
 
 def test_cache_key_names_scoring_calibration_and_taxonomy_within_the_column_width():
     short = prompt_version("cal-0123456789", "2026.2")
-    assert short == "sem1-cal-0123456789-tax2026.2"
+    assert short == "sem2-cal-0123456789-tax2026.2"
     long_a, long_b = prompt_version("cal-0123456789", "x" * 40), prompt_version("cal-0123456789", "y" * 40)
     assert len(long_a) <= 32 and long_a != long_b
 
