@@ -16,16 +16,12 @@ from typing import Any
 
 import dagster as dg
 
-from feed_pipeline.assets.dedupe import deduped_jobs, duplicate_rate_stable
-from feed_pipeline.assets.enrich import function_enriched, industry_answers_valid, industry_enriched
-from feed_pipeline.assets.ingest import coverage_did_not_drop, feed_did_not_shrink, raw_jobs
-from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
-from feed_pipeline.assets.route import (
-    ai_failure_rate,
-    approved_jobs_have_taxonomy,
-    routed_jobs,
-    routes_obey_thresholds,
-)
+from feed_pipeline.assets.checks import ASSET_CHECKS
+from feed_pipeline.assets.dedupe import deduped_jobs
+from feed_pipeline.assets.enrich import function_enriched, industry_enriched
+from feed_pipeline.assets.ingest import raw_jobs
+from feed_pipeline.assets.mirror import xano_mirror
+from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.automation.health import dead_feed_runs_sensor, feed_health_sensors
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
@@ -37,16 +33,6 @@ from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.resources.xano import XanoResource
 
 ASSETS = [raw_jobs, deduped_jobs, industry_enriched, function_enriched, routed_jobs, xano_mirror]
-ASSET_CHECKS = [
-    feed_did_not_shrink,
-    coverage_did_not_drop,
-    duplicate_rate_stable,
-    industry_answers_valid,
-    routes_obey_thresholds,
-    approved_jobs_have_taxonomy,
-    ai_failure_rate,
-    xano_matches_approved,
-]
 
 
 def classifier_resource(env: Mapping[str, str]) -> dg.ConfigurableResource:

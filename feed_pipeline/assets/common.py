@@ -99,3 +99,8 @@ def problems_table(problems: Sequence[tuple[str, str]]) -> dg.MetadataValue:
     """The first PROBLEM_SAMPLE (job_key, problem) pairs a check found."""
     return table([("job_key", "string", "the job"), ("problem", "string", "what is wrong with it")],
                  problems[:PROBLEM_SAMPLE])
+
+
+def lines_table(column: str, description: str, lines: Sequence[str], limit: int = PROBLEM_SAMPLE) -> dg.MetadataValue:
+    """The first `limit` lines as a one-column table."""
+    return table([(column, "string", description)], [(line,) for line in lines[:limit]])

@@ -5,51 +5,18 @@ from typing import Any
 
 import dagster as dg
 
-from feed_pipeline.assets.common import AI_KIND, GROUP, MetadataCatalog, counts_table, problems_table, stopwatch
-from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
+from feed_pipeline.assets.catalogs import FUNCTION_METADATA, INDUSTRY_METADATA
+from feed_pipeline.assets.common import AI_KIND, GROUP, counts_table, stopwatch
+from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig
 from feed_pipeline.core.enrichment import AIUsage
 from feed_pipeline.core.taxonomy import industry_stage_hash
 from feed_pipeline.partitions import feeds_partitions
-from feed_pipeline.pipeline.enrich import answer_violations, enrich_functions, enrich_industries, open_classifier
+from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries, open_classifier
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.sources.xml_profiles import feed_date_order
 from feed_pipeline.store.feeds import feed_taxonomy, get_feed, wants_category_hint
-
-_USAGE_DESCRIPTIONS = {
-    "model": "the classifier's model: a Gemini model name, or the offline classifier's name and version",
-    "prompt_version": "version of the prompts and response rules, both stages (each stage's own is part of its "
-                      "cache key)",
-    "ai_calls": "requests sent to the model this run (0 for the offline classifier or a full cache)",
-    "ai_input_tokens": "prompt tokens billed this run",
-    "ai_output_tokens": "response tokens billed this run",
-    "ai_cache_hits": "jobs answered from the enrichment cache, no call",
-    "ai_retries": "requests retried (429, 5xx, timeouts, invalid answers)",
-    "ai_estimated_cost_usd": "estimated cost of this run's calls at list prices",
-    "ai_quota_exhausted": "true when a daily quota ran out: the rest failed and is retried next run",
-}
-INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
-    "dagster/row_count": "jobs after the pass 2 merge",
-    "by_status": "jobs by stage 1 status after pass 2: ok, archived (below the archive threshold), failed",
-    "pass2_merged_away": "jobs merged into another by pass 2 (same AI title, company and type, similar text)",
-    "pass2_groups": "jobs pass 2 made from two or more",
-    "before_pass2": "stage 1 status/function status counts before the pass 2 merge",
-    "taxonomy_version": "content hash of the taxonomy the feed is classified in (its own, the deployment's or the "
-                        "bundled one)",
-    "category_hint": "whether the feed's own category went to the classifier as a hint (feed param category_hint)",
-    **_USAGE_DESCRIPTIONS,
-    **SKIP_METADATA_DESCRIPTIONS,
-})
-FUNCTION_METADATA = MetadataCatalog("function_enriched", {
-    "jobs_classified": "jobs whose function was asked for (stage 1 status ok), from the cache or the model",
-    "industries": "industries those jobs fall in (one request group each)",
-    "jobs_per_industry": "jobs sent to stage 2, by industry",
-    "by_function_status": "jobs by stage 2 status: ok, no_fit (none of the industry's functions fits), failed, "
-                          "skipped (archived at stage 1)",
-    **_USAGE_DESCRIPTIONS,
-    **SKIP_METADATA_DESCRIPTIONS,
-})
 
 
 class EnrichConfig(dg.Config):
@@ -115,26 +82,6 @@ def industry_enriched(
 
 def _usage_metadata(usage: AIUsage) -> dict[str, Any]:
     return {f"ai_{k}": v for k, v in usage.as_dict().items()}
-
-
-ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
-    "checked": "stage 1 answers checked (failed jobs have none)",
-    "violations": "answers outside the rules",
-    "sample": "the first violations, with what is wrong",
-})
-
-
-@dg.asset_check(asset=industry_enriched, blocking=True, partitions_def=feeds_partitions,
-                metadata=ANSWERS_METADATA.definition_metadata(),
-                description="Stage 1 answers are within the rules: confidences in [0, 1] and industries from the "
-                            "taxonomy.")
-def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    checked, bad = answer_violations(database.engine, feed_id, feed_taxonomy(database.engine, feed_id))
-    return dg.AssetCheckResult(
-        passed=not bad,
-        metadata=ANSWERS_METADATA.emit({"checked": checked, "violations": len(bad), "sample": problems_table(bad)}),
-    )
 
 
 @dg.asset(

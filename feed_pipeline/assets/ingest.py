@@ -3,15 +3,15 @@
 import dagster as dg
 from pydantic import Field
 
-from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, stopwatch, table
+from feed_pipeline.assets.catalogs import RAW_METADATA
+from feed_pipeline.assets.common import GROUP, counts_table, stopwatch, table
 from feed_pipeline.assets.versions import finish_stage, mark_working, open_gate
-from feed_pipeline.core.coverage import COVERAGE_FIELDS, DEFAULT_DROP_WARN, FieldCoverage, coverage_drops
+from feed_pipeline.core.coverage import COVERAGE_FIELDS, FieldCoverage
 from feed_pipeline.partitions import feeds_partitions
-from feed_pipeline.pipeline.ingest import coverage_of_ingest, data_ingest, ingest_feed, previous_coverage
+from feed_pipeline.pipeline.ingest import data_ingest, ingest_feed, previous_coverage
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.base import FeedConfigError
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline.store.reports import get_report, previous_successful_report
 from feed_pipeline.store.rows import utcnow
 
 
@@ -19,22 +19,7 @@ class IngestConfig(dg.Config):
     force: bool = Field(default=False, description="Parse the feed even when its version did not change")
 
 
-RAW_METADATA = MetadataCatalog("raw_jobs", {
-    "dagster/row_count": "postings of the feed's latest version held in raw_jobs (all reasons)",
-    "skipped_unchanged": "true when the feed's version (ETag, Last-Modified or content hash) had not changed and "
-                         "nothing was parsed: the figures below are then the last ingest's, still true of the data",
-    "written_this_run": "postings parsed and written by this run (0 when skipped unchanged)",
-    "accepted": "postings of the latest version that were not rejected (closed, expired, invalid)",
-    "bytes_read": "bytes of the feed read by the ingest that produced the data",
-    "profile": "XML profile (field mapping) used; empty for job API feeds",
-    "complete": "false when the document or a source ended early: no job is treated as removed on this run",
-    "incomplete_reason": "why the ingest was incomplete (only when it was)",
-    "records_per_s": "parse speed of this run (only when it parsed)",
-    "by_rejection_reason": "postings held, by rejection reason (accepted = kept)",
-    "coverage": "share of postings (closure notices excluded) with each field, and the previous ingest's share",
-    "source_errors": "job API sources that failed, with the error (multi feeds; only when any failed)",
-    "reader_stats": "the reader's own figures for this read (encoding, transport, restarts, repaired records...)",
-})
+
 
 
 @dg.asset(
@@ -111,70 +96,3 @@ def coverage_table(current: FieldCoverage | None, previous: FieldCoverage | None
          ("previous_share", "float", "share at the feed's previous ingest that read data (0-1)")],
         [(name, meaning, current.filled[name] if current else None, now.get(name), before.get(name))
          for name, meaning in COVERAGE_FIELDS.items()])
-
-
-SHRINK_WARN_RATIO = 0.5
-SHRINK_METADATA = MetadataCatalog("feed_did_not_shrink", {
-    "postings": "postings held after this run",
-    "previous_postings": "postings held after the feed's last successful run",
-    "ratio": f"postings / previous_postings; the check warns below {SHRINK_WARN_RATIO}",
-    "note": "why nothing was compared",
-})
-
-
-@dg.asset_check(asset=raw_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=SHRINK_METADATA.definition_metadata(),
-                description="Warns when the feed lost more than half of its postings since the last good run.")
-def feed_did_not_shrink(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    run_id = context.op_execution_context.run_id
-    current = ((get_report(database.engine, run_id) or {}).get("counts") or {}).get("raw")
-    previous = previous_successful_report(database.engine, feed_id, run_id)
-    before = ((previous or {}).get("counts") or {}).get("raw")
-    if current is None or not before:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=SHRINK_METADATA.emit(
-            {"note": "no earlier successful run to compare with"}))
-    ratio = current / before
-    return dg.AssetCheckResult(passed=ratio >= SHRINK_WARN_RATIO, severity=dg.AssetCheckSeverity.WARN,
-                               metadata=SHRINK_METADATA.emit({"postings": current, "previous_postings": before,
-                                                              "ratio": round(ratio, 4)}))
-
-
-COVERAGE_METADATA = MetadataCatalog("coverage_did_not_drop", {
-    "drops": f"fields whose share of postings fell by {DEFAULT_DROP_WARN:.0%} points or more since the "
-             "previous ingest, with both shares",
-    "coverage": "this ingest's share of postings with each field, and the previous ingest's",
-    "note": "why nothing was compared",
-})
-
-
-@dg.asset_check(asset=raw_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=COVERAGE_METADATA.definition_metadata(),
-                description=f"Warns when the share of postings with an id, title, company, location, date, type or "
-                            f"salary fell by {DEFAULT_DROP_WARN:.0%} points or more since the feed's previous "
-                            "ingest (a changed feed layout or a wrong profile loses fields silently).")
-def coverage_did_not_drop(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    run_id = context.op_execution_context.run_id
-    engine = database.engine
-    current, unchanged = coverage_of_ingest(engine, feed_id, run_id)
-    if current is None:
-        note = ("the feed was unchanged: its data, and so its coverage, are the last ingest's"
-                if unchanged else "this run recorded no coverage")
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=COVERAGE_METADATA.emit({"note": note}))
-    previous = previous_coverage(engine, feed_id, run_id)
-    if previous is None:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=COVERAGE_METADATA.emit(
-            {"note": "no earlier ingest of this feed recorded coverage", "coverage": coverage_table(current, None)}))
-    drops = coverage_drops(current, previous)
-    return dg.AssetCheckResult(
-        passed=not drops, severity=dg.AssetCheckSeverity.WARN,
-        description="; ".join(drop.describe() for drop in drops) or None,
-        metadata=COVERAGE_METADATA.emit({
-            "drops": table([("field", "string", "pipeline field"),
-                            ("previous_share", "float", "share at the previous ingest (0-1)"),
-                            ("share", "float", "share now (0-1)")],
-                           [(d.field, d.previous, d.current) for d in drops]),
-            "coverage": coverage_table(current, previous),
-        }))

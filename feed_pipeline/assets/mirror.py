@@ -3,7 +3,8 @@
 import dagster as dg
 from pydantic import Field
 
-from feed_pipeline.assets.common import GROUP, MetadataCatalog, stopwatch, table
+from feed_pipeline.assets.catalogs import MIRROR_METADATA
+from feed_pipeline.assets.common import GROUP, lines_table, stopwatch
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, to_xano_record
 from feed_pipeline.partitions import feeds_partitions
@@ -23,42 +24,6 @@ class MirrorConfig(dg.Config):
         default=DEFAULT_MIN_MASS_DELETE, description="A delete of at most this many records is not a mass delete")
     allow_mass_delete: bool = Field(
         default=False, description="Delete even past the valve's limits or after an incomplete ingest")
-
-
-MIRROR_METADATA = MetadataCatalog("xano_mirror", {
-    "approved_jobs": "approved jobs of the feed: the records Xano should hold",
-    "added": "records created (POST)",
-    "updated": "records patched with their changed fields (PATCH)",
-    "deleted": "records deleted: stale jobs and extra copies (DELETE, 404 counted as done)",
-    "unchanged": "records already exact: no call",
-    "deletes_blocked": "why the safety valve held back the stale deletes (empty when it did not)",
-    "deletes_skipped": "stale records the safety valve left in place",
-    "duplicates_removed": "extra copies of one job removed (always allowed)",
-    "already_gone": "deletes answered 404",
-    "already_present": "adds skipped because the job's record appeared since the listing (another writer raced)",
-    "existing_records": "the feed's records in Xano before the sync, copies included",
-    "desired_records": "records the feed should have after the sync",
-    "foreign_records": "other feeds' and unkeyed records listed and left alone",
-    "calls": "HTTP requests made to Xano",
-    "list_calls": "list-page requests (the whole table is listed: Xano's GET has no filter)",
-    "write_calls": "POST/PATCH/DELETE requests",
-    "retries": "requests retried after 5xx, timeouts or dropped connections",
-    "rate_limited": "429 answers received",
-    "rate_limit_wait_s": "seconds waited on 429s",
-    "backoff_wait_s": "seconds waited between retries",
-    "elapsed_s": "seconds the sync took",
-    "record_error_count": "records Xano refused (4xx on one record); the others went on",
-    "record_errors": "the first refused records, with Xano's answer",
-})
-MATCH_METADATA = MetadataCatalog("xano_matches_approved", {
-    "approved_jobs": "approved jobs of the feed",
-    "mismatches": "differences between Xano's records and the approved jobs (missing, extra, stale hash, copies)",
-    "sample": "the first differences",
-})
-
-
-def _lines_table(column: str, description: str, lines: list[str], limit: int = 20) -> dg.MetadataValue:
-    return table([(column, "string", description)], [(line,) for line in lines[:limit]])
 
 
 def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
@@ -104,25 +69,10 @@ def xano_mirror(
         "approved_jobs": len(desired),
         **counts,
         "deletes_blocked": outcome.deletes_blocked or "",
-        "record_errors": _lines_table("error", "a refused record and Xano's answer", outcome.record_errors),
+        "record_errors": lines_table("error", "a refused record and Xano's answer", outcome.record_errors),
     }))
 
 
 def _mirror_counts(outcome) -> dict[str, int]:
     return {"added": outcome.added, "updated": outcome.updated, "deleted": outcome.deleted,
             "unchanged": outcome.unchanged, "errors": len(outcome.record_errors)}
-
-
-@dg.asset_check(asset=xano_mirror, blocking=True, partitions_def=feeds_partitions,
-                metadata=MATCH_METADATA.definition_metadata(),
-                description="After the sync, Xano's records for the feed equal the approved jobs (keys and hashes).")
-def xano_matches_approved(
-    context: dg.AssetCheckExecutionContext, database: DatabaseResource, xano: XanoResource
-) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    desired = approved_records(database, feed_id)
-    with xano.open_client() as client:
-        mismatches = client.verify_feed(feed_id, desired)
-    return dg.AssetCheckResult(passed=not mismatches, metadata=MATCH_METADATA.emit({
-        "approved_jobs": len(desired), "mismatches": len(mismatches),
-        "sample": _lines_table("mismatch", "one difference", mismatches)}))

@@ -6,40 +6,21 @@ Blocking checks beside it keep a bad routing from ever reaching the mirror; warn
 
 import dagster as dg
 
-from feed_pipeline.assets.common import GROUP, MetadataCatalog, counts_table, problems_table, stopwatch, table
-from feed_pipeline.assets.versions import SKIP_METADATA_DESCRIPTIONS, begin_stage, finish_stage, open_gate
+from feed_pipeline.assets.catalogs import ROUTED_METADATA
+from feed_pipeline.assets.common import GROUP, counts_table, stopwatch, table
+from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
-from feed_pipeline.core.evaluation import LABEL_METADATA_DESCRIPTIONS, run_label_metadata
+from feed_pipeline.core.evaluation import run_label_metadata
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.route import (
-    REVIEW_SAMPLE_SIZE,
     route_feed,
-    threshold_violations,
-    unclassified_approved,
 )
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store.evaluation import labeled_run
 from feed_pipeline.store.feeds import feed_taxonomy
-
-AI_FAILURE_WARN_RATE = 0.10
-
-ROUTED_METADATA = MetadataCatalog("routed_jobs", {
-    "dagster/row_count": "jobs of the feed in `jobs` after this run, all routes",
-    "routes": "jobs by route after this run (rejected = closed, expired, invalid or removed)",
-    "removed": "jobs that left the feed in this run (marked rejected/removed); 0 after an incomplete ingest",
-    "ingest_complete": "false when the last ingest was incomplete, so no job could be marked removed",
-    "thresholds": "the routing resource's thresholds this run used: archived below archive_below, approved "
-                  "at approve_at or above, manual review between",
-    "confidence_histogram": "routing confidences of this run's routed jobs, in bins whose edges include the "
-                            "thresholds, so each bin is one route's",
-    "manual_review_sample": f"the {REVIEW_SAMPLE_SIZE} manual-review jobs nearest approval, highest confidence "
-                            "first, with company and link",
-    **LABEL_METADATA_DESCRIPTIONS,
-    **SKIP_METADATA_DESCRIPTIONS,
-})
 
 
 @dg.asset(
@@ -100,51 +81,3 @@ def _histogram_rows(histogram: ConfidenceHistogram) -> list[tuple]:
     bins = histogram.bins()
     peak = max((b.jobs for b in bins), default=0) or 1
     return [(b.label, b.route.value, b.jobs, "█" * round(20 * b.jobs / peak)) for b in bins]
-
-
-VIOLATIONS_METADATA = MetadataCatalog("routed_jobs checks", {
-    "violations": "jobs that break the rule",
-    "sample": "the first violations, with what is wrong",
-})
-FAILURE_RATE_METADATA = MetadataCatalog("ai_failure_rate", {
-    "failure_rate": f"failed / enriched jobs; the check warns above {AI_FAILURE_WARN_RATE}",
-    "failed": "jobs whose AI call failed this run (retried next run)",
-    "enriched": "jobs routed from an AI answer or failure (rejected postings excluded)",
-})
-
-
-@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
-                metadata=VIOLATIONS_METADATA.definition_metadata(),
-                description="Every routed job obeys the thresholds (review decisions are the only override).")
-def routes_obey_thresholds(
-    context: dg.AssetCheckExecutionContext, database: DatabaseResource, routing: RoutingResource
-) -> dg.AssetCheckResult:
-    bad = threshold_violations(database.engine, context.op_execution_context.partition_key, routing.thresholds())
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
-
-
-@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
-                metadata=VIOLATIONS_METADATA.definition_metadata(),
-                description="No approved job lacks a valid industry and function from the taxonomy.")
-def approved_jobs_have_taxonomy(
-    context: dg.AssetCheckExecutionContext, database: DatabaseResource
-) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    bad = unclassified_approved(database.engine, feed_id, feed_taxonomy(database.engine, feed_id))
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
-
-
-@dg.asset_check(asset=routed_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=FAILURE_RATE_METADATA.definition_metadata(),
-                description=f"Warns when more than {AI_FAILURE_WARN_RATE:.0%} of the feed's jobs failed in the AI.")
-def ai_failure_rate(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    counts = job_store.route_counts(database.engine, feed_id, context.op_execution_context.run_id)
-    enriched = sum(n for r, n in counts.items() if r != Route.REJECTED.value)
-    rate = counts.get(Route.FAILED.value, 0) / enriched if enriched else 0.0
-    return dg.AssetCheckResult(passed=rate <= AI_FAILURE_WARN_RATE, severity=dg.AssetCheckSeverity.WARN,
-                               metadata=FAILURE_RATE_METADATA.emit({
-                                   "failure_rate": round(rate, 4), "failed": counts.get(Route.FAILED.value, 0),
-                                   "enriched": enriched}))
