@@ -3,7 +3,7 @@ should look at (a feed that shrank, lost fields, or jumped in duplicates; AI fai
 
 import dagster as dg
 
-from feed_pipeline.assets.common import MetadataCatalog, lines_table, problems_table, table
+from feed_pipeline.assets.common import MetadataCatalog, feed_check, lines_table, problems_table, table
 from feed_pipeline.assets.dedupe import deduped_jobs
 from feed_pipeline.assets.enrich import industry_enriched
 from feed_pipeline.assets.ingest import coverage_table, raw_jobs
@@ -11,7 +11,6 @@ from feed_pipeline.assets.mirror import approved_records, xano_mirror
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.core.coverage import DEFAULT_DROP_WARN, coverage_drops
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.enrich import answer_violations
 from feed_pipeline.pipeline.ingest import coverage_of_ingest, previous_coverage
 from feed_pipeline.pipeline.route import threshold_violations, unclassified_approved
@@ -34,9 +33,8 @@ SHRINK_METADATA = MetadataCatalog("feed_did_not_shrink", {
 })
 
 
-@dg.asset_check(asset=raw_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=SHRINK_METADATA.definition_metadata(),
-                description="Warns when the feed lost more than half of its postings since the last good run.")
+@feed_check(raw_jobs, SHRINK_METADATA, blocking=False,
+            description="Warns when the feed lost more than half of its postings since the last good run.")
 def feed_did_not_shrink(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     run_id = context.op_execution_context.run_id
@@ -60,11 +58,10 @@ COVERAGE_METADATA = MetadataCatalog("coverage_did_not_drop", {
 })
 
 
-@dg.asset_check(asset=raw_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=COVERAGE_METADATA.definition_metadata(),
-                description=f"Warns when the share of postings with an id, title, company, location, date, type or "
-                            f"salary fell by {DEFAULT_DROP_WARN:.0%} points or more since the feed's previous "
-                            "ingest (a changed feed layout or a wrong profile loses fields silently).")
+@feed_check(raw_jobs, COVERAGE_METADATA, blocking=False,
+            description=f"Warns when the share of postings with an id, title, company, location, date, type or "
+                        f"salary fell by {DEFAULT_DROP_WARN:.0%} points or more since the feed's previous ingest (a "
+                        "changed feed layout or a wrong profile loses fields silently).")
 def coverage_did_not_drop(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     run_id = context.op_execution_context.run_id
@@ -100,9 +97,8 @@ RATE_METADATA = MetadataCatalog("duplicate_rate_stable", {
 })
 
 
-@dg.asset_check(asset=deduped_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=RATE_METADATA.definition_metadata(),
-                description="Warns when the duplicate rate jumped by more than 20 points since the last good run.")
+@feed_check(deduped_jobs, RATE_METADATA, blocking=False,
+            description="Warns when the duplicate rate jumped by more than 20 points since the last good run.")
 def duplicate_rate_stable(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     run_id = context.op_execution_context.run_id
@@ -133,10 +129,9 @@ ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
 })
 
 
-@dg.asset_check(asset=industry_enriched, blocking=True, partitions_def=feeds_partitions,
-                metadata=ANSWERS_METADATA.definition_metadata(),
-                description="Stage 1 answers are within the rules: confidences in [0, 1] and industries from the "
-                            "taxonomy.")
+@feed_check(industry_enriched, ANSWERS_METADATA, blocking=True,
+            description="Stage 1 answers are within the rules: confidences in [0, 1] and industries from the "
+                        "taxonomy.")
 def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     checked, bad = answer_violations(database.engine, feed_id, feed_taxonomy(database.engine, feed_id))
@@ -157,9 +152,8 @@ FAILURE_RATE_METADATA = MetadataCatalog("ai_failure_rate", {
 })
 
 
-@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
-                metadata=VIOLATIONS_METADATA.definition_metadata(),
-                description="Every routed job obeys the thresholds (review decisions are the only override).")
+@feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
+            description="Every routed job obeys the thresholds (review decisions are the only override).")
 def routes_obey_thresholds(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource, routing: RoutingResource
 ) -> dg.AssetCheckResult:
@@ -168,9 +162,8 @@ def routes_obey_thresholds(
         {"violations": len(bad), "sample": problems_table(bad)}))
 
 
-@dg.asset_check(asset=routed_jobs, blocking=True, partitions_def=feeds_partitions,
-                metadata=VIOLATIONS_METADATA.definition_metadata(),
-                description="No approved job lacks a valid industry and function from the taxonomy.")
+@feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
+            description="No approved job lacks a valid industry and function from the taxonomy.")
 def approved_jobs_have_taxonomy(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
 ) -> dg.AssetCheckResult:
@@ -180,9 +173,8 @@ def approved_jobs_have_taxonomy(
         {"violations": len(bad), "sample": problems_table(bad)}))
 
 
-@dg.asset_check(asset=routed_jobs, blocking=False, partitions_def=feeds_partitions,
-                metadata=FAILURE_RATE_METADATA.definition_metadata(),
-                description=f"Warns when more than {AI_FAILURE_WARN_RATE:.0%} of the feed's jobs failed in the AI.")
+@feed_check(routed_jobs, FAILURE_RATE_METADATA, blocking=False,
+            description=f"Warns when more than {AI_FAILURE_WARN_RATE:.0%} of the feed's jobs failed in the AI.")
 def ai_failure_rate(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     counts = job_store.route_counts(database.engine, feed_id, context.op_execution_context.run_id)
@@ -201,9 +193,8 @@ MATCH_METADATA = MetadataCatalog("xano_matches_approved", {
 })
 
 
-@dg.asset_check(asset=xano_mirror, blocking=True, partitions_def=feeds_partitions,
-                metadata=MATCH_METADATA.definition_metadata(),
-                description="After the sync, Xano's records for the feed equal the approved jobs (keys and hashes).")
+@feed_check(xano_mirror, MATCH_METADATA, blocking=True,
+            description="After the sync, Xano's records for the feed equal the approved jobs (keys and hashes).")
 def xano_matches_approved(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource, xano: XanoResource
 ) -> dg.AssetCheckResult:

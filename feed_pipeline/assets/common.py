@@ -17,6 +17,8 @@ from typing import Any
 
 import dagster as dg
 
+from feed_pipeline.partitions import feeds_partitions
+
 GROUP = "feed_pipeline"
 
 # Every check is partitioned by `feeds` so its results are recorded against the feed's partition (Dagster 1.13:
@@ -104,3 +106,15 @@ def problems_table(problems: Sequence[tuple[str, str]]) -> dg.MetadataValue:
 def lines_table(column: str, description: str, lines: Sequence[str], limit: int = PROBLEM_SAMPLE) -> dg.MetadataValue:
     """The first `limit` lines as a one-column table."""
     return table([(column, "string", description)], [(line,) for line in lines[:limit]])
+
+
+def stage_asset(catalog: MetadataCatalog, **kwargs: Any):
+    """`@dg.asset` with what every stage shares: the feed partitions, the group and the catalog's descriptions."""
+    return dg.asset(partitions_def=feeds_partitions, group_name=GROUP, metadata=catalog.definition_metadata(),
+                    **kwargs)
+
+
+def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str):
+    """`@dg.asset_check` on one stage asset's feed partition, described by its catalog."""
+    return dg.asset_check(asset=asset, blocking=blocking, partitions_def=feeds_partitions,
+                          metadata=catalog.definition_metadata(), description=description)

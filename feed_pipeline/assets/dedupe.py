@@ -4,10 +4,10 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import DEDUPED_METADATA
-from feed_pipeline.assets.common import GROUP, stopwatch, table
+from feed_pipeline.assets.common import stage_asset, stopwatch, table
+from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.store import stages
 
@@ -17,12 +17,10 @@ class DedupeRunConfig(dg.Config):
         default=None, description="Description similarity (0-1) for a fuzzy merge; None = the default (0.85)")
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
-    deps=["raw_jobs"],
+@stage_asset(
+    DEDUPED_METADATA,
+    deps=[raw_jobs],
     kinds={"sql"},
-    metadata=DEDUPED_METADATA.definition_metadata(),
     description="One job per role: postings blocked by normalized title/company, then merged on near-identical "
                 "descriptions (different stated employment types or requisition ids never merge).",
 )

@@ -6,12 +6,12 @@ from typing import Any
 import dagster as dg
 
 from feed_pipeline.assets.catalogs import FUNCTION_METADATA, INDUSTRY_METADATA
-from feed_pipeline.assets.common import AI_KIND, GROUP, counts_table, stopwatch
+from feed_pipeline.assets.common import AI_KIND, counts_table, stage_asset, stopwatch
+from feed_pipeline.assets.dedupe import deduped_jobs
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig
 from feed_pipeline.core.enrichment import AIUsage
 from feed_pipeline.core.taxonomy import industry_stage_hash
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries, open_classifier
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -23,16 +23,14 @@ class EnrichConfig(dg.Config):
     similarity_threshold: float | None = None  # pass 2 description similarity (0-1); None = the dedupe default
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
-    deps=["deduped_jobs"],
+@stage_asset(
+    INDUSTRY_METADATA,
+    deps=[deduped_jobs],
     kinds={AI_KIND, "sql"},
     pool="gemini",
     description="AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
     "merge on the standardized title. Industry confidence below the archive threshold skips stage 2. "
     "The classifier is Gemini when GEMINI_API_KEY is set, else the offline one: see `model`.",
-    metadata=INDUSTRY_METADATA.definition_metadata(),
 )
 def industry_enriched(
     context: dg.AssetExecutionContext,
@@ -84,15 +82,13 @@ def _usage_metadata(usage: AIUsage) -> dict[str, Any]:
     return {f"ai_{k}": v for k, v in usage.as_dict().items()}
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
+@stage_asset(
+    FUNCTION_METADATA,
     deps=[industry_enriched],
     kinds={AI_KIND, "sql"},
     pool="gemini",
     description="AI stage 2: the job function, chosen from the job's industry's list (one request group per "
     "industry), by Gemini or the offline classifier (see `model`).",
-    metadata=FUNCTION_METADATA.definition_metadata(),
 )
 def function_enriched(
     context: dg.AssetExecutionContext, database: DatabaseResource, classifier: dg.ResourceParam[Any]

@@ -4,10 +4,9 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import RAW_METADATA
-from feed_pipeline.assets.common import GROUP, counts_table, stopwatch, table
+from feed_pipeline.assets.common import counts_table, stage_asset, stopwatch, table
 from feed_pipeline.assets.versions import finish_stage, mark_working, open_gate
 from feed_pipeline.core.coverage import COVERAGE_FIELDS, FieldCoverage
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.ingest import data_ingest, ingest_feed, previous_coverage
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.sources.base import FeedConfigError
@@ -22,12 +21,10 @@ class IngestConfig(dg.Config):
 
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
+@stage_asset(
+    RAW_METADATA,
     kinds={"xml", "sql"},
     description="Every posting of the feed's latest version, streamed; CLOSED/expired/invalid ones set aside.",
-    metadata=RAW_METADATA.definition_metadata(),
 )
 def raw_jobs(
     context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource

@@ -4,10 +4,10 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import MIRROR_METADATA
-from feed_pipeline.assets.common import GROUP, lines_table, stopwatch
+from feed_pipeline.assets.common import lines_table, stage_asset, stopwatch
+from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, to_xano_record
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, XanoResource
 from feed_pipeline.store import jobs as job_store
@@ -30,12 +30,10 @@ def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
     return [to_xano_record(row) for row in job_store.iter_jobs(database.engine, feed_id, route=Route.APPROVED.value)]
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
-    deps=["routed_jobs"],
+@stage_asset(
+    MIRROR_METADATA,
+    deps=[routed_jobs],
     kinds={"xano"},
-    metadata=MIRROR_METADATA.definition_metadata(),
     # The client already retries each request; one step retry covers a sync cut off as a whole (it converges).
     retry_policy=dg.RetryPolicy(max_retries=1, delay=10, jitter=dg.Jitter.PLUS_MINUS),
     description="Xano's records for this feed, kept equal to the approved jobs (by job_key and content_hash).",

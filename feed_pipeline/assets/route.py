@@ -7,12 +7,12 @@ Blocking checks beside it keep a bad routing from ever reaching the mirror; warn
 import dagster as dg
 
 from feed_pipeline.assets.catalogs import ROUTED_METADATA
-from feed_pipeline.assets.common import GROUP, counts_table, stopwatch, table
+from feed_pipeline.assets.common import counts_table, stage_asset, stopwatch, table
+from feed_pipeline.assets.enrich import function_enriched
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.evaluation import run_label_metadata
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.pipeline.route import (
     route_feed,
 )
@@ -23,13 +23,11 @@ from feed_pipeline.store.evaluation import labeled_run
 from feed_pipeline.store.feeds import feed_taxonomy
 
 
-@dg.asset(
-    partitions_def=feeds_partitions,
-    group_name=GROUP,
-    deps=["function_enriched"],
+@stage_asset(
+    ROUTED_METADATA,
+    deps=[function_enriched],
     kinds={"sql"},
     description="Every job routed (approved / manual_review / archived / failed / rejected) and saved in `jobs`.",
-    metadata=ROUTED_METADATA.definition_metadata(),
 )
 def routed_jobs(
     context: dg.AssetExecutionContext, database: DatabaseResource, routing: RoutingResource
