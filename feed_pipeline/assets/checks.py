@@ -36,18 +36,24 @@ SHRINK_METADATA = MetadataCatalog("feed_did_not_shrink", {
 @feed_check(raw_jobs, SHRINK_METADATA, blocking=False,
             description="Warns when the feed lost more than half of its postings since the last good run.")
 def feed_did_not_shrink(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    run_id = context.op_execution_context.run_id
-    current = ((get_report(database.engine, run_id) or {}).get("counts") or {}).get("raw")
-    previous = previous_successful_report(database.engine, feed_id, run_id)
-    before = ((previous or {}).get("counts") or {}).get("raw")
+    current, before = _this_and_last_good_run(context, database, lambda report: (report.get("counts") or {}).get("raw"))
     if current is None or not before:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=SHRINK_METADATA.emit(
-            {"note": "no earlier successful run to compare with"}))
+        return _warning(SHRINK_METADATA, True, note="no earlier successful run to compare with")
     ratio = current / before
-    return dg.AssetCheckResult(passed=ratio >= SHRINK_WARN_RATIO, severity=dg.AssetCheckSeverity.WARN,
-                               metadata=SHRINK_METADATA.emit({"postings": current, "previous_postings": before,
-                                                              "ratio": round(ratio, 4)}))
+    return _warning(SHRINK_METADATA, ratio >= SHRINK_WARN_RATIO, postings=current, previous_postings=before,
+                    ratio=round(ratio, 4))
+
+
+def _this_and_last_good_run(context: dg.AssetCheckExecutionContext, database: DatabaseResource, figure) -> tuple:
+    """`figure` of this run's report and of the feed's last successful run's (None where a report is missing)."""
+    run_id = context.op_execution_context.run_id
+    previous = previous_successful_report(database.engine, context.op_execution_context.partition_key, run_id)
+    current = get_report(database.engine, run_id)
+    return (figure(current) if current else None), (figure(previous) if previous else None)
+
+
+def _warning(catalog: MetadataCatalog, passed: bool, **values) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=catalog.emit(values))
 
 
 COVERAGE_METADATA = MetadataCatalog("coverage_did_not_drop", {
@@ -70,12 +76,11 @@ def coverage_did_not_drop(context: dg.AssetCheckExecutionContext, database: Data
     if current is None:
         note = ("the feed was unchanged: its data, and so its coverage, are the last ingest's"
                 if unchanged else "this run recorded no coverage")
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=COVERAGE_METADATA.emit({"note": note}))
+        return _warning(COVERAGE_METADATA, True, note=note)
     previous = previous_coverage(engine, feed_id, run_id)
     if previous is None:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=COVERAGE_METADATA.emit(
-            {"note": "no earlier ingest of this feed recorded coverage", "coverage": coverage_table(current, None)}))
+        return _warning(COVERAGE_METADATA, True, note="no earlier ingest of this feed recorded coverage",
+                        coverage=coverage_table(current, None))
     drops = coverage_drops(current, previous)
     return dg.AssetCheckResult(
         passed=not drops, severity=dg.AssetCheckSeverity.WARN,
@@ -100,26 +105,13 @@ RATE_METADATA = MetadataCatalog("duplicate_rate_stable", {
 @feed_check(deduped_jobs, RATE_METADATA, blocking=False,
             description="Warns when the duplicate rate jumped by more than 20 points since the last good run.")
 def duplicate_rate_stable(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    feed_id = context.op_execution_context.partition_key
-    run_id = context.op_execution_context.run_id
-    previous = previous_successful_report(database.engine, feed_id, run_id)
-    current = _duplicate_rate(database.engine, feed_id, run_id)
-    if previous is None or current is None:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=RATE_METADATA.emit({"note": "no earlier successful run to compare with"}))
-    before = (previous["stages"].get("deduped_jobs") or {}).get("duplicate_rate")
-    if before is None:
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=RATE_METADATA.emit({"note": "the earlier run recorded no duplicate rate"}))
+    current, before = _this_and_last_good_run(
+        context, database, lambda report: (report.get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate"))
+    if current is None or before is None:
+        return _warning(RATE_METADATA, True, note="no earlier successful run with a duplicate rate to compare with")
     jump = current - before
-    return dg.AssetCheckResult(passed=jump <= DUPLICATE_RATE_JUMP_WARN, severity=dg.AssetCheckSeverity.WARN,
-                               metadata=RATE_METADATA.emit({"duplicate_rate": current, "previous": before,
-                                                            "jump": round(jump, 4)}))
-
-
-def _duplicate_rate(engine, feed_id: str, run_id: str) -> float | None:
-    report = get_report(engine, run_id)
-    return ((report or {}).get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate")
+    return _warning(RATE_METADATA, jump <= DUPLICATE_RATE_JUMP_WARN, duplicate_rate=current, previous=before,
+                    jump=round(jump, 4))
 
 
 ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
@@ -180,10 +172,8 @@ def ai_failure_rate(context: dg.AssetCheckExecutionContext, database: DatabaseRe
     counts = job_store.route_counts(database.engine, feed_id, context.op_execution_context.run_id)
     enriched = sum(n for r, n in counts.items() if r != Route.REJECTED.value)
     rate = counts.get(Route.FAILED.value, 0) / enriched if enriched else 0.0
-    return dg.AssetCheckResult(passed=rate <= AI_FAILURE_WARN_RATE, severity=dg.AssetCheckSeverity.WARN,
-                               metadata=FAILURE_RATE_METADATA.emit({
-                                   "failure_rate": round(rate, 4), "failed": counts.get(Route.FAILED.value, 0),
-                                   "enriched": enriched}))
+    return _warning(FAILURE_RATE_METADATA, rate <= AI_FAILURE_WARN_RATE, failure_rate=round(rate, 4),
+                    failed=counts.get(Route.FAILED.value, 0), enriched=enriched)
 
 
 MATCH_METADATA = MetadataCatalog("xano_matches_approved", {

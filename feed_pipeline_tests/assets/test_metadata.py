@@ -175,3 +175,56 @@ def test_a_feed_that_loses_its_ids_warns_on_coverage_and_names_the_field(db_url,
     assert _rows(dropped.metadata["drops"]) == [{"field": "id", "previous_share": 1.0, "share": 0.0}]
     shares = {row["field"]: (row["previous_share"], row["share"]) for row in _rows(dropped.metadata["coverage"])}
     assert shares["title"] == (1.0, 1.0) and shares["salary"] == (0.0, 0.0)
+
+
+# --- comparisons with the last good run ---------------------------------------------------------------------
+
+
+def _nurse_feed(cities: list[str], *, one_role: bool) -> bytes:
+    """One posting per city; `one_role` posts the same role everywhere (pass 1 merges them into one job)."""
+    items = []
+    for n, city in enumerate(cities):
+        suffix = "" if one_role else f" {n}"
+        items.append(f"<job><referencenumber>R-{n}</referencenumber><title>Registered Nurse{suffix}</title>"
+                     f"<company>Acme Health</company><city>{city}</city><state>MA</state><country>US</country>"
+                     f"<date>2024-05-01</date><jobtype>fulltime</jobtype><url>https://jobs.example/{n}</url>"
+                     f"<description>Care for patients on the surgical ward{suffix}.</description></job>")
+    return ("<?xml version='1.0' encoding='utf-8'?><source>" + "".join(items) + "</source>").encode()
+
+
+CITIES = ["Boston", "Salem", "Lowell", "Quincy", "Lynn", "Newton"]
+
+
+def test_a_feed_that_shrinks_by_more_than_half_warns_with_the_ratio(db_url, tmp_path):
+    feed_path = Path(tmp_path / "feed.xml")
+    feed_path.write_bytes(_nurse_feed(CITIES, one_role=False))
+    feed_store.upsert_feed(engine_for(db_url), "shrinking", url=str(feed_path), kind="xml")
+    defs = _defs(db_url, str(tmp_path / "xano.sqlite"), RoutingResource())
+    with dg.instance_for_test() as instance:
+        assert run_feed(defs, instance, "shrinking", database_url=db_url)["status"] == "success"
+        feed_path.write_bytes(_nurse_feed(CITIES[:2], one_role=False))
+        # The check only warns; the run is partial because the mirror's valve holds back the mass delete.
+        assert run_feed(defs, instance, "shrinking", database_url=db_url)["status"] == "partial"
+        shrunk, first = _check_evaluations(instance, "raw_jobs", "feed_did_not_shrink")
+    assert first.passed and first.metadata["note"].value == "no earlier successful run to compare with"
+    assert not shrunk.passed and shrunk.severity == dg.AssetCheckSeverity.WARN
+    assert {k: v.value for k, v in shrunk.metadata.items() if k in ("postings", "previous_postings", "ratio")} == {
+        "postings": 2, "previous_postings": 6, "ratio": 0.3333}
+
+
+def test_a_jump_in_the_duplicate_rate_warns_with_both_rates(db_url, tmp_path):
+    feed_path = Path(tmp_path / "feed.xml")
+    feed_path.write_bytes(_nurse_feed(CITIES, one_role=False))
+    feed_store.upsert_feed(engine_for(db_url), "dupes", url=str(feed_path), kind="xml")
+    defs = _defs(db_url, str(tmp_path / "xano.sqlite"), RoutingResource())
+    with dg.instance_for_test() as instance:
+        assert run_feed(defs, instance, "dupes", database_url=db_url)["status"] == "success"
+        feed_path.write_bytes(_nurse_feed(CITIES, one_role=True))  # one role posted in six cities
+        # Six published jobs become one: the mirror's valve holds back the five deletes, so the run is partial.
+        assert run_feed(defs, instance, "dupes", database_url=db_url)["status"] == "partial"
+        jumped, first = _check_evaluations(instance, "deduped_jobs", "duplicate_rate_stable")
+    assert first.passed and first.metadata["note"].value == (
+        "no earlier successful run with a duplicate rate to compare with")
+    assert not jumped.passed and jumped.severity == dg.AssetCheckSeverity.WARN
+    assert {k: v.value for k, v in jumped.metadata.items() if k in ("duplicate_rate", "previous", "jump")} == {
+        "duplicate_rate": 0.8333, "previous": 0.0, "jump": 0.8333}
