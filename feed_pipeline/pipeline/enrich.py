@@ -45,6 +45,7 @@ from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
 CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
+PASS2_BATCH = 500  # jobs of multi-job pass 2 groups fetched in one query
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,34 +225,56 @@ def status_totals(summary: dict[str, int]) -> dict[str, int]:
 
 def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive_below: float) -> tuple[int, int]:
     """Pass 2: jobs whose standardized titles agree (same company and type, similar text) become one.
-    Returns (jobs merged away, groups made)."""
-    merged_away = groups = 0
+    Returns (jobs merged away, groups made). Groups are read in order and their jobs fetched PASS2_BATCH keys at a
+    time (one query, not one per group); the merge itself goes group by group, in order, as before."""
+    totals = [0, 0]  # merged away, groups
     claimed: set[str] = set()
     where = sa.and_(enrichments.c.status != "failed", enrichments.c.ai_block_key != "")
+    pending: list[list] = []
     with engine.begin() as conn:
-        for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
-            if len(rows) < 2:
-                claimed.update(r["job_key"] for r in rows)
-                continue
-            row_of = {r["job_key"]: r for r in rows}
-            jobs = stages.get_deduped(conn, feed_id, row_of)
-            items = [(jobs[k], _industry_result(r)) for k, r in row_of.items() if k in jobs]
-            for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
-                if len(merged_keys) < 2:
+
+        def flush() -> None:
+            jobs = stages.get_deduped(conn, feed_id, [r["job_key"] for rows in pending if len(rows) > 1 for r in rows])
+            replaced: list[str] = []
+            rows_out: list[dict[str, Any]] = []
+            for rows in pending:
+                if len(rows) < 2:
+                    claimed.update(r["job_key"] for r in rows)
                     continue
-                groups += 1
-                merged_away += len(merged_keys) - 1
-                stages.delete_enrichments(conn, feed_id, merged_keys)
-                archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
-                base = row_of[min(merged_keys)]
-                stages.write_enrichments(conn, [{
-                    "feed_id": feed_id, "job_key": job.job_key, "merged_keys": sorted(merged_keys),
-                    "ai_block_key": base["ai_block_key"], "locations": job.locations,
-                    "is_multi_location": job.is_multi_location, "content_hash": job.content_hash,
-                    "model": base["model"], "status": "archived" if archived else "ok",
-                    "function_status": "skipped" if archived else None, **_industry_columns(result),
-                }])
-    return merged_away, groups
+                row_of = {r["job_key"]: r for r in rows}
+                items = [(jobs[k], _industry_result(r)) for k, r in row_of.items() if k in jobs]
+                for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
+                    if len(merged_keys) < 2:
+                        continue
+                    totals[0] += len(merged_keys) - 1
+                    totals[1] += 1
+                    replaced.extend(merged_keys)
+                    rows_out.append(_merged_row(feed_id, job, result, merged_keys, row_of[min(merged_keys)],
+                                                archive_below))
+            stages.delete_enrichments(conn, feed_id, replaced)
+            stages.write_enrichments(conn, rows_out)
+            pending.clear()
+
+        waiting = 0
+        for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
+            pending.append(rows)
+            waiting += len(rows) if len(rows) > 1 else 0
+            if waiting >= PASS2_BATCH:
+                flush()
+                waiting = 0
+        flush()
+    return totals[0], totals[1]
+
+
+def _merged_row(feed_id: str, job: JobRecord, result: IndustryResult, merged_keys: list[str], base,
+                archive_below: float) -> dict[str, Any]:
+    """The enrichment row of a pass 2 merge: the merged job, the best-supported stage 1 answer."""
+    archived = is_valid_confidence(result.confidence) and result.confidence < archive_below
+    return {"feed_id": feed_id, "job_key": job.job_key, "merged_keys": sorted(merged_keys),
+            "ai_block_key": base["ai_block_key"], "locations": job.locations,
+            "is_multi_location": job.is_multi_location, "content_hash": job.content_hash, "model": base["model"],
+            "status": "archived" if archived else "ok", "function_status": "skipped" if archived else None,
+            **_industry_columns(result)}
 
 
 def _industry_result(row) -> IndustryResult:
