@@ -108,10 +108,11 @@ class Stages:
         self.resources = {"database": DatabaseResource(url=self.db_url), "classifier": self.classifier,
                           "routing": RoutingResource(), "xano": XanoResource(base_url=xano.base_url)}
 
-    def materialize(self, *assets, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
-        """Materialize `assets` for the feed's partition (raising on a failed step)."""
+    def materialize(self, *assets, run_config: dict | None = None,
+                    raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+        """Materialize `assets` (and checks) for the feed's partition."""
         return dg.materialize(list(assets), partition_key=FEED, resources=self.resources, instance=self.instance,
-                              run_config=run_config)
+                              run_config=run_config, raise_on_error=raise_on_error)
 
     def upstream_of(self, stage: str) -> None:
         """Materialize every stage before `stage` with the real assets, so `stage` has its inputs."""
