@@ -6,7 +6,7 @@ from __future__ import annotations
 from feed_pipeline.assets.enrich import function_enriched
 from feed_pipeline.store.schema import enrichments
 from feed_pipeline_tests.assets.conftest import ANSWERS
-from feed_pipeline_tests.fakes.classifier import FAKE_MODEL, Asked
+from feed_pipeline_tests.fakes.classifier import FAKE_MODEL
 
 FUNCTION_KEYS = {"jobs_classified", "industries", "jobs_per_industry", "by_function_status", "model",
                  "prompt_version", "ai_calls", "ai_input_tokens", "ai_output_tokens", "ai_cache_hits", "ai_retries",
