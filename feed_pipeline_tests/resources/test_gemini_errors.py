@@ -2,8 +2,6 @@
 in the SDK's own ClientError / ServerError as the client raises them."""
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from google.genai import errors as genai_errors
@@ -99,7 +97,7 @@ def test_another_4xx_rejects_only_this_request():
 
 
 @pytest.mark.parametrize(("exc", "transport"), [
-    (asyncio.TimeoutError(), True), (TimeoutError(), True), (ConnectionRefusedError(), True),
+    (TimeoutError(), True), (ConnectionRefusedError(), True),
     (httpx.ConnectTimeout("slow"), True), (httpx.RemoteProtocolError("cut"), True), (httpx.ReadError("reset"), True),
     (httpx.HTTPStatusError("500", request=httpx.Request("GET", "http://x"), response=httpx.Response(500)), False),
     (ValueError("bad json"), False), (KeyError("candidates"), False),
