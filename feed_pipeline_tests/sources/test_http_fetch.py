@@ -162,9 +162,11 @@ def test_resume_checks_the_bytes_when_there_are_no_validators(feed_server, fetch
 
 def test_drops_past_the_attempt_budget_fail(feed_server, fetcher):
     url = feed_server.add("/feed.xml", BODY, drop_after=[10_000] * 10)
-    with fetcher.stream(url) as body, pytest.raises(Exception) as caught:
+    with fetcher.stream(url) as body, pytest.raises(httpx.RemoteProtocolError, match=(
+            r"^peer closed connection without sending complete message body "
+            rf"\(received 10000 bytes, expected {len(BODY)}\)$")):
         list(body.iter_bytes())
-    assert "peer closed" in str(caught.value) or "incomplete" in str(caught.value).lower()
+    assert len(feed_server.requests_for("/feed.xml")) == 4, "the attempt budget: the first GET and three resumes"
 
 
 def test_probe_uses_head_and_reports_changes(feed_server, fetcher):
