@@ -168,7 +168,7 @@ def test_sample_feed_is_indeed_shaped_with_closed_expired_and_multi_location_pos
     for j in jobs:
         by_requisition.setdefault(j["requisitionid"], []).append(j)
     multi = [group for group in by_requisition.values() if len(group) > 1]
-    assert len(multi) >= 10
+    assert len(multi) == 43
     for group in multi:
         assert len({(j["title"], j["company"], j["jobtype"]) for j in group}) == 1
         assert len({j["city"] for j in group}) == len(group)
