@@ -1,9 +1,11 @@
 """What the stage-asset tests share: a six-posting feed with its own two-industry taxonomy, a SQLite database in
-tmp_path, a Dagster instance with the feed's partition, a scripted recording classifier, a loopback Xano sandbox,
-and `Stages.materialize(...)`, which runs the real assets with `dagster.materialize` and returns one asset's
-materialization metadata as plain values."""
+tmp_path, a Dagster instance (one per module: creating one is most of a test's cost) with the feed's partition
+(a new feed id per test, so no test sees another's materializations), a scripted recording classifier, a
+loopback Xano sandbox, and `Stages.materialize(...)`, which runs the real assets with `dagster.materialize`;
+`Stages.metadata` gives one asset's materialization metadata as plain values."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,11 @@ from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.resources.xano import XanoResource
 from feed_pipeline.sandbox import XanoSandbox
 from feed_pipeline.store import feeds as feed_store
+from feed_pipeline.store.schema import deduped_jobs as deduped_jobs_table
 from feed_pipeline.store.schema import raw_jobs as raw_jobs_table
 from feed_pipeline_tests.fakes.classifier import RecordingClassifierResource
 
-FEED = "stages"
+FEED_PREFIX = "stages"
 TAXONOMY = {"industries": [
     {"name": "Software", "keywords": ["software"], "functions": [
         {"name": "Engineering", "keywords": ["engineer"]}, {"name": "Sales", "keywords": ["account"]}]},
@@ -95,13 +98,14 @@ def values(metadata: dg.MetadataMapping | dict) -> dict[str, Any]:
 class Stages:
     """One feed, one database, one Dagster instance, the recording classifier and a running Xano sandbox."""
 
-    def __init__(self, tmp_path: Path, instance: dg.DagsterInstance, xano: XanoSandbox):
+    def __init__(self, tmp_path: Path, instance: dg.DagsterInstance, xano: XanoSandbox, feed: str):
+        self.feed = feed
         self.db_url = f"sqlite:///{tmp_path / 'feed_pipeline.sqlite'}"
         self.engine = engine_for(self.db_url)
         self.feed_path = tmp_path / "feed.xml"
         self.feed_path.write_text(feed_xml(), encoding="utf-8")
-        feed_store.upsert_feed(self.engine, FEED, url=str(self.feed_path), taxonomy=TAXONOMY)
-        instance.add_dynamic_partitions("feeds", [FEED])
+        feed_store.upsert_feed(self.engine, feed, url=str(self.feed_path), taxonomy=TAXONOMY)
+        instance.add_dynamic_partitions("feeds", [feed])
         self.instance = instance
         self.xano = xano
         self.classifier = RecordingClassifierResource(answers=ANSWERS)
@@ -111,7 +115,7 @@ class Stages:
     def materialize(self, *assets, run_config: dict | None = None,
                     raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
         """Materialize `assets` (and checks) for the feed's partition."""
-        return dg.materialize(list(assets), partition_key=FEED, resources=self.resources, instance=self.instance,
+        return dg.materialize(list(assets), partition_key=self.feed, resources=self.resources, instance=self.instance,
                               run_config=run_config, raise_on_error=raise_on_error)
 
     def upstream_of(self, stage: str) -> None:
@@ -131,7 +135,15 @@ class Stages:
         """The job_key raw_jobs gave the posting with this reference number."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(raw_jobs_table.c.job_key).where(
-                raw_jobs_table.c.feed_id == FEED, raw_jobs_table.c.source_id == source_id)).scalar_one()
+                raw_jobs_table.c.feed_id == self.feed, raw_jobs_table.c.source_id == source_id)).scalar_one()
+
+    def job_of(self, source_id: str) -> str:
+        """The job_key of the deduped job holding the posting with this reference number (after deduped_jobs)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(deduped_jobs_table.c.job_key, deduped_jobs_table.c.source_ids).where(
+                deduped_jobs_table.c.feed_id == self.feed)).all()
+        (key,) = [key for key, refs in rows if source_id in refs]
+        return key
 
     @staticmethod
     def checks(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, dict[str, Any]]]:
@@ -144,13 +156,19 @@ class Stages:
         return values(materialization.metadata)
 
     def rows(self, table: sa.Table, *columns: str, order_by: str = "job_key") -> list[tuple]:
-        stmt = sa.select(*(table.c[name] for name in columns)).where(table.c.feed_id == FEED).order_by(
+        stmt = sa.select(*(table.c[name] for name in columns)).where(table.c.feed_id == self.feed).order_by(
             table.c[order_by])
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(stmt)]
 
 
+@pytest.fixture(scope="module")
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
 @pytest.fixture
-def stages(tmp_path) -> Iterator[Stages]:
-    with dg.instance_for_test() as instance, XanoSandbox(tmp_path / "xano.sqlite") as xano:
-        yield Stages(tmp_path, instance, xano)
+def stages(tmp_path, dagster_instance) -> Iterator[Stages]:
+    with XanoSandbox(tmp_path / "xano.sqlite") as xano:
+        yield Stages(tmp_path, dagster_instance, xano, feed=f"{FEED_PREFIX}-{uuid.uuid4().hex[:8]}")

@@ -18,7 +18,7 @@ def test_deduped_jobs_merges_one_role_posted_twice_and_reports_it(stages):
 
     result = stages.materialize(deduped_jobs, duplicate_rate_stable)
 
-    backend, nurse, sales, mystery = (stages.key_of(ref) for ref in ("A-1", "M-1", "A-3", "X-1"))
+    backend, nurse, sales, mystery = (stages.job_of(ref) for ref in ("A-1", "M-1", "A-3", "X-1"))
     assert sorted(stages.rows(deduped_table, "job_key", "source_ids", "locations", "is_multi_location")) == sorted([
         (backend, ["A-1", "A-2"], ["Denver, AZ, US", "Phoenix, AZ, US"], True),
         (sales, ["A-3"], ["Phoenix, AZ, US"], False),

@@ -19,7 +19,7 @@ def test_stage2_asks_per_industry_with_its_functions_and_stores_each_function(st
 
     result = stages.materialize(function_enriched)
 
-    backend, sales, nurse, mystery = (stages.key_of(ref) for ref in ("A-1", "A-3", "M-1", "X-1"))
+    backend, sales, nurse, mystery = (stages.job_of(ref) for ref in ("A-1", "A-3", "M-1", "X-1"))
     (asked,) = stages.classifier.asked[asked_before:]
     assert (asked.stage, asked.industry, asked.functions) == ("function", "Software", ("Engineering", "Sales"))
     assert sorted(zip(asked.job_keys, asked.titles, strict=True)) == sorted(
@@ -65,7 +65,7 @@ def test_a_no_fit_answer_is_stored_as_no_fit_without_a_function(stages):
 
     result = stages.materialize(function_enriched)
 
-    sales = stages.key_of("A-3")
+    sales = stages.job_of("A-3")
     assert [row for row in stages.rows(enrichments, "job_key", "function_status", "job_function",
                                        "function_confidence") if row[0] == sales] == [(sales, "no_fit", None, 0.8)]
     assert stages.metadata(result, "function_enriched")["by_function_status"] == [

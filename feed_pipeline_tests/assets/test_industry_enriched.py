@@ -26,7 +26,7 @@ def test_stage1_asks_once_for_every_deduped_job_and_stores_each_answer(stages):
 
     result = stages.materialize(industry_enriched, industry_answers_valid)
 
-    backend, sales, nurse, mystery = (stages.key_of(ref) for ref in ("A-1", "A-3", "M-1", "X-1"))
+    backend, sales, nurse, mystery = (stages.job_of(ref) for ref in ("A-1", "A-3", "M-1", "X-1"))
     (asked,) = stages.classifier.asked
     assert asked.stage == "industry"
     assert sorted(zip(asked.job_keys, asked.titles, strict=True)) == sorted([
@@ -61,7 +61,7 @@ def test_stage1_asks_once_for_every_deduped_job_and_stores_each_answer(stages):
 def test_a_rerun_asks_only_for_the_failed_job_and_skips_once_all_are_answered(stages):
     stages.upstream_of("industry_enriched")
     stages.materialize(industry_enriched)
-    mystery = stages.key_of("X-1")
+    mystery = stages.job_of("X-1")
 
     retried = stages.materialize(raw_jobs, deduped_jobs, industry_enriched)
 

@@ -9,7 +9,7 @@ from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
 from feed_pipeline.store import stages as stage_store
 from feed_pipeline.store.schema import raw_jobs as raw_table
-from feed_pipeline_tests.assets.conftest import FEED, POSTINGS, feed_xml
+from feed_pipeline_tests.assets.conftest import POSTINGS, feed_xml
 
 RAW_KEYS = {"dagster/row_count", "skipped_unchanged", "written_this_run", "accepted", "bytes_read", "profile",
             "complete", "by_rejection_reason", "coverage", "records_per_s", "reader_stats"}
@@ -36,9 +36,9 @@ def test_raw_jobs_stores_every_posting_and_reports_what_it_read(stages):
         "coverage_did_not_drop": (True, {"note": "no earlier ingest of this feed recorded coverage",
                                          "coverage": metadata["coverage"]}),
     }
-    feed = feed_store.get_feed(stages.engine, FEED)
+    feed = feed_store.get_feed(stages.engine, stages.feed)
     assert feed.content_hash == hashlib.sha256(feed_xml().encode()).hexdigest(), "the version the next run compares"
-    assert stage_store.last_ingest_complete(stages.engine, FEED) is True
+    assert stage_store.last_ingest_complete(stages.engine, stages.feed) is True
     assert reports.get_report(stages.engine, result.run_id)["counts"] == {"raw": 6, "closed": 1, "expired": 0,
                                                                           "invalid": 0}
 

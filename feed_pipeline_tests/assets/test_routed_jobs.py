@@ -21,7 +21,8 @@ def test_every_job_is_routed_by_the_thresholds_and_saved_with_its_reason(stages)
 
     result = stages.materialize(routed_jobs, routes_obey_thresholds, approved_jobs_have_taxonomy, ai_failure_rate)
 
-    backend, sales, nurse, mystery, closed = (stages.key_of(r) for r in ("A-1", "A-3", "M-1", "X-1", "C-1"))
+    backend, sales, nurse, mystery = (stages.job_of(r) for r in ("A-1", "A-3", "M-1", "X-1"))
+    closed = stages.key_of("C-1")  # a CLOSED posting never reaches deduped_jobs
     assert sorted(stages.rows(jobs, "job_key", "route", "reason", "routing_confidence", "industry", "job_function")) \
         == sorted([
             (backend, "approved", None, 0.9, "Software", "Engineering"),
@@ -59,7 +60,7 @@ def test_the_thresholds_come_from_the_routing_resource(stages):
 
     result = stages.materialize(routed_jobs)
 
-    sales, nurse = stages.key_of("A-3"), stages.key_of("M-1")
+    sales, nurse = stages.job_of("A-3"), stages.job_of("M-1")
     routes = dict(stages.rows(jobs, "job_key", "route"))
     assert (routes[sales], routes[nurse]) == ("approved", "archived"), \
         "stage 1 archived the nurse at the default 0.5: routing keeps stage 1's decision"
@@ -75,7 +76,7 @@ def test_routing_skips_an_unchanged_input_and_runs_again_after_a_review(stages):
     assert set(metadata) == ROUTED_KEYS | {"skipped_unchanged", "figures_from_run"}
     assert (metadata["skipped_unchanged"], metadata["figures_from_run"]) == (True, first.run_id)
 
-    sales = stages.key_of("A-3")
+    sales = stages.job_of("A-3")
     job_store.record_review(stages.engine, sales, "approve", note="checked")
     reviewed = stages.materialize(routed_jobs)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.store import jobs as job_store
-from feed_pipeline_tests.assets.conftest import FEED
 
 MIRROR_KEYS = {"approved_jobs", "added", "updated", "deleted", "unchanged", "deletes_blocked", "deletes_skipped",
                "duplicates_removed", "already_gone", "already_present", "existing_records", "desired_records",
@@ -29,13 +28,13 @@ def _requests(xano) -> list[tuple[str, int | None]]:
 
 def test_the_approved_job_is_created_in_xano_and_only_it(stages):
     stages.upstream_of("xano_mirror")
-    backend = stages.key_of("A-1")
+    backend = stages.job_of("A-1")
 
     result = stages.materialize(xano_mirror, xano_matches_approved)
 
     records = stages.xano.records()
     assert [(r["job_key"], r["feed_id"], r["title"], r["industry"], r["job_function"], r["locations"])
-            for r in records] == [(backend, FEED, "Backend Engineer", "Software", "Engineering",
+            for r in records] == [(backend, stages.feed, "Backend Engineer", "Software", "Engineering",
                                    ["Denver, AZ, US", "Phoenix, AZ, US"])]
     assert _requests(stages.xano) == [("GET", 200), ("GET", 200), ("POST", 200), ("GET", 200)], \
         "list, list again just before adding (another writer may have added it), add, then the check's list"
@@ -64,7 +63,7 @@ def test_a_second_materialization_changes_nothing(stages):
 def test_a_delete_that_empties_the_feeds_copy_is_held_back_until_allowed(stages):
     stages.upstream_of("xano_mirror")
     stages.materialize(xano_mirror)
-    backend = stages.key_of("A-1")
+    backend = stages.job_of("A-1")
     job_store.record_review(stages.engine, backend, "reject", note="not a real opening")
     stages.materialize(routed_jobs)
 
@@ -73,7 +72,8 @@ def test_a_delete_that_empties_the_feeds_copy_is_held_back_until_allowed(stages)
     assert not blocked.success
     (failure,) = [e for e in blocked.all_events if e.is_step_failure]
     assert failure.step_failure_data.error.cause.message.startswith(
-        "feed_pipeline.resources.xano.MirrorBlockedError: Xano mirror of feed 'stages': deleting 1 of 1 record(s)")
+        f"feed_pipeline.resources.xano.MirrorBlockedError: Xano mirror of feed '{stages.feed}': deleting 1 of 1 "
+        "record(s)")
     assert [r["job_key"] for r in stages.xano.records()] == [backend], "the valve kept the record"
 
     allowed = stages.materialize(xano_mirror, xano_matches_approved,
