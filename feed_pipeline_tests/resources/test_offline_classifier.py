@@ -141,10 +141,16 @@ def test_keyword_scorer_tolerates_a_typo_in_one_long_word(keyword):
     assert result.industry == "Technology"
 
 
-def test_function_stage_only_chooses_from_the_given_list(classifier, taxonomy):
+# Given only two functions that fit a bedside nurse poorly: the semantic method picks the nearer one; the keyword
+# method finds no keyword of either and answers the first given, with confidence 0.
+FUNCTION_FROM_LIST = {"semantic": ("Home & Personal Care", 0.83), "keyword": ("Allied Health", 0.0)}
+
+
+def test_function_stage_only_chooses_from_the_given_list(classifier, taxonomy, request):
     job = FunctionInput("x", "Registered Nurse", "ICU nurse providing bedside care.", ("patient care",))
     (batch,) = list(classifier.classify_functions("Healthcare", ("Allied Health", "Home & Personal Care"), [job]))
-    assert batch[0].job_function in ("Allied Health", "Home & Personal Care")
+    method = request.node.callspec.params["classifier"]
+    assert [(r.job_key, r.job_function, r.confidence) for r in batch] == [("x", *FUNCTION_FROM_LIST[method])]
     with pytest.raises(ValueError, match="no functions given"):
         list(classifier.classify_functions("Healthcare", (), [job]))
 
