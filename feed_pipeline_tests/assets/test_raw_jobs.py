@@ -67,7 +67,7 @@ def test_a_forced_parse_reads_an_unchanged_file_again(stages):
         False, 6, 6)
 
 
-def test_a_shrunk_feed_fails_the_shrink_check_with_both_counts(stages, tmp_path):
+def test_a_shrunk_feed_fails_the_shrink_check_with_both_counts(stages):
     stages.materialize(raw_jobs)
     stages.feed_path.write_text(feed_xml(POSTINGS[:2]), encoding="utf-8")
 
