@@ -19,7 +19,7 @@ from feed_pipeline.sources.feed_bytes import file_validators
 from feed_pipeline.sources.http_fetch import RetrySettings
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
-from feed_pipeline_tests.automation.feed_server import FeedDocument, FeedServer, closed_port_url
+from feed_pipeline_tests.fakes.feed_server import LAST_MODIFIED, Route, closed_port_url, content_etag
 
 FEED_V1 = b"<source><job><referencenumber>1</referencenumber><title>Backend engineer</title></job></source>"
 FEED_V2 = FEED_V1.replace(b"</source>", b"<job><referencenumber>2</referencenumber><title>SRE</title></job></source>")
@@ -28,6 +28,13 @@ FAST_FETCH = {"retry": RetrySettings(attempts=1), "connect_timeout": 2.0, "read_
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def document(server, path: str, body: bytes, *, etag: bool = True, last_modified: bool = False, **options) -> Route:
+    """Publish `body` at `path` with a content ETag and/or a Last-Modified, as the feed hosts of these tests do."""
+    server.add(path, body, etag=content_etag(body) if etag else None,
+               last_modified=LAST_MODIFIED if last_modified else None, **options)
+    return server.routes[path]
 
 
 @pytest.fixture
@@ -47,13 +54,6 @@ def instance(shared_instance):
     yield shared_instance
     for key in shared_instance.get_dynamic_partitions(feeds_partitions.name):
         shared_instance.delete_dynamic_partition(feeds_partitions.name, key)
-
-
-@pytest.fixture
-def feed_server():
-    server = FeedServer().start()
-    yield server
-    server.stop()
 
 
 def definitions_with(sensor: dg.SensorDefinition, sqlite_url: str) -> dg.Definitions:
@@ -225,7 +225,7 @@ def register(engine, instance, feed_id: str, url: str) -> None:
 
 def test_update_leaves_a_feed_awaiting_its_first_run_to_the_registry(engine, instance, sqlite_url, feed_server,
                                                                      update_sensor):
-    feed_server.documents["/new.xml"] = FeedDocument(FEED_V1)
+    document(feed_server, "/new.xml", FEED_V1)
     register(engine, instance, "new", feed_server.url("/new.xml"))
 
     result = tick(update_sensor, instance, sqlite_url)
@@ -235,7 +235,7 @@ def test_update_leaves_a_feed_awaiting_its_first_run_to_the_registry(engine, ins
 
 def test_update_skips_an_unchanged_feed_with_a_conditional_probe(engine, instance, sqlite_url, feed_server,
                                                                  update_sensor):
-    doc = feed_server.documents["/acme.xml"] = FeedDocument(FEED_V1)
+    doc = document(feed_server, "/acme.xml", FEED_V1)
     register(engine, instance, "acme", feed_server.url("/acme.xml"))
     ingested(engine, "acme", etag=doc.etag, content_hash=sha256(FEED_V1))
 
@@ -248,7 +248,7 @@ def test_update_skips_an_unchanged_feed_with_a_conditional_probe(engine, instanc
 
 def test_update_requests_one_run_per_new_version_of_a_changed_feed(engine, instance, sqlite_url, feed_server,
                                                                    update_sensor):
-    doc = feed_server.documents["/acme.xml"] = FeedDocument(FEED_V1)
+    doc = document(feed_server, "/acme.xml", FEED_V1)
     register(engine, instance, "acme", feed_server.url("/acme.xml"))
     ingested(engine, "acme", etag=doc.etag, content_hash=sha256(FEED_V1))
     doc.publish(FEED_V2)
@@ -268,7 +268,7 @@ def test_update_requests_one_run_per_new_version_of_a_changed_feed(engine, insta
 
 def test_update_uses_last_modified_when_the_server_sends_no_etag(engine, instance, sqlite_url, feed_server,
                                                                  update_sensor):
-    doc = feed_server.documents["/lm.xml"] = FeedDocument(FEED_V1, send_etag=False, send_last_modified=True)
+    doc = document(feed_server, "/lm.xml", FEED_V1, etag=False, last_modified=True)
     register(engine, instance, "lm", feed_server.url("/lm.xml"))
     ingested(engine, "lm", last_modified=doc.last_modified, content_hash=sha256(FEED_V1))
 
@@ -279,7 +279,7 @@ def test_update_uses_last_modified_when_the_server_sends_no_etag(engine, instanc
 
 def test_update_hashes_the_body_when_the_server_gives_no_validators(engine, instance, sqlite_url, feed_server,
                                                                     update_sensor):
-    doc = feed_server.documents["/bare.xml"] = FeedDocument(FEED_V1, send_etag=False)
+    doc = document(feed_server, "/bare.xml", FEED_V1, etag=False)
     register(engine, instance, "bare", feed_server.url("/bare.xml"))
     ingested(engine, "bare", content_hash=sha256(FEED_V1))
 
@@ -291,9 +291,9 @@ def test_update_hashes_the_body_when_the_server_gives_no_validators(engine, inst
 
 def test_update_logs_and_skips_unreachable_feeds_and_still_checks_the_others(engine, instance, sqlite_url, feed_server,
                                                                              update_sensor, capfd):
-    feed_server.documents["/down.xml"] = FeedDocument(FEED_V1, error_status=503)
-    feed_server.documents["/gone.xml"] = FeedDocument(FEED_V1, error_status=404)
-    doc = feed_server.documents["/ok.xml"] = FeedDocument(FEED_V2)
+    document(feed_server, "/down.xml", FEED_V1, error_status=503)
+    document(feed_server, "/gone.xml", FEED_V1, error_status=404)
+    doc = document(feed_server, "/ok.xml", FEED_V2)
     for feed_id, url in [("a_refused", closed_port_url()), ("b_down", feed_server.url("/down.xml")),
                          ("c_gone", feed_server.url("/gone.xml")), ("d_ok", feed_server.url("/ok.xml")),
                          ("e_bad_url", "http://[not-a-host/feed.xml")]:
@@ -340,7 +340,7 @@ def test_update_skips_a_missing_local_file(engine, instance, sqlite_url, tmp_pat
 
 def test_update_ignores_disabled_feeds_api_feeds_and_feeds_without_a_partition(engine, instance, sqlite_url,
                                                                                feed_server, update_sensor):
-    feed_server.documents["/x.xml"] = FeedDocument(FEED_V2)
+    document(feed_server, "/x.xml", FEED_V2)
     register(engine, instance, "disabled", feed_server.url("/x.xml"))
     ingested(engine, "disabled", etag='"old"')
     feed_store.set_feed_active(engine, "disabled", False)
@@ -357,7 +357,7 @@ def test_update_ignores_disabled_feeds_api_feeds_and_feeds_without_a_partition(e
 def test_update_probes_a_bounded_batch_per_tick_round_robin(engine, instance, sqlite_url, feed_server):
     sensor = sensors.build_feed_update_sensor(name="update_small", max_probes_per_tick=2, fetcher_options=FAST_FETCH)
     for feed_id in ("a", "b", "c"):
-        doc = feed_server.documents[f"/{feed_id}.xml"] = FeedDocument(FEED_V1)
+        doc = document(feed_server, f"/{feed_id}.xml", FEED_V1)
         register(engine, instance, feed_id, feed_server.url(f"/{feed_id}.xml"))
         ingested(engine, feed_id, etag=doc.etag)
 
@@ -376,7 +376,7 @@ def test_update_leaves_feeds_not_checked_within_the_tick_budget_for_the_next_tic
     sensor = sensors.build_feed_update_sensor(name="update_budget", tick_budget_s=1.0, fetcher_options=FAST_FETCH)
     docs = {}
     for feed_id, delay in (("a_fast", 0.0), ("b_slow", 3.0), ("c_fast", 0.0)):
-        docs[feed_id] = feed_server.documents[f"/{feed_id}.xml"] = FeedDocument(FEED_V2, delay_s=delay)
+        docs[feed_id] = document(feed_server, f"/{feed_id}.xml", FEED_V2, delay_s=delay)
         register(engine, instance, feed_id, feed_server.url(f"/{feed_id}.xml"))
         ingested(engine, feed_id, etag='"old"')
 

@@ -44,9 +44,13 @@ def test_content_hash_ignores_order_and_tracking_but_not_content():
         assert make_content_hash(job(**change)) != reference, change
 
 
-def test_assign_identity_fills_both_fields():
+def test_assign_identity_fills_both_fields_with_the_stored_values():
+    """The values are pinned: every stored job, cache entry and Xano record is keyed on them."""
     filled = assign_identity(job())
-    assert len(filled.job_key) == 32 and len(filled.content_hash) == 32
+    assert (filled.job_key, filled.content_hash) == (make_job_key("f1", "R-1", filled.url), make_content_hash(job()))
+    assert (filled.job_key, filled.content_hash) == ("908adf5d6f2b3a55a0673ad06f4a3c99",
+                                                     "e52db1654c4c541974296ac877ee545c")
+    assert make_job_key("f1", None, "https://jobs.example.com/1") == "a1581395d9bfe35885ea290b2e3e3d61"
 
 
 def _canonical_by_urlsplit(url: str) -> str:

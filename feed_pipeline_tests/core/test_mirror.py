@@ -326,11 +326,12 @@ def test_verification_names_each_kind_of_difference():
     a, b, c = (to_xano_record(job_row(n)) for n in range(3))
     existing = [stored(a, 1), stored(a, 2), stored(b, 3, record_hash="old"), stored(to_xano_record(job_row(9)), 4)]
     problems = verify_mirror(existing, [a, b, c], FEED)
-    assert any("key-0 has 2 copies" in p for p in problems)
-    assert any("key-1" in p and "record_hash" in p for p in problems)
-    assert any("missing in Xano: job_key key-2" in p for p in problems)
-    assert any("stale" in p and "key-9" in p for p in problems)
-    assert len(problems) == 4
+    assert problems == [
+        "job_key key-0 has 2 copies in Xano (ids 1, 2)",
+        f"job_key key-1 (id 3): record_hash 'old' != {b['record_hash']!r}",
+        "missing in Xano: job_key key-2",
+        "stale in Xano (not approved): job_key key-9 (ids 4)",
+    ]
 
 
 # ---- property: applying a plan yields the exact copy, and a replan is empty -----------------------

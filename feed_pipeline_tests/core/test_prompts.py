@@ -1,6 +1,7 @@
 """Prompt building, per-item answer validation (nothing clamped), cache keys and the cache's JSON form."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -15,8 +16,10 @@ from feed_pipeline.core.enrichment import (
 from feed_pipeline.core.prompts import (
     DESCRIPTION_MAX_CHARS,
     FUNCTION_PROMPT_VERSION,
+    FUNCTION_SYSTEM_PROMPT,
     FUNCTION_TEXT_MAX_CHARS,
     INDUSTRY_PROMPT_VERSION,
+    INDUSTRY_SYSTEM_PROMPT,
     AnswerFormatError,
     build_function_prompt,
     build_industry_prompt,
@@ -55,8 +58,17 @@ def judge_industry(payload, prompt):
     return judge_answer(payload, prompt, industry_item_model(INDUSTRIES), industry_item_to_result)
 
 
-def test_versions_are_named():
-    assert INDUSTRY_PROMPT_VERSION and FUNCTION_PROMPT_VERSION and INDUSTRY_PROMPT_VERSION != FUNCTION_PROMPT_VERSION
+# Each prompt version and the fingerprint of the system prompt it names. The cache is keyed on the version, so an
+# edited prompt must come with a new version: when this test fails, bump the version and record the new pair.
+PROMPT_FINGERPRINTS = {"ind-v2": "3a1087e6d1b9ec73", "fn-v2": "95011ea3cdc9b8cc"}
+
+
+def test_each_prompt_version_names_exactly_one_prompt_text():
+    def fingerprint(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    assert {INDUSTRY_PROMPT_VERSION: fingerprint(INDUSTRY_SYSTEM_PROMPT),
+            FUNCTION_PROMPT_VERSION: fingerprint(FUNCTION_SYSTEM_PROMPT)} == PROMPT_FINGERPRINTS
 
 
 def test_industry_prompt_tags_every_job_with_an_id_mapped_to_its_key():

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -23,56 +22,19 @@ from feed_pipeline.sandbox import XanoSandbox
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import reports
+from feed_pipeline_tests.fakes.feed_server import FeedServer
 
 ISOLATED_PREFIXES = ("FEED_PIPELINE_", "XANO_", "GEMINI_", "DAGSTER_")
 FEED = "gated"
 RUN_TIMEOUT_S = 240
 
 
-class GatedFeed:
-    """Serves the sample feed; every GET waits for `gate` before its body is sent."""
-
-    def __init__(self, body: bytes):
-        self.gate = threading.Event()
-        self.gets = 0
-        feed = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _headers(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-
-            def do_HEAD(self) -> None:
-                self._headers()
-
-            def do_GET(self) -> None:
-                feed.gets += 1
-                feed.gate.wait(RUN_TIMEOUT_S)
-                self._headers()
-                self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/feed.xml"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.gate.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
 @pytest.fixture
 def gated_feed():
-    feed = GatedFeed(SAMPLE_FEED_PATH.read_bytes())
-    yield feed
-    feed.close()
+    """The sample feed served over loopback; every GET's body waits for `route.gate`."""
+    with FeedServer() as server:
+        server.add("/feed.xml", SAMPLE_FEED_PATH.read_bytes(), gate=threading.Event())
+        yield server
 
 
 @pytest.fixture
@@ -107,12 +69,12 @@ def first_to_exit(processes: list[subprocess.Popen], timeout_s: float) -> subpro
 
 def test_two_runs_of_one_feed_started_together_publish_each_job_once(db_url, tmp_path, gated_feed, xano):
     engine = engine_for(db_url)
-    feed_store.upsert_feed(engine, FEED, url=gated_feed.url)
+    feed_store.upsert_feed(engine, FEED, url=gated_feed.url("/feed.xml"))
     runs = [start_run(tmp_path, db_url, xano.base_url) for _ in range(2)]
     try:
         refused = first_to_exit(runs, RUN_TIMEOUT_S)
         refused_out, refused_err = refused.communicate(timeout=30)
-        gated_feed.gate.set()
+        gated_feed.routes["/feed.xml"].gate.set()
         (worker,) = [p for p in runs if p is not refused]
         worker_out, worker_err = worker.communicate(timeout=RUN_TIMEOUT_S)
     finally:
@@ -127,7 +89,7 @@ def test_two_runs_of_one_feed_started_together_publish_each_job_once(db_url, tmp
     assert refusal["status"] == "failed"
     assert refusal["error"].startswith(f"feed {FEED} is already running (run {summary['run_id']})")
     assert f"feed {FEED} is already running" in refused_err, "the operator reads why on stderr too"
-    assert gated_feed.gets == 1, "the refused run never fetched the feed"
+    assert len(gated_feed.requests_for("/feed.xml")) == 1, "the refused run never fetched the feed"
 
     approved = {row["job_key"] for row in job_store.iter_jobs(engine, FEED, route="approved")}
     mirrored = Counter(r["job_key"] for r in xano.records() if r.get("feed_id") == FEED)

@@ -87,7 +87,7 @@ def test_requests_use_the_pinned_version_schema_enum_and_deterministic_config(ge
     assert (request.version, request.model, request.api_key) == ("v1beta", "gemini-2.5-flash-lite", gemini.api_key)
     config = request.body["generationConfig"]
     assert config["temperature"] == 0 and config["responseMimeType"] == "application/json"
-    assert config["thinkingConfig"] == {"thinkingBudget": 0} or config["thinkingConfig"] == {"thinking_budget": 0}
+    assert config["thinkingConfig"] == {"thinking_budget": 0}, "as the installed SDK sends it (the API reads both)"
     item = config["responseSchema"]["properties"]["items"]["items"]["properties"]
     assert item["industry"]["enum"] == INDUSTRIES
     assert "Allowed industries" in request.body["systemInstruction"]["parts"][0]["text"]

@@ -160,9 +160,11 @@ def test_resume_checks_the_bytes_when_there_are_no_validators(feed_server, fetch
 
 def test_drops_past_the_attempt_budget_fail(feed_server, fetcher):
     url = feed_server.add("/feed.xml", BODY, drop_after=[10_000] * 10)
-    with fetcher.stream(url) as body, pytest.raises(Exception) as caught:
+    with fetcher.stream(url) as body, pytest.raises(httpx.RemoteProtocolError, match=(
+            r"^peer closed connection without sending complete message body "
+            rf"\(received 10000 bytes, expected {len(BODY)}\)$")):
         list(body.iter_bytes())
-    assert "peer closed" in str(caught.value) or "incomplete" in str(caught.value).lower()
+    assert len(feed_server.requests_for("/feed.xml")) == 4, "the attempt budget: the first GET and three resumes"
 
 
 def test_probe_uses_head_and_reports_changes(feed_server, fetcher):
@@ -242,12 +244,13 @@ def test_a_failed_fetch_never_shows_the_userinfo_password(fetcher):
     assert "pa55word" not in caught.value.url and "127.0.0.1:1/feed.xml" in str(caught.value)
 
 
-def test_env_references_are_resolved_at_fetch_time_and_never_shown(sleeps):
-    with _Recorder(body=BODY) as server:
-        with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={"FEED_TOKEN": "s3cr&t"}) as client:
-            data, body = read_all(client, server.url + "?token=${FEED_TOKEN}&page=1")
+def test_env_references_are_resolved_at_fetch_time_and_never_shown(feed_server, sleeps):
+    url = feed_server.add("/feed.xml", BODY)
+    with HttpFetcher(retry=RetrySettings(attempts=1), sleep=sleeps, env={"FEED_TOKEN": "s3cr&t"}) as client:
+        data, body = read_all(client, url + "?token=${FEED_TOKEN}&page=1")
     assert data == BODY
-    assert server.targets == ["/feed.xml?token=s3cr%26t&page=1"], "the value, percent-encoded, went on the wire"
+    assert [r.target for r in feed_server.requests] == ["/feed.xml?token=s3cr%26t&page=1"], \
+        "the value, percent-encoded, went on the wire"
     assert body.url.endswith("?token=${FEED_TOKEN}&page=1"), "the fetcher keeps the reference, not the value"
 
 
@@ -274,58 +277,20 @@ def test_httpx_request_logs_are_redacted_once_the_filter_is_installed(feed_serve
 # --------------------------------------------------------------------------------------------------- SSRF guard
 
 
-class _Recorder:
-    """A loopback server answering every GET and HEAD with one fixed answer (a 302 to `location`, or `body`); it
-    records each request target, query included."""
-
-    def __init__(self, location: str | None = None, body: bytes = b""):
-        import http.server
-        import threading
-
-        outer = self
-        self.targets: list[str] = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                outer.targets.append(self.path)
-                self.send_response(302 if location else 200)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command == "GET":
-                    self.wfile.write(body)
-
-            do_HEAD = do_GET
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/feed.xml"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def __enter__(self) -> _Recorder:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
 def no_private_urls(monkeypatch):
     monkeypatch.delenv("FEED_PIPELINE_ALLOW_PRIVATE_URLS", raising=False)
 
 
-def test_a_redirect_to_a_link_local_address_is_refused_even_with_private_urls_allowed(sleeps):
-    with _Recorder(location="http://169.254.169.254/latest/meta-data/iam/security-credentials/") as redirector:
-        with HttpFetcher(retry=RetrySettings(attempts=3), sleep=sleeps) as client:
-            with pytest.raises(UnsafeUrlError, match=r"redirect to http://169\.254\.169\.254:80.*link-local"):
-                client.stream(redirector.url)
-            with pytest.raises(UnsafeUrlError, match=r"link-local"):
-                client.probe(redirector.url)  # the feed-update sensor's HEAD
-    assert redirector.targets == ["/feed.xml", "/feed.xml"] and sleeps == [], "refused at once, never retried"
+def test_a_redirect_to_a_link_local_address_is_refused_even_with_private_urls_allowed(feed_server, sleeps):
+    url = feed_server.add("/feed.xml", b"", redirect_to="http://169.254.169.254/latest/meta-data/iam/security-credentials/")
+    with HttpFetcher(retry=RetrySettings(attempts=3), sleep=sleeps) as client:
+        with pytest.raises(UnsafeUrlError, match=r"redirect to http://169\.254\.169\.254:80.*link-local"):
+            client.stream(url)
+        with pytest.raises(UnsafeUrlError, match=r"link-local"):
+            client.probe(url)  # the feed-update sensor's HEAD
+    assert [(r.method, r.target) for r in feed_server.requests] == [("GET", "/feed.xml"), ("HEAD", "/feed.xml")]
+    assert sleeps == [], "refused at once, never retried"
 
 
 def test_a_public_looking_redirect_chain_ending_link_local_is_refused():
