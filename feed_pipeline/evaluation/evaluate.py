@@ -6,7 +6,6 @@ use now (`definitions.build_resources`, i.e. GEMINI_API_KEY and FEED_PIPELINE_AR
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,10 +29,10 @@ from feed_pipeline.core.evaluation import (
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.evaluation.classify import blind, classify_records, route_row
+from feed_pipeline.settings import Settings
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import evaluation as eval_store
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline.store.db import DEFAULT_STATE_DIR
 
 MAX_LISTED_KEYS = 20  # extra keys / ids quoted in an error message
 
@@ -66,7 +65,7 @@ def configured_thresholds() -> Thresholds:
 
 def reports_dir(*parts: str) -> Path:
     """Where reports go by default: `reports/` in the state folder (FEED_PIPELINE_STATE_DIR, `.feed_pipeline`)."""
-    return Path(os.environ.get("FEED_PIPELINE_STATE_DIR", DEFAULT_STATE_DIR), "reports", *parts)
+    return Settings.from_env().state_path("reports", *parts)
 
 
 @dataclass

@@ -22,7 +22,6 @@ import hashlib
 import ipaddress
 import json
 import logging
-import os
 import socket
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,6 +35,7 @@ import tenacity
 from tenacity import retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from feed_pipeline.core.redact import UnsetVariableError, redact_text, redact_url, resolve_env_refs
+from feed_pipeline.settings import Settings, process_environment
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,7 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 
 def private_urls_allowed(env: Mapping[str, str] | None = None) -> bool:
-    value = (os.environ if env is None else env).get(ALLOW_PRIVATE_ENV, "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    return Settings.from_env(env).allow_private_urls
 
 
 def address_class(address: str) -> str | None:
@@ -524,7 +523,7 @@ class HttpFetcher:
         `url` may hold `${NAME}` references, substituted here and nowhere else; `guarded` requests (feeds) have
         every hop checked by the URL guard."""
         try:
-            resolved = resolve_env_refs(url, os.environ if self._env is None else self._env)
+            resolved = resolve_env_refs(url, process_environment() if self._env is None else self._env)
         except UnsetVariableError as exc:
             raise FetchError(f"{method} {exc}", url=url) from None
         request = self._client.build_request(method, resolved, headers=headers, **kwargs)
