@@ -41,6 +41,7 @@ from feed_pipeline.core.prompts import (
 from feed_pipeline.core.routing import is_valid_confidence
 from feed_pipeline.core.taxonomy import function_stage_hash, industry_stage_hash
 from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import stages
@@ -139,7 +140,7 @@ def _industry_columns(result: IndustryResult) -> dict[str, Any]:
 
 
 @contextmanager
-def open_classifier(resource, taxonomy) -> Iterator[Classifier]:
+def open_classifier(resource: ClassifierResource, taxonomy: Taxonomy) -> Iterator[Classifier]:
     """The resource's classifier for one asset run, closed afterwards (Gemini's owns a client and a loop)."""
     clf = resource.classifier(taxonomy)
     try:
@@ -188,7 +189,7 @@ def industry_enriched(
     context: dg.AssetExecutionContext,
     config: EnrichConfig,
     database: DatabaseResource,
-    classifier: dg.ResourceParam[Any],
+    classifier: ClassifierResource,
     routing: RoutingResource,
 ) -> dg.MaterializeResult:
     engine = database.engine
@@ -340,7 +341,7 @@ def industry_answers_valid(context: dg.AssetCheckExecutionContext, database: Dat
     metadata=FUNCTION_METADATA.definition_metadata(),
 )
 def function_enriched(
-    context: dg.AssetExecutionContext, database: DatabaseResource, classifier: dg.ResourceParam[Any]
+    context: dg.AssetExecutionContext, database: DatabaseResource, classifier: ClassifierResource
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key

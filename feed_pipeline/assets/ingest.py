@@ -11,6 +11,7 @@ from feed_pipeline.core.coverage import COVERAGE_FIELDS, DEFAULT_DROP_WARN, Fiel
 from feed_pipeline.core.dedupe import assign_dedupe_keys
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.job_apis import JobApiResource
 from feed_pipeline.sources.base import FeedConfigError, FeedSpec
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import feeds as feed_store
@@ -62,7 +63,7 @@ RAW_METADATA = MetadataCatalog("raw_jobs", {
     metadata=RAW_METADATA.definition_metadata(),
 )
 def raw_jobs(
-    context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource
+    context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource, job_apis: JobApiResource
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key
@@ -77,7 +78,7 @@ def raw_jobs(
     parsed_as_now = known.unchanged
     mark_working(context, known)
     with stopwatch() as elapsed:
-        reader = open_feed(feed_spec(feed), force=config.force or not parsed_as_now)
+        reader = open_feed(feed_spec(feed), force=config.force or not parsed_as_now, env=job_apis.as_env())
         try:
             jobs = iter(reader)
             first = next(jobs, None)

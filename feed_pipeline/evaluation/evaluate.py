@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,15 @@ class PipelineSettings:
 
     classifier: Any
     thresholds: Thresholds
+    job_apis: Mapping[str, str] = field(default_factory=dict)  # JobApiResource.as_env()
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
         from feed_pipeline.definitions import build_resources
 
         resources = build_resources()
-        return cls(resources["classifier"].process_config_and_initialize(), resources["routing"].thresholds())
+        return cls(resources["classifier"].process_config_and_initialize(), resources["routing"].thresholds(),
+                   resources["job_apis"].process_config_and_initialize().as_env())
 
 
 def configured_thresholds() -> Thresholds:
@@ -96,7 +98,7 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
     extra_keys: Counter[str] = Counter()
     predictions: list[Prediction] = []
     with open_classifier(settings.classifier, taxonomy) as clf:
-        reader = open_feed(feed_spec(feed), force=True)
+        reader = open_feed(feed_spec(feed), force=True, env=settings.job_apis)
         try:
             pending: list[tuple[JobRecord, str]] = []
             seen: set[str] = set()
