@@ -23,8 +23,8 @@ from feed_pipeline.core.prompts import FUNCTION_PROMPT_VERSION, INDUSTRY_PROMPT_
 from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
 from feed_pipeline.definitions import classifier_resource
 from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource, price_per_million
-from feed_pipeline.settings import Settings
 from feed_pipeline.resources.gemini_errors import quota_ids, retry_delay_seconds
+from feed_pipeline.settings import Settings
 from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, default_function_item, pick
 
 TAXONOMY = load_taxonomy()

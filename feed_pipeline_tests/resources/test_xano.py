@@ -5,6 +5,7 @@ import dagster as dg
 import pytest
 
 from feed_pipeline.core.mirror import to_xano_record
+from feed_pipeline.definitions import xano_resource
 from feed_pipeline.resources.xano import (
     MirrorBlockedError,
     RequestThrottle,
@@ -14,7 +15,6 @@ from feed_pipeline.resources.xano import (
     XanoSandboxResource,
     XanoUnavailableError,
 )
-from feed_pipeline.definitions import xano_resource
 from feed_pipeline.sandbox import XanoSandbox
 from feed_pipeline.settings import Settings
 
