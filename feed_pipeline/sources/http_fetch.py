@@ -468,7 +468,7 @@ class HttpFetcher:
         env: Mapping[str, str] | None = None,
     ):
         """`url_guard` checks every hop of a feed fetch (default: UrlGuard() reading the environment); `env` is
-        where `${NAME}` references in URLs are looked up (default: os.environ at request time)."""
+        where `${NAME}` references in URLs are looked up (default: the process environment at request time)."""
         self.retry = retry or RetrySettings()
         self.chunk_bytes = chunk_bytes
         self._sleep = sleep
