@@ -81,6 +81,7 @@ def workdir(db_url, tmp_path, monkeypatch) -> Path:
     for name in [n for n in os.environ if n.startswith(ISOLATED_PREFIXES)]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FEED_PIPELINE_DATABASE_URL", db_url)
+    monkeypatch.setenv("FEED_PIPELINE_XANO_SANDBOX", "true")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))
     monkeypatch.chdir(tmp_path)
     feed = tmp_path / "labeled.xml"
