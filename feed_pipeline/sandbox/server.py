@@ -10,7 +10,7 @@ Wire format as Xano's (see /work/shared/REFERENCE.md):
 - Errors are `{code, message, payload}` with Xano's codes; Bearer auth when a token is configured
   (none = open); the free plan's rate limit when configured (429, no Retry-After).
 Faults (`SandboxFaults`) make it misbehave on purpose. The stdlib ThreadingHTTPServer starts in
-milliseconds in a thread, so tests and the embedded default of `XanoResource` use it directly.
+milliseconds in a thread, so tests and `XanoSandboxResource` use it directly.
 """
 from __future__ import annotations
 
