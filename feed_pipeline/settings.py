@@ -60,7 +60,7 @@ class Settings(BaseModel):
     allow_private_urls: bool = _env("FEED_PIPELINE_ALLOW_PRIVATE_URLS", False)
     max_feed_bytes: str = _env("FEED_PIPELINE_MAX_FEED_BYTES", "", description="checked by sources.feed_bytes")
     rapidapi_key: SecretStr | None = _env("RAPIDAPI_KEY", description="JSearch")
-    adzuna_app_id: str | None = _env("ADZUNA_APP_ID")
+    adzuna_app_id: SecretStr | None = _env("ADZUNA_APP_ID")
     adzuna_app_key: SecretStr | None = _env("ADZUNA_APP_KEY")
     remoteok_base_url: str | None = _env("REMOTEOK_BASE_URL")
     jsearch_base_url: str | None = _env("JSEARCH_BASE_URL")

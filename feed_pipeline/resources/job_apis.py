@@ -14,7 +14,7 @@ VARIABLES = {
     "jsearch_base_url": "JSEARCH_BASE_URL",
     "adzuna_base_url": "ADZUNA_BASE_URL",
 }
-SECRETS = ("rapidapi_key", "adzuna_app_key")
+SECRETS = ("rapidapi_key", "adzuna_app_id", "adzuna_app_key")  # core/redact.py counts an app id as secret too
 
 
 class JobApiResource(dg.ConfigurableResource):

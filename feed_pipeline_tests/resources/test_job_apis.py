@@ -22,9 +22,8 @@ def test_the_environment_gives_hosts_as_values_and_keys_as_env_vars():
     resource = job_api_resource(Settings.from_env({
         "RAPIDAPI_KEY": "secret-rapid", "ADZUNA_APP_ID": "app-1", "ADZUNA_APP_KEY": "secret-adzuna",
         "ADZUNA_BASE_URL": "http://127.0.0.1:9", "JSEARCH_BASE_URL": " "}))
-    assert (resource.adzuna_app_id, resource.adzuna_base_url, resource.jsearch_base_url) == (
-        "app-1", "http://127.0.0.1:9", None)
-    assert "secret-rapid" not in repr(resource) and "secret-adzuna" not in repr(resource)
+    assert (resource.adzuna_base_url, resource.jsearch_base_url) == ("http://127.0.0.1:9", None)
+    assert not any(secret in repr(resource) for secret in ("secret-rapid", "app-1", "secret-adzuna"))
     assert job_api_resource(Settings.from_env({})).as_env() == {}
 
 
