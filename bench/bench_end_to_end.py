@@ -81,10 +81,10 @@ def _pipeline(workdir: Path):
     from feed_pipeline.resources.database import DatabaseResource
     from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
     from feed_pipeline.resources.routing import RoutingResource
-    from feed_pipeline.resources.xano import XanoResource
+    from feed_pipeline.resources.xano import XanoSandboxResource
 
     db_url = f"sqlite:///{workdir / 'feed_pipeline.sqlite'}"
-    xano = XanoResource(sandbox_db_path=str(workdir / "xano.sqlite"))
+    xano = XanoSandboxResource(db_path=str(workdir / "xano.sqlite"))
     defs = build_definitions({"database": DatabaseResource(url=db_url), "classifier": OfflineClassifierResource(),
                               "routing": RoutingResource(), "xano": xano})
     instance = dg.DagsterInstance.ephemeral()

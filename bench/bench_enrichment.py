@@ -43,7 +43,7 @@ from feed_pipeline.core.enrichment import (  # noqa: E402
 )
 from feed_pipeline.core.taxonomy import load_taxonomy  # noqa: E402
 from feed_pipeline.core.text_features import plain_text  # noqa: E402
-from feed_pipeline.resources.gemini import GeminiClassifier, GeminiSettings  # noqa: E402
+from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource  # noqa: E402
 from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer  # noqa: E402
 
 SAMPLE_FEED = ROOT / "feed_pipeline" / "data" / "sample_feed.xml"
@@ -116,7 +116,7 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------------------------------------- part 1
 def cost_per_1000(server: ServerProcess, jobs: int, batch: int, function_batch: int) -> dict:
     taxonomy = load_taxonomy()
-    settings = GeminiSettings(api_key=server.api_key, base_url=server.base_url, batch_size=batch,
+    settings = GeminiResource(api_key=server.api_key, base_url=server.base_url, batch_size=batch,
                               function_batch_size=function_batch, max_concurrency=8, requests_per_minute=None,
                               tokens_per_minute=None)
     inputs = industry_jobs(jobs)
@@ -144,7 +144,7 @@ def cost_per_1000(server: ServerProcess, jobs: int, batch: int, function_batch: 
 def paced_run(jobs: int, latency_s: float, rpm: int, window_s: float, pace: bool, concurrency: int) -> dict:
     server = ServerProcess(latency_s=latency_s, rpm=rpm, window_s=window_s)
     try:
-        settings = GeminiSettings(api_key=server.api_key, base_url=server.base_url, batch_size=20,
+        settings = GeminiResource(api_key=server.api_key, base_url=server.base_url, batch_size=20,
                                   max_concurrency=concurrency, requests_per_minute=rpm if pace else None,
                                   tokens_per_minute=None, rate_window_s=window_s, max_attempts=50,
                                   backoff_initial_s=0.5, backoff_max_s=10.0)

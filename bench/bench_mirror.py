@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 
 from feed_pipeline.core.mirror import plan_mirror, to_xano_record
-from feed_pipeline.resources.xano import XanoClient, XanoSettings
+from feed_pipeline.resources.xano import XanoClient, XanoResource
 from feed_pipeline.sandbox.server import XanoSandbox
 from feed_pipeline.sandbox.store import SandboxStore
 
@@ -161,7 +161,7 @@ def run_scenarios(
     first, second = desired_sets(n, k, description_bytes)
     requests, window = rate_limit or (0, 20.0)
     with SandboxProcess(db, requests or None, window) as base_url:
-        settings = XanoSettings(
+        settings = XanoResource(
             base_url=base_url, page_size=page_size, requests_per_window=requests, window_seconds=window,
             backoff_initial_s=0.05, backoff_max_s=1.0,
         )
@@ -189,7 +189,7 @@ def parallel_first_sync(n: int, latency_s: float, workers: int, description_byte
     db = workdir / f"parallel_{workers}.sqlite"
     desired = [make_job(i, description_bytes=description_bytes) for i in range(n)]
     with SandboxProcess(db, latency_s=latency_s) as base_url:
-        with XanoClient(XanoSettings(base_url=base_url, max_concurrency=workers)) as client:
+        with XanoClient(XanoResource(base_url=base_url, max_concurrency=workers)) as client:
             started = time.perf_counter()
             outcome = client.sync_feed(FEED, desired)
             seconds = time.perf_counter() - started

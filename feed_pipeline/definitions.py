@@ -1,7 +1,8 @@
 """The single Definitions: six partitioned stage assets, their checks, resources, feed_job and the automation.
 
-Resources are chosen from the environment when the code location loads: Gemini when GEMINI_API_KEY is set,
-otherwise the offline classifier; Xano at XANO_BASE_URL, otherwise the embedded local sandbox.
+Resources are chosen from the environment (feed_pipeline/settings.py) when the code location loads: Gemini
+when GEMINI_API_KEY is set, otherwise the offline classifier; Xano at XANO_BASE_URL, the embedded local sandbox
+only when asked for or when nothing is configured (`xano_resource` says when; otherwise loading fails).
 
 Every job runs in process, the asset graph's implicit `__ASSET_JOB` (the UI's Materialize button) as much as
 feed_job: the stages hand data over through the database, so a process per step buys nothing but start-up
@@ -10,7 +11,6 @@ records the run (resources/run_scope.py).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,52 +27,71 @@ from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.automation.schedules import api_feeds_schedule
 from feed_pipeline.automation.sensors import feed_registry_sensor, feed_update_sensor
 from feed_pipeline.redacted_logging import install_log_redaction
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.job_apis import SECRETS, VARIABLES, JobApiResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoResource, XanoSandboxResource
+from feed_pipeline.settings import Settings
 
 ASSETS = [raw_jobs, deduped_jobs, industry_enriched, function_enriched, routed_jobs, xano_mirror]
 
 
-def classifier_resource(env: Mapping[str, str]) -> dg.ConfigurableResource:
+def classifier_resource(settings: Settings) -> ClassifierResource:
     """Gemini when a key is configured, the deterministic offline classifier otherwise."""
-    if env.get("GEMINI_API_KEY"):
-        from feed_pipeline.resources.gemini import GeminiResource
+    if settings.gemini_api_key is None:
+        return OfflineClassifierResource()
+    from feed_pipeline.resources.gemini import GeminiResource
 
-        return GeminiResource.from_env()
-    return OfflineClassifierResource()
-
-
-def xano_throttle(env: Mapping[str, str]) -> dict[str, Any]:
-    """XANO_REQUESTS_PER_WINDOW / XANO_WINDOW_SECONDS: the plan's rate limit (free plan: 10 per 20 s)."""
-    settings: dict[str, Any] = {}
-    if env.get("XANO_REQUESTS_PER_WINDOW"):
-        settings["requests_per_window"] = int(env["XANO_REQUESTS_PER_WINDOW"])
-    if env.get("XANO_WINDOW_SECONDS"):
-        settings["window_seconds"] = float(env["XANO_WINDOW_SECONDS"])
-    return settings
+    return GeminiResource(api_key=dg.EnvVar("GEMINI_API_KEY"), **_given(
+        model=settings.gemini_model, base_url=settings.gemini_base_url, requests_per_minute=settings.gemini_rpm,
+        tokens_per_minute=settings.gemini_tpm, batch_size=settings.gemini_batch_size,
+        max_concurrency=settings.gemini_max_concurrency))
 
 
-def database_resource(env: Mapping[str, str]) -> DatabaseResource:
-    """FEED_PIPELINE_DATABASE_URL; FEED_PIPELINE_LEASE_WAIT_S: how long a run waits for its feed's lease."""
-    settings: dict[str, Any] = {"url": env.get("FEED_PIPELINE_DATABASE_URL", "")}
-    if env.get("FEED_PIPELINE_LEASE_WAIT_S"):
-        settings["lease_wait_s"] = float(env["FEED_PIPELINE_LEASE_WAIT_S"])
-    return DatabaseResource(**settings)
+def xano_resource(settings: Settings) -> XanoResource:
+    """Xano at XANO_BASE_URL; the local sandbox only when asked for (FEED_PIPELINE_XANO_SANDBOX=true) or when
+    nothing is configured at all (no database URL either: a fresh clone's `make run` / `make dev`).
+
+    A configuration with a database but neither fails here, when the code location loads, naming XANO_BASE_URL:
+    a production deploy never mirrors into a local file by mistake.
+    """
+    options = _given(table=settings.xano_table, requests_per_window=settings.xano_requests_per_window,
+                     window_seconds=settings.xano_window_seconds,
+                     token=dg.EnvVar("XANO_TOKEN") if settings.xano_token else None)
+    sandbox = settings.xano_sandbox
+    if sandbox or (sandbox is None and not settings.xano_base_url and settings.uses_local_database):
+        return XanoSandboxResource(**options)
+    if not settings.xano_base_url:
+        raise dg.DagsterInvalidDefinitionError(
+            "XANO_BASE_URL is not set: set it to the Xano API group's base URL (like https://x.xano.io/api:AbCd), "
+            "or set FEED_PIPELINE_XANO_SANDBOX=true to mirror into the local sandbox (local runs only)")
+    return XanoResource(base_url=settings.xano_base_url, **options)
+
+
+def job_api_resource(settings: Settings) -> JobApiResource:
+    """The job APIs' hosts, and their keys as EnvVars (resolved inside the run, never shown)."""
+    values = {name: getattr(settings, name) for name in VARIABLES}
+    return JobApiResource(**_given(**{
+        name: dg.EnvVar(VARIABLES[name]) if name in SECRETS else value for name, value in values.items() if value}))
 
 
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    env = os.environ if env is None else env
+    """Every resource, configured from `env` (default: the process environment) through settings.Settings."""
+    settings = Settings.from_env(env)
     return {
-        "database": database_resource(env),
-        "classifier": classifier_resource(env),
-        "routing": RoutingResource(
-            archive_below=float(env.get("FEED_PIPELINE_ARCHIVE_BELOW", "0.5")),
-            approve_at=float(env.get("FEED_PIPELINE_APPROVE_AT", "0.86")),
-        ),
-        "xano": XanoResource.from_env(**xano_throttle(env)),
+        "database": DatabaseResource(url=settings.database_url, **_given(lease_wait_s=settings.lease_wait_s)),
+        "classifier": classifier_resource(settings),
+        "routing": RoutingResource(**_given(archive_below=settings.archive_below, approve_at=settings.approve_at)),
+        "xano": xano_resource(settings),
+        "job_apis": job_api_resource(settings),
     }
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values that are set: an unset one leaves the resource's own default (declared once, on the field)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
@@ -82,9 +101,14 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
         jobs=[feed_job],
         schedules=[api_feeds_schedule],
         sensors=[*feed_health_sensors, dead_feed_runs_sensor, feed_registry_sensor, feed_update_sensor],
-        resources=dict(resources) if resources is not None else build_resources(),
+        resources=_with_job_apis(resources) if resources is not None else build_resources(),
         executor=dg.in_process_executor,
     )
+
+
+def _with_job_apis(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Given resources, plus the environment's job-API credentials unless they include their own."""
+    return {"job_apis": job_api_resource(Settings.from_env()), **resources}
 
 
 install_log_redaction()  # every process that loads the code location (webserver, daemon, run workers)

@@ -28,6 +28,7 @@ import httpx
 from feed_pipeline.automation.jobs import FEED_JOB_NAME
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import engine_for
+from feed_pipeline.settings import process_environment
 from feed_pipeline.store import leases, reports
 
 log = logging.getLogger(__name__)
@@ -149,11 +150,9 @@ class WorkerRunLauncher:
 
     def _build_definitions(self) -> dg.Definitions:
         """The project's Definitions with the database resource pointed at the API's own database."""
-        import os
-
         from feed_pipeline.definitions import build_definitions, build_resources
 
-        env = dict(os.environ)
+        env = dict(process_environment())
         if self._database_url:
             env["FEED_PIPELINE_DATABASE_URL"] = self._database_url
         return build_definitions(build_resources(env))

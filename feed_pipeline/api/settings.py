@@ -1,15 +1,14 @@
-"""The API's configuration, read from the environment once when the app is created."""
+"""The API's configuration, taken from the deployment's settings (feed_pipeline.settings) when the app is created."""
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from feed_pipeline.settings import FALSE_WORDS, TRUE_WORDS, Settings
 
 TOKEN_ENV = "FEED_PIPELINE_API_TOKEN"
 GRAPHQL_URL_ENV = "DAGSTER_GRAPHQL_URL"
 PUBLIC_JOBS_ENV = "FEED_PIPELINE_PUBLIC_JOBS"
-FALSE_WORDS = ("0", "false", "no", "off")
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,13 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        env = os.environ if env is None else env
-        public_jobs = env.get(PUBLIC_JOBS_ENV, "").strip().lower()
+        settings = Settings.from_env(env)
+        public_jobs = settings.public_jobs.strip().lower()
         if public_jobs and public_jobs not in FALSE_WORDS + TRUE_WORDS:
             raise ValueError(f"{PUBLIC_JOBS_ENV} must be true or false, got {public_jobs!r}")
         return cls(
-            database_url=env.get("FEED_PIPELINE_DATABASE_URL") or None,
-            api_token=env.get(TOKEN_ENV) or None,
-            dagster_graphql_url=env.get(GRAPHQL_URL_ENV) or None,
+            database_url=settings.database_url or None,
+            api_token=settings.api_token.get_secret_value() if settings.api_token else None,
+            dagster_graphql_url=settings.dagster_graphql_url or None,
             public_jobs=public_jobs not in FALSE_WORDS,
         )

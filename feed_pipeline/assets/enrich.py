@@ -13,6 +13,7 @@ from feed_pipeline.core.dedupe import DedupeConfig
 from feed_pipeline.core.enrichment import AIUsage
 from feed_pipeline.core.taxonomy import industry_stage_hash
 from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries, open_classifier
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.sources.xml_profiles import feed_date_order
@@ -36,7 +37,7 @@ def industry_enriched(
     context: dg.AssetExecutionContext,
     config: EnrichConfig,
     database: DatabaseResource,
-    classifier: dg.ResourceParam[Any],
+    classifier: ClassifierResource,
     routing: RoutingResource,
 ) -> dg.MaterializeResult:
     engine = database.engine
@@ -91,7 +92,7 @@ def _usage_metadata(usage: AIUsage) -> dict[str, Any]:
     "industry), by Gemini or the offline classifier (see `model`).",
 )
 def function_enriched(
-    context: dg.AssetExecutionContext, database: DatabaseResource, classifier: dg.ResourceParam[Any]
+    context: dg.AssetExecutionContext, database: DatabaseResource, classifier: ClassifierResource
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key

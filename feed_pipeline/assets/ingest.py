@@ -9,6 +9,7 @@ from feed_pipeline.assets.versions import finish_stage, mark_working, open_gate
 from feed_pipeline.core.coverage import COVERAGE_FIELDS, FieldCoverage
 from feed_pipeline.pipeline.ingest import data_ingest, ingest_feed, previous_coverage
 from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.resources.job_apis import JobApiResource
 from feed_pipeline.sources.base import FeedConfigError
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store.rows import utcnow
@@ -27,7 +28,7 @@ class IngestConfig(dg.Config):
     description="Every posting of the feed's latest version, streamed; CLOSED/expired/invalid ones set aside.",
 )
 def raw_jobs(
-    context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource
+    context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource, job_apis: JobApiResource
 ) -> dg.MaterializeResult:
     engine = database.engine
     feed_id = context.partition_key
@@ -41,7 +42,7 @@ def raw_jobs(
     with stopwatch() as elapsed:
         try:
             result = ingest_feed(engine, feed, context.run_id, force=config.force or not known.unchanged,
-                                 started_at=utcnow())
+                                 started_at=utcnow(), env=job_apis.as_env())
         except FeedConfigError as exc:  # retrying cannot fix a feed's configuration
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         duration = elapsed()

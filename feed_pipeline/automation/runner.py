@@ -1,7 +1,6 @@
 """Run `feed_job` for one feed through Dagster (the same job the UI launches) and summarize the outcome."""
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from feed_pipeline.core.run_outcome import partial_reasons
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import engine_for
 from feed_pipeline.resources.run_scope import refused_by_lease, step_failures
+from feed_pipeline.settings import Settings
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
 
@@ -34,7 +34,7 @@ def default_instance() -> dg.DagsterInstance:
     `make dev` uses, so the CLI, the API and the UI share one instance. The environment is left as it is: a
     caller (a test, the API worker) may change directory afterwards.
     """
-    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    home = Path(Settings.from_env().dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     with _exclusive(home / ".instance.lock"):
         if not (home / "dagster.yaml").exists():

@@ -13,7 +13,6 @@ parallel runs inside one app id's per-minute budget.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ import dagster as dg
 from feed_pipeline.automation.jobs import feed_job
 from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource
+from feed_pipeline.settings import Settings
 from feed_pipeline.sources.base import FeedConfigError
 from feed_pipeline.sources.multi import API_SOURCES, plan_sources
 from feed_pipeline.sources.registry import PROBEABLE_KINDS, SOURCES
@@ -38,8 +38,7 @@ API_SOURCE_TAG_PREFIX = "feed_pipeline/api_source_"
 
 def interval_minutes(env: Mapping[str, str] | None = None) -> int:
     """INGESTION_INTERVAL_MINUTES as an integer; a clear error for anything else."""
-    env = os.environ if env is None else env
-    raw = (env.get(INTERVAL_VARIABLE) or "").strip()
+    raw = Settings.from_env(env).ingestion_interval_minutes.strip()
     if not raw:
         return DEFAULT_INTERVAL_MINUTES
     if not raw.isdigit() or int(raw) < 1:

@@ -19,12 +19,14 @@ REVIEW_REJECTED = "rejected in manual review"
 NO_FIT_REASON = "no function of the taxonomy fits"  # the start of a no-fit job's reason
 FUNCTION_NO_FIT = "no_fit"  # the function_status of a "none of these fits" answer
 NOT_ENRICHED = "no AI answer yet: the enrichment stages did not finish for this job (it is retried next run)"
+DEFAULT_ARCHIVE_BELOW = 0.5
+DEFAULT_APPROVE_AT = 0.86
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    archive_below: float = 0.5
-    approve_at: float = 0.86
+    archive_below: float = DEFAULT_ARCHIVE_BELOW
+    approve_at: float = DEFAULT_APPROVE_AT
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.archive_below <= self.approve_at <= 1.0):

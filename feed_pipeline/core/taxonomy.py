@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -62,10 +61,10 @@ def read_taxonomy_json(path: str | Path) -> Any:
         raise TaxonomyError(f"taxonomy file {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
 
 
-def deployment_taxonomy(env: Mapping[str, str] | None = None) -> Taxonomy:
-    """The deployment's default: the file `FEED_PIPELINE_TAXONOMY` names, else the bundled taxonomy."""
-    env = os.environ if env is None else env
-    path = (env.get(TAXONOMY_ENV) or "").strip()
+def deployment_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The deployment's default: the file `FEED_PIPELINE_TAXONOMY` names (`path`, from settings.Settings),
+    else the bundled taxonomy."""
+    path = str(path or "").strip()
     if not path:
         return load_taxonomy()
     try:
@@ -75,12 +74,12 @@ def deployment_taxonomy(env: Mapping[str, str] | None = None) -> Taxonomy:
 
 
 def resolve_taxonomy(
-    feed_id: str, own: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
+    feed_id: str, own: Mapping[str, Any] | None, deployment_path: str | Path | None = None
 ) -> Taxonomy:
     """The taxonomy feed `feed_id` is classified in: its own (`own`, as stored), else the deployment's."""
     if own:
         return taxonomy_from_dict(own, where=f"feed {feed_id!r}'s taxonomy")
-    return deployment_taxonomy(env)
+    return deployment_taxonomy(deployment_path)
 
 
 def taxonomy_from_dict(raw: Any, where: str = "taxonomy") -> Taxonomy:

@@ -18,6 +18,7 @@ from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import RouteDecision, Thresholds, route_enriched_job
 from feed_pipeline.core.taxonomy import deployment_taxonomy, function_stage_hash, industry_stage_hash, load_taxonomy
 from feed_pipeline.pipeline.enrich import function_input, industry_input, stage1_row, stage2_update
+from feed_pipeline.settings import Settings
 from feed_pipeline.store.feeds import feed_taxonomy
 
 
@@ -28,7 +29,7 @@ def resolve_taxonomy(path: str | Path | None = None, *, engine=None, feed_id: st
         return load_taxonomy(path)
     if engine is not None and feed_id is not None:
         return feed_taxonomy(engine, feed_id)
-    return deployment_taxonomy()
+    return deployment_taxonomy(Settings.from_env().taxonomy_path)
 
 
 def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobRecord], *,

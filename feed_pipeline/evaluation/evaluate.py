@@ -6,10 +6,9 @@ use now (`definitions.build_resources`, i.e. GEMINI_API_KEY and FEED_PIPELINE_AR
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,10 @@ from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.evaluation.classify import blind, classify_records, route_row
 from feed_pipeline.pipeline.enrich import CHUNK_JOBS, open_classifier
 from feed_pipeline.pipeline.ingest import feed_spec
+from feed_pipeline.settings import Settings
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import evaluation as eval_store
 from feed_pipeline.store import feeds as feed_store
-from feed_pipeline.store.db import DEFAULT_STATE_DIR
 
 MAX_LISTED_KEYS = 20  # extra keys / ids quoted in an error message
 
@@ -48,13 +47,15 @@ class PipelineSettings:
 
     classifier: Any
     thresholds: Thresholds
+    job_apis: Mapping[str, str] = field(default_factory=dict)  # JobApiResource.as_env()
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
         from feed_pipeline.definitions import build_resources
 
         resources = build_resources()
-        return cls(resources["classifier"].process_config_and_initialize(), resources["routing"].thresholds())
+        return cls(resources["classifier"].process_config_and_initialize(), resources["routing"].thresholds(),
+                   resources["job_apis"].process_config_and_initialize().as_env())
 
 
 def configured_thresholds() -> Thresholds:
@@ -66,7 +67,7 @@ def configured_thresholds() -> Thresholds:
 
 def reports_dir(*parts: str) -> Path:
     """Where reports go by default: `reports/` in the state folder (FEED_PIPELINE_STATE_DIR, `.feed_pipeline`)."""
-    return Path(os.environ.get("FEED_PIPELINE_STATE_DIR", DEFAULT_STATE_DIR), "reports", *parts)
+    return Settings.from_env().state_path("reports", *parts)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
     extra_keys: Counter[str] = Counter()
     predictions: list[Prediction] = []
     with open_classifier(settings.classifier, taxonomy) as clf:
-        reader = open_feed(feed_spec(feed), force=True)
+        reader = open_feed(feed_spec(feed), force=True, env=settings.job_apis)
         try:
             pending: list[tuple[JobRecord, str]] = []
             seen: set[str] = set()

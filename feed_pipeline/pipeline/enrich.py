@@ -39,6 +39,7 @@ from feed_pipeline.core.prompts import (
 )
 from feed_pipeline.core.routing import is_valid_confidence
 from feed_pipeline.core.taxonomy import function_stage_hash
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
 from feed_pipeline.store.schema import enrichments
@@ -180,7 +181,7 @@ def _industry_columns(result: IndustryResult) -> dict[str, Any]:
 
 
 @contextmanager
-def open_classifier(resource, taxonomy) -> Iterator[Classifier]:
+def open_classifier(resource: ClassifierResource, taxonomy: Taxonomy) -> Iterator[Classifier]:
     """The resource's classifier for one asset run, closed afterwards (Gemini's owns a client and a loop)."""
     clf = resource.classifier(taxonomy)
     try:

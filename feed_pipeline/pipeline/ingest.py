@@ -5,7 +5,7 @@ incomplete ingest, so no later stage treats a job as removed on its account.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -37,12 +37,12 @@ class IngestResult:
     by_reason: dict[str, int] = field(default_factory=dict)
 
 
-def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool,
-                started_at: datetime) -> IngestResult:
+def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool, started_at: datetime,
+                env: Mapping[str, str] | None = None) -> IngestResult:
     """Read the feed (skipping an unchanged file unless `force`) into raw_jobs and record the ingest; a failed
-    read is recorded as incomplete, then raised."""
+    read is recorded as incomplete, then raised. `env` holds the job APIs' credentials (JobApiResource.as_env)."""
     coverage = FieldCoverage()
-    reader = open_feed(feed_spec(feed), force=force)
+    reader = open_feed(feed_spec(feed), force=force, env=env)
     try:
         jobs = iter(reader)
         first = next(jobs, None)

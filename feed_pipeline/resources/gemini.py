@@ -17,7 +17,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import hashlib
-import os
 import queue
 import threading
 import weakref
@@ -25,7 +24,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import dagster as dg
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -60,6 +58,7 @@ from feed_pipeline.core.prompts import (
     judge_answer,
     parse_answer_text,
 )
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.gemini_errors import (
     GeminiCallError,
     RunStoppingError,
@@ -85,33 +84,12 @@ QUOTA_SAFETY_MARGIN_S = 0.1
 Result = IndustryResult | FunctionResult | EnrichmentFailure
 
 
-@dataclass(frozen=True, slots=True)
-class GeminiSettings:
-    """Everything a GeminiClassifier needs, detached from Dagster's resource machinery."""
+class GeminiResource(ClassifierResource):
+    """Gemini through google-genai, and everything a GeminiClassifier needs (the resource is its settings).
 
-    api_key: str
-    model: str = DEFAULT_GEMINI_MODEL
-    base_url: str | None = None
-    api_version: str = GEMINI_API_VERSION
-    batch_size: int = 20
-    function_batch_size: int = 40
-    max_concurrency: int = 4
-    requests_per_minute: int | None = 150
-    tokens_per_minute: int | None = 1_000_000
-    timeout_s: float = 60.0
-    max_attempts: int = 6
-    item_retries: int = 2
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 60.0
-    max_retry_delay_s: float = 300.0
-    output_tokens_per_job: int = 400
-    function_output_tokens_per_job: int = 60
-    prices_per_million: Mapping[str, Sequence[float]] = field(default_factory=lambda: DEFAULT_PRICES_PER_MILLION)
-    rate_window_s: float = 60.0  # the quota window; only benchmarks and tests shorten it
-
-
-class GeminiResource(dg.ConfigurableResource):
-    """Gemini through google-genai. `classifier()` gives a fresh GeminiClassifier with fresh usage per stage run."""
+    `classifier()` gives a fresh GeminiClassifier with fresh usage per stage run. definitions.py builds it from
+    the environment, the key as an EnvVar so it is never shown.
+    """
 
     api_key: str = Field(description="Gemini API key; pass EnvVar('GEMINI_API_KEY').")
     model: str = Field(default=DEFAULT_GEMINI_MODEL, description="Model name (env GEMINI_MODEL).")
@@ -134,36 +112,19 @@ class GeminiResource(dg.ConfigurableResource):
         default_factory=lambda: dict(DEFAULT_PRICES_PER_MILLION),
         description="model -> [input, output] USD per 1M tokens, for usage.estimated_cost_usd.",
     )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GeminiResource:
-        """The resource as DESIGN.md's environment describes it; the key stays an EnvVar (not shown in the UI)."""
-        env = os.environ if env is None else env
-        settings: dict[str, Any] = {
-            "api_key": dg.EnvVar("GEMINI_API_KEY"),
-            "model": env.get("GEMINI_MODEL") or DEFAULT_GEMINI_MODEL,
-            "base_url": env.get("GEMINI_BASE_URL") or None,
-        }
-        for name, var in (("requests_per_minute", "GEMINI_RPM"), ("tokens_per_minute", "GEMINI_TPM"),
-                          ("batch_size", "GEMINI_BATCH_SIZE"), ("max_concurrency", "GEMINI_MAX_CONCURRENCY")):
-            if env.get(var):
-                settings[name] = int(env[var])
-        return cls(**{**settings, **overrides})
-
-    def settings(self) -> GeminiSettings:
-        return GeminiSettings(**{name: getattr(self, name) for name in GeminiSettings.__dataclass_fields__
-                                 if name in type(self).model_fields})
+    rate_window_s: float = Field(default=60.0, gt=0, description="The quota window; only benchmarks and tests "
+                                                                 "shorten it.")
 
     def classifier(self, taxonomy: Taxonomy) -> GeminiClassifier:
-        return GeminiClassifier(self.settings(), taxonomy)
+        return GeminiClassifier(self, taxonomy)
 
     def count_tokens(self, text: str) -> int:
         """Gemini's own token count for `text` (countTokens), to check the limiter's estimate against."""
-        with make_client(self.settings()) as client:
+        with make_client(self) as client:
             return int(client.models.count_tokens(model=self.model, contents=text).total_tokens or 0)
 
 
-def make_client(settings: GeminiSettings) -> genai.Client:
+def make_client(settings: GeminiResource) -> genai.Client:
     """A client with the API version pinned, our timeout, and the SDK's own retries off (ours honour retryDelay)."""
     if not settings.api_key:
         raise ValueError("Gemini needs an API key: set GEMINI_API_KEY, or leave it unset to use the offline classifier")
@@ -252,7 +213,7 @@ class _Run:
 class GeminiClassifier:
     """The Classifier protocol over Gemini. One instance per stage run: `usage` accumulates across its calls."""
 
-    def __init__(self, settings: GeminiSettings, taxonomy: Taxonomy):
+    def __init__(self, settings: GeminiResource, taxonomy: Taxonomy):
         self.settings = settings
         self.taxonomy = taxonomy
         self.model_name = settings.model

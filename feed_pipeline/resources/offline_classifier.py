@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.core.calibration import LogisticCalibrator, calibrators_from_dict
@@ -23,6 +22,7 @@ from feed_pipeline.core.enrichment import Classifier, Taxonomy
 from feed_pipeline.core.keyword_classifier import KeywordClassifier
 from feed_pipeline.core.semantic_classifier import CALIBRATORS, SemanticClassifier
 from feed_pipeline.core.taxonomy import load_taxonomy
+from feed_pipeline.resources.classifier import ClassifierResource
 
 CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "calibration.json"
 
@@ -45,8 +45,8 @@ def semantic_classifier(taxonomy: Taxonomy, batch_size: int = 200) -> SemanticCl
                               calibration_version=version, batch_size=batch_size)
 
 
-class OfflineClassifierResource(dg.ConfigurableResource):
-    """Hands out an offline classifier with the same interface as GeminiResource.classifier()."""
+class OfflineClassifierResource(ClassifierResource):
+    """The offline classifiers: no network, no cost, deterministic."""
 
     batch_size: int = Field(default=200, ge=1, description="Jobs per yielded batch (how often results are saved).")
     method: Literal["semantic", "keyword"] = Field(
@@ -55,7 +55,6 @@ class OfflineClassifierResource(dg.ConfigurableResource):
     )
 
     def classifier(self, taxonomy: Taxonomy) -> Classifier:
-        """A fresh classifier with fresh (all-zero) usage for one stage run."""
         if self.method == "keyword":
             return KeywordClassifier(taxonomy, batch_size=self.batch_size)
         return semantic_classifier(taxonomy, batch_size=self.batch_size)

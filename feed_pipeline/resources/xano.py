@@ -1,8 +1,8 @@
 """Mirrors a feed's approved jobs to a Xano table over HTTP, safely and with as few calls as possible.
 
-`XanoResource` holds the settings; `open_client()` yields a `XanoClient` (one httpx connection pool).
-With an empty `base_url` it first starts the embedded sandbox (feed_pipeline/sandbox) on 127.0.0.1 and
-talks to it through the very same client code: that is what `make run` mirrors into.
+`XanoResource` is the client's settings; `open_client()` yields a `XanoClient` (one httpx connection pool).
+`XanoSandboxResource` first starts the embedded sandbox (feed_pipeline/sandbox) on 127.0.0.1 and talks to it
+through the very same client code: that is what `make run` mirrors into.
 
 How a sync works (`XanoClient.sync_feed`):
 1. List the whole table. Xano's generated `GET /job` has no filter inputs, so every feed's records are
@@ -36,7 +36,6 @@ writes one at a time, since the plan's limit, not latency, sets its pace.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -49,7 +48,7 @@ from typing import Any, Self
 import dagster as dg
 import httpx
 import tenacity
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from feed_pipeline.core.mirror import (
     DEFAULT_MAX_DELETE_SHARE,
@@ -112,38 +111,7 @@ class _Retryable(Exception):
 
 
 # ---- settings, throttle, outcome ------------------------------------------------------------------
-@dataclass(frozen=True)
-class XanoSettings:
-    """Everything a client needs; `XanoResource` builds one, tests may build one directly."""
-
-    base_url: str
-    table: str = "job"
-    token: str | None = None
-    page_size: int = 500  # 0: ask for a bare array (no paging inputs)
-    requests_per_window: int = 0  # 0: unthrottled (paid plans)
-    window_seconds: float = FREE_PLAN_WINDOW_S
-    timeout_s: float = 30.0
-    connect_timeout_s: float = 10.0
-    max_attempts: int = 6  # per request, for 5xx / timeouts / dropped connections
-    max_rate_limit_retries: int = 20  # per request, for 429s
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    max_concurrency: int = 1  # parallel writes when unthrottled; a throttled plan always writes one at a time
-
-    def __post_init__(self) -> None:
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(
-                f"Xano base_url must be an http(s) URL like https://x.xano.io/api:AbCd, got {self.base_url!r}"
-            )
-        if not self.table or "/" in self.table:
-            raise ValueError(f"Xano table must be a plain name like 'job', got {self.table!r}")
-        if self.page_size < 0 or self.requests_per_window < 0 or self.max_attempts < 1 or self.max_concurrency < 1:
-            raise ValueError("page_size and requests_per_window must be >= 0, max_attempts and max_concurrency >= 1")
-        if self.window_seconds <= 0 or self.timeout_s <= 0:
-            raise ValueError("window_seconds and timeout_s must be > 0")
-
-
-def plan_limiter(settings: XanoSettings, *, sleep: Callable[[float], None] = time.sleep,
+def plan_limiter(settings: XanoResource, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> RateLimiter:
     """The plan's limit as a limiter: bursts allowed, at most `requests_per_window` requests (1 unit each) in
     any window, counted from when each answer arrived (`Reservation.finished`), so latency leaves a margin and
@@ -221,7 +189,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 class XanoClient:
     """CRUD on one Xano table with retries, throttling and call accounting, plus the feed sync."""
 
-    def __init__(self, settings: XanoSettings, *, http: httpx.Client | None = None,
+    def __init__(self, settings: XanoResource, *, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         headers = {"Accept": "application/json"}
@@ -581,72 +549,77 @@ class XanoClient:
         self._run_phase([partial(self._delete, r, outcome, feed_id, duplicate=True) for r in plan.duplicates])
 
 
-# ---- the Dagster resource -------------------------------------------------------------------------
+# ---- the Dagster resources ------------------------------------------------------------------------
 class XanoResource(dg.ConfigurableResource):
-    """Xano connection settings. An empty `base_url` mirrors into the embedded local sandbox."""
+    """A Xano table over HTTP, and everything its client needs (the resource is the client's settings).
 
-    base_url: str = Field(default="", description="API group base URL (XANO_BASE_URL); empty = embedded sandbox")
+    definitions.py builds it from XANO_* (the token as an EnvVar, never shown); without XANO_BASE_URL a
+    production configuration fails at load instead of mirroring somewhere local.
+    """
+
+    base_url: str = Field(description="API group base URL (XANO_BASE_URL), like https://x.xano.io/api:AbCd")
     table: str = Field(default="job", description="table path under the base (XANO_TABLE)")
     token: str | None = Field(default=None, description="Bearer token (XANO_TOKEN); None = no auth header")
-    page_size: int = Field(default=500, description="records per list page; 0 = ask for a bare array")
+    page_size: int = Field(default=500, ge=0, description="records per list page; 0 = ask for a bare array")
     requests_per_window: int = Field(
-        default=0, description="max requests per window (free plan: 10 per 20 s); 0 = unthrottled (paid plans)"
+        default=0, ge=0, description="max requests per window (free plan: 10 per 20 s); 0 = unthrottled (paid plans)"
     )
-    window_seconds: float = Field(default=FREE_PLAN_WINDOW_S, description="rate window; also the 429 wait")
-    timeout_s: float = Field(default=30.0, description="read/write timeout per request")
-    connect_timeout_s: float = Field(default=10.0)
-    max_attempts: int = Field(default=6, description="attempts per request on 5xx, timeouts, dropped connections")
-    max_rate_limit_retries: int = Field(default=20, description="429 retries per request")
-    backoff_initial_s: float = Field(default=0.5)
-    backoff_max_s: float = Field(default=30.0)
+    window_seconds: float = Field(default=FREE_PLAN_WINDOW_S, gt=0, description="rate window; also the 429 wait")
+    timeout_s: float = Field(default=30.0, gt=0, description="read/write timeout per request")
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1, description="attempts per request on 5xx, timeouts, dropped "
+                                                           "connections")
+    max_rate_limit_retries: int = Field(default=20, ge=0, description="429 retries per request")
+    backoff_initial_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
     max_concurrency: int = Field(
-        default=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
+        default=1, ge=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
     )
-    sandbox_db_path: str = Field(default="", description="SQLite file of the embedded sandbox; empty = beside the "
-                                                         "configured state (sandbox.default_sandbox_db)")
 
+    @field_validator("base_url")
     @classmethod
-    def from_env(cls, **overrides: Any) -> XanoResource:
-        """Settings from XANO_BASE_URL, XANO_TABLE and XANO_TOKEN (as an EnvVar, so it is never logged)."""
-        values: dict[str, Any] = {
-            "base_url": os.environ.get("XANO_BASE_URL", ""),
-            "table": os.environ.get("XANO_TABLE", "job") or "job",
-        }
-        if os.environ.get("XANO_TOKEN"):
-            values["token"] = dg.EnvVar("XANO_TOKEN")
-        values.update(overrides)
-        return cls(**values)
+    def _http_url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Xano needs XANO_BASE_URL (the API group's base URL, like https://x.xano.io/api:AbCd); "
+                             "for a local run mirror into the sandbox instead (FEED_PIPELINE_XANO_SANDBOX=true)")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"Xano base_url must be an http(s) URL like https://x.xano.io/api:AbCd, got {value!r}")
+        return value
 
-    def settings(self, base_url: str | None = None) -> XanoSettings:
-        return XanoSettings(
-            base_url=base_url or self.base_url,
-            table=self.table,
-            token=self.token,
-            page_size=self.page_size,
-            requests_per_window=self.requests_per_window,
-            window_seconds=self.window_seconds,
-            timeout_s=self.timeout_s,
-            connect_timeout_s=self.connect_timeout_s,
-            max_attempts=self.max_attempts,
-            max_rate_limit_retries=self.max_rate_limit_retries,
-            backoff_initial_s=self.backoff_initial_s,
-            backoff_max_s=self.backoff_max_s,
-            max_concurrency=self.max_concurrency,
-        )
-
-    @property
-    def uses_sandbox(self) -> bool:
-        return not self.base_url.strip()
+    @field_validator("table")
+    @classmethod
+    def _plain_table(cls, value: str) -> str:
+        if not value or "/" in value:
+            raise ValueError(f"Xano table must be a plain name like 'job', got {value!r}")
+        return value
 
     @contextmanager
     def open_client(self) -> Iterator[XanoClient]:
-        """A client for the configured Xano, or for an embedded sandbox started for this block."""
-        if self.uses_sandbox:
-            with (
-                running_sandbox(self.sandbox_db_path or None, token=self.token, table=self.table) as base_url,
-                XanoClient(self.settings(base_url)) as client,
-            ):
-                yield client
-        else:
-            with XanoClient(self.settings()) as client:
+        """A client (one connection pool) for this block."""
+        with XanoClient(self) as client:
+            yield client
+
+
+class XanoSandboxResource(XanoResource):
+    """The embedded local sandbox (feed_pipeline/sandbox) behind the very same client: local runs only.
+
+    definitions.py picks it when FEED_PIPELINE_XANO_SANDBOX=true, or when nothing is configured at all (no
+    database URL, no XANO_BASE_URL: `make run`, `make dev` on a fresh clone).
+    """
+
+    base_url: str = Field(default="", description="unused: the sandbox serves on a free loopback port")
+    db_path: str = Field(default="", description="SQLite file of the sandbox; empty = beside the configured state "
+                                                 "(sandbox.default_sandbox_db)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return value
+
+    @contextmanager
+    def open_client(self) -> Iterator[XanoClient]:
+        """A client for a sandbox started for this block, with this resource's settings."""
+        with running_sandbox(self.db_path or None, token=self.token, table=self.table) as base_url:
+            settings = {name: getattr(self, name) for name in XanoResource.model_fields}
+            with XanoClient(XanoResource(**{**settings, "base_url": base_url})) as client:
                 yield client

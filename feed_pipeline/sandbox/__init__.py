@@ -1,4 +1,4 @@
-"""Local stand-in for Xano (same wire format), used by `make run`, the embedded XanoResource default and tests."""
+"""Local stand-in for Xano (same wire format), used by `make run`, XanoSandboxResource and tests."""
 from feed_pipeline.sandbox.faults import SandboxFaults
 from feed_pipeline.sandbox.server import (
     DEFAULT_API_PREFIX,

@@ -10,12 +10,11 @@ Wire format as Xano's (see /work/shared/REFERENCE.md):
 - Errors are `{code, message, payload}` with Xano's codes; Bearer auth when a token is configured
   (none = open); the free plan's rate limit when configured (429, no Retry-After).
 Faults (`SandboxFaults`) make it misbehave on purpose. The stdlib ThreadingHTTPServer starts in
-milliseconds in a thread, so tests and the embedded default of `XanoResource` use it directly.
+milliseconds in a thread, so tests and `XanoSandboxResource` use it directly.
 """
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 import threading
@@ -39,7 +38,7 @@ from feed_pipeline.sandbox.faults import (
     SandboxFaults,
 )
 from feed_pipeline.sandbox.store import SandboxStore
-from feed_pipeline.store.db import DEFAULT_STATE_DIR
+from feed_pipeline.settings import Settings
 
 SANDBOX_FILE_NAME = "xano_sandbox.sqlite"
 DEFAULT_API_PREFIX = "/api:sandbox"
@@ -54,13 +53,13 @@ def default_sandbox_db(env: dict[str, str] | None = None) -> Path:
     The folder of the SQLite database when FEED_PIPELINE_DATABASE_URL names a SQLite file, otherwise the state
     directory (FEED_PIPELINE_STATE_DIR, default `.feed_pipeline`, where the default database lives too).
     """
-    env = os.environ if env is None else env
-    url = env.get("FEED_PIPELINE_DATABASE_URL", "")
+    settings = Settings.from_env(env)
+    url = settings.database_url
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             return Path(database).expanduser().resolve().parent / SANDBOX_FILE_NAME
-    return (Path(env.get("FEED_PIPELINE_STATE_DIR") or DEFAULT_STATE_DIR).expanduser() / SANDBOX_FILE_NAME).resolve()
+    return settings.state_path(SANDBOX_FILE_NAME).expanduser().resolve()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from urllib.request import url2pathname
 
 import httpx
 
+from feed_pipeline.settings import Settings
 from feed_pipeline.sources.base import FeedConfigError, FeedSpec, FeedUnavailableError
 from feed_pipeline.sources.http_fetch import FetchError, HttpFetcher, Probe, redact_url, same_etag
 
@@ -52,7 +53,7 @@ def max_feed_bytes(spec: FeedSpec, env: Mapping[str, str] | None = None) -> int:
     value: object = spec.params.get("max_feed_bytes") if isinstance(spec.params, dict) else None
     where = "params.max_feed_bytes"
     if value is None:
-        text = (os.environ if env is None else env).get(MAX_FEED_BYTES_VARIABLE, "").strip()
+        text = Settings.from_env(env).max_feed_bytes.strip()
         if not text:
             return DEFAULT_MAX_FEED_BYTES
         where = MAX_FEED_BYTES_VARIABLE

@@ -24,7 +24,6 @@ import hashlib
 import ipaddress
 import json
 import logging
-import os
 import socket
 import threading
 import zlib
@@ -39,6 +38,7 @@ from tenacity import retry_if_exception, stop_after_attempt
 
 from feed_pipeline.core.redact import UnsetVariableError, redact_text, redact_url, resolve_env_refs
 from feed_pipeline.resources.http_resilience import RateLimiter, WaitServerOrBackoff, parse_retry_after
+from feed_pipeline.settings import Settings, process_environment
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,7 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 
 def private_urls_allowed(env: Mapping[str, str] | None = None) -> bool:
-    value = (os.environ if env is None else env).get(ALLOW_PRIVATE_ENV, "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    return Settings.from_env(env).allow_private_urls
 
 
 def address_class(address: str) -> str | None:
@@ -455,7 +454,7 @@ class HttpFetcher:
         env: Mapping[str, str] | None = None,
     ):
         """`url_guard` checks every hop of a feed fetch (default: UrlGuard() reading the environment); `env` is
-        where `${NAME}` references in URLs are looked up (default: os.environ at request time)."""
+        where `${NAME}` references in URLs are looked up (default: the process environment at request time)."""
         self.retry = retry or RetrySettings()
         self.chunk_bytes = chunk_bytes
         self._sleep = sleep
@@ -522,7 +521,7 @@ class HttpFetcher:
         `url` may hold `${NAME}` references, substituted here and nowhere else; `guarded` requests (feeds) have
         every hop checked by the URL guard."""
         try:
-            resolved = resolve_env_refs(url, os.environ if self._env is None else self._env)
+            resolved = resolve_env_refs(url, process_environment() if self._env is None else self._env)
         except UnsetVariableError as exc:
             raise FetchError(f"{method} {exc}", url=url) from None
         request = self._client.build_request(method, resolved, headers=headers, **kwargs)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -202,7 +201,7 @@ class JobApiReader(OneShotReader, ABC):
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
                  env: Mapping[str, str] | None = None, now: datetime | None = None):
         self.spec = spec
-        self.env = os.environ if env is None else env
+        self.env = {} if env is None else env  # JobApiResource.as_env(): the sources never read the environment
         self.now = now or datetime.now(UTC)
         self.params = ApiParams(spec.id, self.source, spec.params or {},
                                 self.supported_params | ROLE_PARAMS | {"requests_per_minute"})

@@ -1,14 +1,14 @@
 """Feed kind -> source: the one place that knows which reader handles which `feeds.kind`."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from feed_pipeline.sources.adzuna import AdzunaReader
 from feed_pipeline.sources.base import FeedConfigError, FeedReader, FeedSpec
 from feed_pipeline.sources.feed_bytes import probe_body
 from feed_pipeline.sources.http_fetch import HttpFetcher, Probe
 from feed_pipeline.sources.jsearch import JSearchReader
-from feed_pipeline.sources.multi import MultiSourceReader
+from feed_pipeline.sources.multi import API_SOURCES, MultiSourceReader
 from feed_pipeline.sources.remoteok import RemoteOkReader
 from feed_pipeline.sources.xml_feed import XmlFeedReader
 
@@ -20,20 +20,26 @@ SOURCES: dict[str, Callable[..., FeedReader]] = {
     "adzuna": AdzunaReader,
     "multi": MultiSourceReader,
 }
+# Kinds read from job APIs, which take the APIs' credentials.
+API_KINDS = frozenset({*API_SOURCES, "multi"})
 # Kinds whose version can be checked cheaply (HEAD / stat) by the feed-update sensor.
 PROBEABLE_KINDS = frozenset({"xml"})
 
 
-def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None) -> FeedReader:
+def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
+              env: Mapping[str, str] | None = None) -> FeedReader:
     """A reader for the feed. Nothing is fetched until iteration starts; `force` parses an unchanged feed too.
 
     A given `fetcher` is shared and left open; without one the reader makes its own and closes it in close().
+    `env` holds the job APIs' credentials and hosts by variable name (resources.job_apis.JobApiResource.as_env).
     Raises FeedConfigError for a kind no source handles or params the source cannot use.
     """
     factory = SOURCES.get(spec.kind)
     if factory is None:
         raise FeedConfigError(f"feed {spec.id!r} has kind {spec.kind!r}, which no source reads; "
                               f"known kinds: {', '.join(sorted(SOURCES))}")
+    if spec.kind in API_KINDS:
+        return factory(spec, force=force, fetcher=fetcher, env=env)
     return factory(spec, force=force, fetcher=fetcher)
 
 

@@ -1,7 +1,6 @@
 """Engines and migrations: one place decides how we connect to SQLite or PostgreSQL."""
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -9,8 +8,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from feed_pipeline.settings import DEFAULT_STATE_DIR, Settings
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-DEFAULT_STATE_DIR = ".feed_pipeline"
+__all__ = ["DEFAULT_STATE_DIR", "default_database_url", "dispose_engine", "engine_for", "head_revision", "migrate"]
 
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
@@ -18,10 +19,10 @@ _engines_lock = threading.Lock()
 
 def default_database_url() -> str:
     """`FEED_PIPELINE_DATABASE_URL`, else a SQLite file under `.feed_pipeline/` in the working directory."""
-    url = os.environ.get("FEED_PIPELINE_DATABASE_URL")
-    if url:
-        return url
-    state_dir = Path(os.environ.get("FEED_PIPELINE_STATE_DIR", DEFAULT_STATE_DIR))
+    settings = Settings.from_env()
+    if settings.database_url:
+        return settings.database_url
+    state_dir = settings.state_path()
     state_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(state_dir / 'feed_pipeline.sqlite').resolve()}"
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from feed_pipeline.core.enrichment import Taxonomy
 from feed_pipeline.core.redact import redact_params, redact_url
 from feed_pipeline.core.taxonomy import TaxonomyError, resolve_taxonomy, taxonomy_from_dict, taxonomy_to_dict
+from feed_pipeline.settings import Settings
 from feed_pipeline.store.rows import as_utc, utcnow
 from feed_pipeline.store.schema import feeds
 
@@ -129,14 +130,14 @@ def _checked_taxonomy(feed_id: str, taxonomy: Mapping[str, Any] | None) -> dict[
     return taxonomy_to_dict(taxonomy_from_dict(taxonomy, where=f"feed {feed_id!r}'s taxonomy"))
 
 
-def feed_taxonomy(engine: sa.Engine, feed_id: str, env: Mapping[str, str] | None = None) -> Taxonomy:
+def feed_taxonomy(engine: sa.Engine, feed_id: str, settings: Settings | None = None) -> Taxonomy:
     """The taxonomy `feed_id` is classified in: its own, else the deployment's, else the bundled one.
 
     Every stage and check that needs a feed's taxonomy asks here. An unregistered feed gets the deployment's.
     """
     with engine.connect() as conn:
         own = conn.execute(sa.select(feeds.c.taxonomy).where(feeds.c.id == feed_id)).scalar_one_or_none()
-    return resolve_taxonomy(feed_id, own, env)
+    return resolve_taxonomy(feed_id, own, (settings or Settings.from_env()).taxonomy_path)
 
 
 def wants_category_hint(engine: sa.Engine, feed_id: str) -> bool:

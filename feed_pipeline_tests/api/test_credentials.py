@@ -54,7 +54,7 @@ def failed_run(request, tmp_path_factory):
     local.parent.mkdir(parents=True)
     local.write_text("<source></source>")
     feed_store.upsert_feed(engine, "local", url=str(local), kind="xml")
-    defs = build_definitions(build_resources({"FEED_PIPELINE_DATABASE_URL": db_url}))
+    defs = build_definitions(build_resources({"FEED_PIPELINE_DATABASE_URL": db_url, "FEED_PIPELINE_XANO_SANDBOX": "1"}))
     collected, root = Collected(), logging.getLogger()
     level = root.level
     root.addHandler(collected)

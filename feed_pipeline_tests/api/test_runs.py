@@ -33,6 +33,7 @@ def isolated_dagster(tmp_path, monkeypatch):
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("FEED_PIPELINE_XANO_SANDBOX", "true")  # the API's database is configured: ask for the sandbox
     monkeypatch.chdir(tmp_path)
     for name in ("GEMINI_API_KEY", "XANO_BASE_URL", "DAGSTER_GRAPHQL_URL", "FEED_PIPELINE_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)

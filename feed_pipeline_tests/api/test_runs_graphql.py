@@ -64,7 +64,7 @@ def dagster_webserver(tmp_path, sqlite_url):
                          f"      working_directory: {REPO_ROOT}\n")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "XANO_BASE_URL")}
-    env.update(DAGSTER_HOME=str(home), FEED_PIPELINE_DATABASE_URL=sqlite_url)
+    env.update(DAGSTER_HOME=str(home), FEED_PIPELINE_DATABASE_URL=sqlite_url, FEED_PIPELINE_XANO_SANDBOX="1")
     log = (tmp_path / "webserver.log").open("wb")
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-webserver")), "-h", "127.0.0.1", "-p", str(port),

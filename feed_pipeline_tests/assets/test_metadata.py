@@ -16,7 +16,7 @@ from feed_pipeline.definitions import ASSET_CHECKS, ASSETS, build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 
 THRESHOLDS = {"archive_below": 0.42, "approve_at": 0.78}  # not the defaults: the metadata must follow the resource
@@ -24,7 +24,7 @@ THRESHOLDS = {"archive_below": 0.42, "approve_at": 0.78}  # not the defaults: th
 
 def _defs(db_url: str, xano_db: str, routing: RoutingResource) -> dg.Definitions:
     return build_definitions({"database": DatabaseResource(url=db_url), "classifier": OfflineClassifierResource(),
-                              "routing": routing, "xano": XanoResource(sandbox_db_path=xano_db)})
+                              "routing": routing, "xano": XanoSandboxResource(db_path=xano_db)})
 
 
 def _materializations(instance: dg.DagsterInstance, asset: str, partition: str) -> list[dg.AssetMaterialization]:

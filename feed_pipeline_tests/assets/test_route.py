@@ -1,6 +1,6 @@
 """routed_jobs publishes a pass 2 job exactly as pass 2 built it."""
-from feed_pipeline.pipeline.route import _merged_job
 from feed_pipeline.core.dedupe import merge_block, merge_enriched_block
+from feed_pipeline.pipeline.route import _merged_job
 from feed_pipeline_tests.core.test_dedupe import CONFIG, _result, edited, posting, text
 
 

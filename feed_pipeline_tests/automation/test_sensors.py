@@ -58,7 +58,8 @@ def instance(shared_instance):
 
 def definitions_with(sensor: dg.SensorDefinition, sqlite_url: str) -> dg.Definitions:
     """The project's Definitions on this test's database, plus `sensor` when it is a test-sized variant."""
-    base = build_definitions(resources=build_resources({"FEED_PIPELINE_DATABASE_URL": sqlite_url}))
+    base = build_definitions(resources=build_resources({"FEED_PIPELINE_DATABASE_URL": sqlite_url,
+                                                                 "FEED_PIPELINE_XANO_SANDBOX": "1"}))
     if any(s.name == sensor.name for s in base.sensors or []):
         return base
     return dg.Definitions.merge(base, dg.Definitions(sensors=[sensor]))

@@ -27,7 +27,7 @@ def test_feed_credentials_never_reach_the_terminal(tmp_path, feed_server):  # no
     feed_url = feed_server.add("/jobs.xml", Path(small_feed(tmp_path / "small.xml")).read_bytes())
     leaky = feed_url.replace("http://", "http://reader:Hunter2Pass@") + "?token=Tok3nValue&page=1"
     env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED_PREFIXES)}
-    env.update(FEED_PIPELINE_DATABASE_URL=f"sqlite:///{tmp_path / 'pipeline.sqlite'}",
+    env.update(FEED_PIPELINE_DATABASE_URL=f"sqlite:///{tmp_path / 'pipeline.sqlite'}", FEED_PIPELINE_XANO_SANDBOX="1",
                DAGSTER_HOME=str(tmp_path / "dagster_home"), FEED_PIPELINE_ALLOW_PRIVATE_URLS="1",
                FEED_TOKEN="EnvS3cret")
 

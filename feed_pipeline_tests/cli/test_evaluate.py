@@ -22,7 +22,7 @@ from feed_pipeline.evaluation.classify import blind
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import schema
@@ -81,6 +81,7 @@ def workdir(db_url, tmp_path, monkeypatch) -> Path:
     for name in [n for n in os.environ if n.startswith(ISOLATED_PREFIXES)]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FEED_PIPELINE_DATABASE_URL", db_url)
+    monkeypatch.setenv("FEED_PIPELINE_XANO_SANDBOX", "true")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))
     monkeypatch.chdir(tmp_path)
     feed = tmp_path / "labeled.xml"
@@ -276,7 +277,7 @@ def test_a_labeled_feeds_run_shows_the_figures_evaluate_reports(workdir, db_url,
     evaluated = json.loads(cli("evaluate", "labeled", "--label-field", "category").stdout)
     defs = build_definitions({"database": DatabaseResource(url=db_url), "classifier": OfflineClassifierResource(),
                               "routing": RoutingResource(),
-                              "xano": XanoResource(sandbox_db_path=str(tmp_path / "xano.sqlite"))})
+                              "xano": XanoSandboxResource(db_path=str(tmp_path / "xano.sqlite"))})
 
     with dg.instance_for_test() as instance:
         summary = run_feed(defs, instance, "labeled", database_url=db_url)

@@ -146,21 +146,20 @@ def test_editing_an_industry_changes_the_stage_one_hash(field):
 def test_a_feed_uses_its_own_taxonomy_else_the_deployments_else_the_bundled_one(tmp_path):
     path = tmp_path / "deployment.json"
     path.write_text(json.dumps({"industries": [{"name": "Retail", "functions": [{"name": "Cashier"}]}]}))
-    env = {TAXONOMY_ENV: str(path)}
-    assert resolve_taxonomy("f1", BOARD, env).industry_names == ("Property Management", "Hospitality")
-    assert resolve_taxonomy("f1", None, env).industry_names == ("Retail",)
-    assert resolve_taxonomy("f1", None, {}) is load_taxonomy()
-    assert deployment_taxonomy({TAXONOMY_ENV: "  "}) is load_taxonomy()
+    assert resolve_taxonomy("f1", BOARD, path).industry_names == ("Property Management", "Hospitality")
+    assert resolve_taxonomy("f1", None, path).industry_names == ("Retail",)
+    assert resolve_taxonomy("f1", None, "") is load_taxonomy()
+    assert deployment_taxonomy("  ") is load_taxonomy()
 
 
 def test_a_broken_deployment_taxonomy_names_the_variable_and_the_file(tmp_path):
     with pytest.raises(TaxonomyError, match=rf"{TAXONOMY_ENV}: taxonomy file .*gone\.json does not exist"):
-        deployment_taxonomy({TAXONOMY_ENV: str(tmp_path / "gone.json")})
+        deployment_taxonomy(tmp_path / "gone.json")
 
 
 def test_a_stored_feed_taxonomy_that_no_longer_validates_names_the_feed():
     with pytest.raises(TaxonomyError, match=r"feed 'f1'\'s taxonomy: industries\[0\]"):
-        resolve_taxonomy("f1", {"industries": [{"name": "A", "functions": []}]}, {})
+        resolve_taxonomy("f1", {"industries": [{"name": "A", "functions": []}]})
 
 
 def test_the_stored_json_shape_round_trips_to_the_same_identity():

@@ -15,7 +15,7 @@ from feed_pipeline.partitions import feeds_partitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline_tests.deploy.conftest import make_production_home, write_small_feed
 
@@ -78,7 +78,7 @@ def test_a_feed_runs_on_the_instance_from_dagster_yaml(instance, pg_database_fac
         "database": DatabaseResource(url=feeds_db),
         "classifier": OfflineClassifierResource(),
         "routing": RoutingResource(),
-        "xano": XanoResource(sandbox_db_path=str(tmp_path / "xano.sqlite")),
+        "xano": XanoSandboxResource(db_path=str(tmp_path / "xano.sqlite")),
     })
 
     summary = run_feed(defs, instance, "small", database_url=feeds_db)

@@ -80,7 +80,8 @@ def deployment(tmp_path, production_home, pg_database_factory):
         skip += postings
         feed_store.upsert_feed(engine, feed_id, url=str(path))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "XANO_", "DAGSTER_", "FEED_PIPELINE_"))}
-    env.update(dagster_env, FEED_PIPELINE_DATABASE_URL=feeds_db, XANO_BASE_URL="", PYTHONUNBUFFERED="1")
+    env.update(dagster_env, FEED_PIPELINE_DATABASE_URL=feeds_db, FEED_PIPELINE_XANO_SANDBOX="1",
+               PYTHONUNBUFFERED="1")
     _add_partitions(home, dagster_env, list(FEEDS))
 
     code_port, web_port = free_port(), free_port()

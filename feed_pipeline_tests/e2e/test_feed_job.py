@@ -11,7 +11,7 @@ from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoResource, XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import schema
 
@@ -23,7 +23,7 @@ def _defs(db_url: str, xano_db: str) -> dg.Definitions:
         "database": DatabaseResource(url=db_url),
         "classifier": OfflineClassifierResource(),
         "routing": RoutingResource(),
-        "xano": XanoResource(sandbox_db_path=xano_db),
+        "xano": XanoSandboxResource(db_path=xano_db),
     })
 
 
@@ -44,7 +44,7 @@ def sample_setup(db_url, tmp_path):
     feed_store.upsert_feed(engine, "sample", url=str(SAMPLE_FEED_PATH), kind="xml")
     xano_db = str(tmp_path / "xano.sqlite")
     with dg.instance_for_test() as instance:
-        yield engine, _defs(db_url, xano_db), instance, XanoResource(sandbox_db_path=xano_db), db_url
+        yield engine, _defs(db_url, xano_db), instance, XanoSandboxResource(db_path=xano_db), db_url
 
 
 def test_sample_feed_runs_end_to_end_and_mirrors_exactly_the_approved_jobs(sample_setup):

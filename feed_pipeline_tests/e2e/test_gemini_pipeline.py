@@ -23,7 +23,7 @@ from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.gemini import GeminiResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
 from feed_pipeline.store.schema import jobs
@@ -41,7 +41,7 @@ def _pipeline(db_url: str, tmp_path: Path, server: FakeGeminiServer, feed_id: st
         "database": DatabaseResource(url=db_url),
         "classifier": _gemini(server),
         "routing": RoutingResource(),
-        "xano": XanoResource(sandbox_db_path=str(tmp_path / "xano.sqlite")),
+        "xano": XanoSandboxResource(db_path=str(tmp_path / "xano.sqlite")),
     })
 
 

@@ -20,7 +20,7 @@ from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
 from feed_pipeline.core.text import has_markup
 from feed_pipeline.resources.database import engine_for
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import schema
 from feed_pipeline_tests.e2e.test_feed_job import _defs, _xano_records
@@ -110,7 +110,7 @@ def hostile_run(db_url, tmp_path):
     xano_db = str(tmp_path / "xano.sqlite")
     with dg.instance_for_test() as instance:
         summary = run_feed(_defs(db_url, xano_db), instance, "hostile", database_url=db_url)
-    return summary, engine, XanoResource(sandbox_db_path=xano_db), db_url
+    return summary, engine, XanoSandboxResource(db_path=xano_db), db_url
 
 
 def test_the_forbidden_pattern_catches_what_the_issue_found():

@@ -88,7 +88,8 @@ def test_multi_feed_added_and_run_from_the_command_line(tmp_path):
     with running_job_apis() as apis:
         stock(apis)
         env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED_PREFIXES)}
-        env.update(apis.env(), FEED_PIPELINE_DATABASE_URL=db_url, DAGSTER_HOME=str(workdir / "dagster_home"))
+        env.update(apis.env(), FEED_PIPELINE_DATABASE_URL=db_url, FEED_PIPELINE_XANO_SANDBOX="1",
+                   DAGSTER_HOME=str(workdir / "dagster_home"))
 
         added = cli(workdir, env, "feeds", "add", "backend", "--kind", "multi")
         first = cli(workdir, env, "run", "backend")

@@ -17,7 +17,7 @@ from feed_pipeline.definitions import build_definitions
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store.schema import job_route_history, jobs
@@ -33,7 +33,7 @@ class Pipeline:
         self.engine = engine_for(db_url)
         self.feed_path = tmp_path / "feed.xml"
         shutil.copy(SAMPLE_FEED_PATH, self.feed_path)
-        self.xano = XanoResource(sandbox_db_path=str(tmp_path / "xano.sqlite"))
+        self.xano = XanoSandboxResource(db_path=str(tmp_path / "xano.sqlite"))
         self.instance = instance
         self.defs = build_definitions({
             "database": DatabaseResource(url=db_url),

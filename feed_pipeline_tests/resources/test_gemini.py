@@ -21,8 +21,10 @@ from feed_pipeline.core.enrichment import (
 )
 from feed_pipeline.core.prompts import FUNCTION_PROMPT_VERSION, INDUSTRY_PROMPT_VERSION
 from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
-from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource, GeminiSettings, price_per_million
+from feed_pipeline.definitions import classifier_resource
+from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource, price_per_million
 from feed_pipeline.resources.gemini_errors import quota_ids, retry_delay_seconds
+from feed_pipeline.settings import Settings
 from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer, Fault, default_function_item, pick
 
 TAXONOMY = load_taxonomy()
@@ -275,7 +277,7 @@ def test_a_rejected_key_stops_the_run_after_one_call(gemini):
 def test_client_paces_itself_under_the_servers_request_cap(gemini):
     gemini.rpm_limit, gemini.window_s = 4, 1.0
     try:
-        settings = GeminiSettings(api_key=gemini.api_key, base_url=gemini.base_url, batch_size=1,
+        settings = GeminiResource(api_key=gemini.api_key, base_url=gemini.base_url, batch_size=1,
                                   max_concurrency=4, requests_per_minute=4, rate_window_s=1.0, tokens_per_minute=None)
         started = time.monotonic()
         results = run_industries(GeminiClassifier(settings, TAXONOMY), jobs(9))
@@ -346,13 +348,16 @@ def test_count_tokens_asks_the_count_tokens_endpoint(gemini):
     assert [r.action for r in gemini.requests] == ["countTokens"]
 
 
-def test_from_env_reads_model_and_base_url():
-    res = GeminiResource.from_env({"GEMINI_MODEL": "gemini-2.5-pro", "GEMINI_BASE_URL": "http://127.0.0.1:9",
-                                   "GEMINI_RPM": "30"})
-    assert (res.model, res.base_url, res.requests_per_minute, res.api_version) == (
-        "gemini-2.5-pro", "http://127.0.0.1:9", 30, "v1beta")
-    defaults = GeminiResource.from_env({})
-    assert defaults.model == "gemini-2.5-flash" and defaults.base_url is None and defaults.batch_size == 20
+def test_the_environment_sets_model_base_url_and_limits():
+    res = classifier_resource(Settings.from_env({
+        "GEMINI_API_KEY": "k", "GEMINI_MODEL": "gemini-2.5-pro", "GEMINI_BASE_URL": "http://127.0.0.1:9",
+        "GEMINI_RPM": "30", "GEMINI_TPM": "5000", "GEMINI_BATCH_SIZE": "7", "GEMINI_MAX_CONCURRENCY": "2"}))
+    assert isinstance(res, GeminiResource)
+    assert (res.model, res.base_url, res.requests_per_minute, res.tokens_per_minute, res.batch_size,
+            res.max_concurrency, res.api_version) == ("gemini-2.5-pro", "http://127.0.0.1:9", 30, 5000, 7, 2, "v1beta")
+    defaults = classifier_resource(Settings.from_env({"GEMINI_API_KEY": "k", "GEMINI_MODEL": " "}))
+    assert (defaults.model, defaults.base_url, defaults.batch_size, defaults.requests_per_minute) == (
+        "gemini-2.5-flash", None, 20, 150)
 
 
 def test_duplicate_job_keys_are_refused(gemini):
@@ -395,7 +400,9 @@ def test_resource_from_env_resolves_the_key_inside_a_dagster_run(gemini, monkeyp
             seen["results"] = run_industries(clf, jobs(3))
             seen["usage"] = clf.usage.as_dict()
 
-    resource_from_env = GeminiResource.from_env({"GEMINI_BASE_URL": gemini.base_url}, requests_per_minute=None)
+    resource_from_env = classifier_resource(Settings.from_env({
+        "GEMINI_API_KEY": gemini.api_key, "GEMINI_BASE_URL": gemini.base_url, "GEMINI_RPM": "100000"}))
+    assert gemini.api_key not in repr(resource_from_env)  # an EnvVar: resolved inside the run, never shown
     assert dg.materialize([classified], resources={"classifier": resource_from_env}).success
     assert all(isinstance(r, IndustryResult) for r in seen["results"]) and seen["usage"]["calls"] == 1
 

@@ -5,16 +5,18 @@ import dagster as dg
 import pytest
 
 from feed_pipeline.core.mirror import to_xano_record
+from feed_pipeline.definitions import xano_resource
 from feed_pipeline.resources.xano import (
     MirrorBlockedError,
     XanoAuthError,
     XanoRequestError,
     XanoResource,
-    XanoSettings,
+    XanoSandboxResource,
     XanoUnavailableError,
     plan_limiter,
 )
 from feed_pipeline.sandbox import XanoSandbox
+from feed_pipeline.settings import Settings
 
 TOKEN = "test-token"
 FAST_RETRIES = {"backoff_initial_s": 0.001, "backoff_max_s": 0.01, "timeout_s": 2.0, "window_seconds": 0.2}
@@ -359,14 +361,14 @@ def test_kill_that_loses_the_answer_of_the_last_write_still_converges(sandbox, c
 
 
 # ---- the resource ----------------------------------------------------------------------------------
-def test_empty_base_url_mirrors_into_an_embedded_sandbox_file(tmp_path):
+def test_the_sandbox_resource_mirrors_into_its_own_file(tmp_path):
     db = tmp_path / "embedded.sqlite"
-    with XanoResource(sandbox_db_path=str(db)).open_client() as c:
+    with XanoSandboxResource(db_path=str(db)).open_client() as c:
         assert c.settings.base_url.startswith("http://127.0.0.1:")
         c.sync_feed("feed-a", jobs(3))
     with XanoSandbox(db) as sb:  # what `feed-pipeline xano-sandbox` would serve
         assert len(sb.records()) == 3
-    with XanoResource(sandbox_db_path=str(db)).open_client() as c:
+    with XanoSandboxResource(db_path=str(db)).open_client() as c:
         assert c.sync_feed("feed-a", jobs(3)).write_calls == 0
 
 
@@ -383,24 +385,50 @@ def test_resource_works_inside_a_dagster_asset(sandbox):
     assert event.materialization.metadata["added"].value == 2
 
 
-def test_from_env_reads_url_table_and_token(monkeypatch, sandbox):
+def test_the_environment_configures_url_table_and_token(monkeypatch, sandbox):
     monkeypatch.setenv("XANO_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("XANO_TABLE", "job")
     monkeypatch.setenv("XANO_TOKEN", TOKEN)
+    resource = xano_resource(Settings.from_env())
+    assert type(resource) is XanoResource and resource.base_url == sandbox.base_url
+    assert TOKEN not in repr(resource)  # an EnvVar: resolved inside the run, never shown
 
     @dg.asset
     def listed(xano: XanoResource) -> None:
         with xano.open_client() as c:
             assert c.list_records() == []
 
-    assert dg.materialize([listed], resources={"xano": XanoResource.from_env()}).success
+    assert dg.materialize([listed], resources={"xano": resource}).success
 
 
-def test_from_env_without_variables_uses_the_sandbox(monkeypatch):
-    for name in ("XANO_BASE_URL", "XANO_TABLE", "XANO_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    resource = XanoResource.from_env()
-    assert resource.uses_sandbox and resource.token is None and resource.table == "job"
+def test_nothing_configured_is_a_local_run_and_uses_the_sandbox():
+    resource = xano_resource(Settings.from_env({}))
+    assert type(resource) is XanoSandboxResource
+    assert (resource.token, resource.table, resource.db_path) == (None, "job", "")
+
+
+@pytest.mark.parametrize("env", [
+    {"FEED_PIPELINE_DATABASE_URL": "postgresql://db/feeds"},
+    {"FEED_PIPELINE_DATABASE_URL": "postgresql://db/feeds", "FEED_PIPELINE_XANO_SANDBOX": "false"},
+    {"FEED_PIPELINE_XANO_SANDBOX": "false"},
+])
+def test_a_production_configuration_without_a_base_url_fails_naming_the_variable(env):
+    with pytest.raises(dg.DagsterInvalidDefinitionError,
+                       match=r"XANO_BASE_URL is not set: .*or set FEED_PIPELINE_XANO_SANDBOX=true"):
+        xano_resource(Settings.from_env(env))
+
+
+def test_the_sandbox_is_used_with_a_database_only_when_asked_for():
+    asked = xano_resource(Settings.from_env({"FEED_PIPELINE_DATABASE_URL": "postgresql://db/feeds",
+                                             "FEED_PIPELINE_XANO_SANDBOX": "true", "XANO_TABLE": "jobs"}))
+    assert type(asked) is XanoSandboxResource and asked.table == "jobs"
+    configured = xano_resource(Settings.from_env({"XANO_BASE_URL": "https://x.xano.io/api:abc"}))
+    assert type(configured) is XanoResource and configured.base_url == "https://x.xano.io/api:abc"
+
+
+def test_the_production_resource_refuses_an_empty_base_url():
+    with pytest.raises(ValueError, match=r"Xano needs XANO_BASE_URL"):
+        XanoResource(base_url="  ")
 
 
 @pytest.mark.parametrize(
@@ -408,13 +436,13 @@ def test_from_env_without_variables_uses_the_sandbox(monkeypatch):
     [
         ({"base_url": "x.xano.io/api:abc"}, "must be an http"),
         ({"table": "job/1"}, "plain name"),
-        ({"page_size": -1}, ">= 0"),
-        ({"window_seconds": 0}, "> 0"),
+        ({"page_size": -1}, "page_size\n  Input should be greater than or equal to 0"),
+        ({"window_seconds": 0}, "window_seconds\n  Input should be greater than 0"),
     ],
 )
 def test_bad_settings_are_refused_with_what_to_fix(overrides, message):
     with pytest.raises(ValueError, match=message):
-        XanoSettings(**{"base_url": "https://x.xano.io/api:abc", **overrides})
+        XanoResource(**{"base_url": "https://x.xano.io/api:abc", **overrides})
 
 
 def test_stats_total_the_clients_calls(sandbox, client):
@@ -432,7 +460,7 @@ def test_throttle_waits_only_when_the_window_is_full():
         slept.append(seconds)
         now[0] += seconds
 
-    settings = XanoSettings(base_url="https://x.xano.io/api:test", requests_per_window=2, window_seconds=10.0)
+    settings = XanoResource(base_url="https://x.xano.io/api:test", requests_per_window=2, window_seconds=10.0)
     limiter = plan_limiter(settings, sleep=sleep, clock=lambda: now[0])
     for _ in range(2):
         reservation = limiter.acquire(1)

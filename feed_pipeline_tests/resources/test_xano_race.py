@@ -26,7 +26,7 @@ class RacedClient(XanoClient):
 
 def test_jobs_added_by_a_racing_run_after_the_listing_are_not_added_twice(sandbox, client):  # noqa: F811
     desired = jobs(6)
-    settings = resource_for(sandbox, page_size=4).settings()
+    settings = resource_for(sandbox, page_size=4)
     with RacedClient(settings, rival=client, rival_jobs=desired[:4]) as raced:
         outcome = raced.sync_feed("feed-a", desired)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import httpx
 
-from feed_pipeline.resources.xano import XanoResource
+from feed_pipeline.resources.xano import XanoSandboxResource
 from feed_pipeline.sandbox import XanoSandbox, default_sandbox_db
 
 
@@ -36,7 +36,7 @@ def test_records_mirrored_from_one_folder_are_served_from_another(tmp_path, monk
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     monkeypatch.chdir(tmp_path / "a")
-    with XanoResource().open_client() as client:
+    with XanoSandboxResource().open_client() as client:
         client.create_record({"job_key": "k1", "feed_id": "f"})
 
     monkeypatch.chdir(tmp_path / "b")

@@ -207,11 +207,16 @@ def test_unusable_multi_params_are_configuration_errors(params, message):
         plan_sources("f", params)
 
 
-def test_the_registry_opens_every_api_kind(apis, fetcher, monkeypatch):
-    for name, value in apis.env().items():
-        monkeypatch.setenv(name, value)
+def test_the_registry_opens_every_api_kind_with_the_credentials_it_is_given(apis, fetcher):
     for kind in ("remoteok", "jsearch", "adzuna", "multi"):
         params = FAST if kind == "multi" else FAST[kind]
-        reader = open_feed(FeedSpec("f", kind, None, dict(params)), fetcher=fetcher)
+        reader = open_feed(FeedSpec("f", kind, None, dict(params)), fetcher=fetcher, env=apis.env())
         assert list(reader) == []
         reader.close()
+
+
+def test_the_sources_never_read_credentials_from_the_environment(apis, fetcher, monkeypatch):
+    for name, value in apis.env().items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(FeedConfigError, match=r"the adzuna source needs ADZUNA_APP_ID in the environment"):
+        open_feed(FeedSpec("f", "adzuna", None, dict(FAST["adzuna"])), fetcher=fetcher)

@@ -1,0 +1,16 @@
+"""The classifier resource family: the assets ask any of them for a Classifier the same way."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import dagster as dg
+
+from feed_pipeline.core.enrichment import Classifier, Taxonomy
+
+
+class ClassifierResource(dg.ConfigurableResource, ABC):
+    """Gemini (resources/gemini.py) or the offline classifiers (resources/offline_classifier.py)."""
+
+    @abstractmethod
+    def classifier(self, taxonomy: Taxonomy) -> Classifier:
+        """A fresh classifier with fresh (all-zero) usage for one stage run."""
