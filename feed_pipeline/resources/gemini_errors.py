@@ -65,10 +65,12 @@ def quota_ids(body: Any) -> list[str]:
 
 
 def retry_delay_seconds(body: Any) -> float | None:
-    """RetryInfo.retryDelay ("33s", "0.5s") in seconds, or None when the server gave no advice."""
+    """RetryInfo.retryDelay ("33s", "0.5s") in seconds, or None when the server gave no advice. A Duration in
+    JSON always ends in "s": a bare number is not one."""
     for detail in error_details(body):
         if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            delay = parse_retry_after(str(detail.get("retryDelay") or ""))
+            value = str(detail.get("retryDelay") or "").strip()
+            delay = parse_retry_after(value) if value.endswith("s") else None
             if delay is not None:
                 return delay
     return None

@@ -20,6 +20,7 @@ from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.assets.mirror import xano_mirror
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.resources.database import DatabaseResource, engine_for
+from feed_pipeline.resources.job_apis import JobApiResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.resources.xano import XanoResource
 from feed_pipeline.sandbox import XanoSandbox
@@ -110,7 +111,8 @@ class Stages:
         self.xano = xano
         self.classifier = RecordingClassifierResource(answers=ANSWERS)
         self.resources = {"database": DatabaseResource(url=self.db_url), "classifier": self.classifier,
-                          "routing": RoutingResource(), "xano": XanoResource(base_url=xano.base_url)}
+                          "routing": RoutingResource(), "xano": XanoResource(base_url=xano.base_url),
+                          "job_apis": JobApiResource()}
 
     def materialize(self, *assets, run_config: dict | None = None,
                     raise_on_error: bool = True) -> dg.ExecuteInProcessResult:

@@ -2,7 +2,8 @@
 cities becomes one multi-location job), its figures, the duplicate-rate check, and a skip on unchanged input."""
 from __future__ import annotations
 
-from feed_pipeline.assets.dedupe import deduped_jobs, duplicate_rate_stable
+from feed_pipeline.assets.checks import duplicate_rate_stable
+from feed_pipeline.assets.dedupe import deduped_jobs
 from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.store import reports
 from feed_pipeline.store.schema import deduped_jobs as deduped_table
@@ -37,7 +38,7 @@ def test_deduped_jobs_merges_one_role_posted_twice_and_reports_it(stages):
             deduped_table.c.job_key == backend)).scalars().all()
     assert block_keys == [metadata["largest_block_key"]], "the largest block is the Backend Engineer's"
     assert stages.checks(result) == {  # the raw_jobs run before this one succeeded without a dedupe
-        "duplicate_rate_stable": (True, {"note": "the earlier run recorded no duplicate rate"})}
+        "duplicate_rate_stable": (True, {"note": "no earlier successful run with a duplicate rate to compare with"})}
     assert reports.get_report(stages.engine, result.run_id)["stages"]["deduped_jobs"]["duplicate_rate"] == 0.2
 
 

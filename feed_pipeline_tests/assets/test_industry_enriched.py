@@ -3,8 +3,9 @@ was asked, the statuses stored (archived below the routing resource's threshold,
 the metadata, the blocking check, the cache on a rerun and the skip once every job is answered."""
 from __future__ import annotations
 
+from feed_pipeline.assets.checks import industry_answers_valid
 from feed_pipeline.assets.dedupe import deduped_jobs
-from feed_pipeline.assets.enrich import industry_answers_valid, industry_enriched
+from feed_pipeline.assets.enrich import industry_enriched
 from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.core.taxonomy import taxonomy_from_dict
 from feed_pipeline.store.schema import enrichment_cache, enrichments

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from feed_pipeline.assets.ingest import coverage_did_not_drop, feed_did_not_shrink, raw_jobs
+from feed_pipeline.assets.checks import coverage_did_not_drop, feed_did_not_shrink
+from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import reports
 from feed_pipeline.store import stages as stage_store

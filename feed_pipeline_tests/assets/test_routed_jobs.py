@@ -3,7 +3,8 @@ resource's thresholds and saved in `jobs` with its reason, the metadata (routes,
 review sample), the checks beside it, and a skip when nothing it reads changed."""
 from __future__ import annotations
 
-from feed_pipeline.assets.route import ai_failure_rate, approved_jobs_have_taxonomy, routed_jobs, routes_obey_thresholds
+from feed_pipeline.assets.checks import ai_failure_rate, approved_jobs_have_taxonomy, routes_obey_thresholds
+from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store.schema import job_route_history, jobs

@@ -3,7 +3,8 @@ format): the approved job is created, the requests it took, the metadata, the bl
 materialization that changes nothing, and a job that left the approved set deleted."""
 from __future__ import annotations
 
-from feed_pipeline.assets.mirror import xano_matches_approved, xano_mirror
+from feed_pipeline.assets.checks import xano_matches_approved
+from feed_pipeline.assets.mirror import xano_mirror
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.store import jobs as job_store
 

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.core.enrichment import (
@@ -25,6 +24,7 @@ from feed_pipeline.core.enrichment import (
     IndustryResult,
     Taxonomy,
 )
+from feed_pipeline.resources.classifier import ClassifierResource
 
 FAKE_MODEL = "recording-fake-v1"
 FAKE_INDUSTRY_PROMPT = "fake-ind-1"
@@ -102,7 +102,7 @@ class RecordingClassifier:
         self.events.append("close")
 
 
-class RecordingClassifierResource(dg.ConfigurableResource):
+class RecordingClassifierResource(ClassifierResource):
     """The classifier resource interface (`classifier(taxonomy)`), scripted and recording."""
 
     answers: dict[str, list] = Field(default_factory=dict,

@@ -51,7 +51,7 @@ def test_a_retry_delay_that_is_not_seconds_is_no_advice(delay):
 def test_a_per_minute_429_is_transient_with_the_servers_delay():
     outcome = classify_api_error(_api_error(429, _quota_error(PER_MINUTE_QUOTA, "7s")), MODEL)
     assert type(outcome) is TransientCallError
-    assert (outcome.retry_delay_s, outcome.rate_limited) == (7.0, True)
+    assert (outcome.retry_after, outcome.rate_limited) == (7.0, True)
     assert str(outcome) == ("Gemini answered 429 RESOURCE_EXHAUSTED: You exceeded your current quota, please check "
                             f"your plan and billing details. (quota {PER_MINUTE_QUOTA})")
 
@@ -66,7 +66,7 @@ def test_a_per_day_429_stops_the_run_and_says_the_quota_is_spent():
 def test_an_unnamed_429_is_transient_without_advice():
     outcome = classify_api_error(_api_error(429, _error(429, "RESOURCE_EXHAUSTED", "slow down")), MODEL)
     assert type(outcome) is TransientCallError
-    assert (outcome.retry_delay_s, outcome.rate_limited, str(outcome)) == (
+    assert (outcome.retry_after, outcome.rate_limited, str(outcome)) == (
         None, True, "Gemini answered 429 RESOURCE_EXHAUSTED: slow down (quota unnamed)")
 
 
@@ -74,7 +74,7 @@ def test_an_unnamed_429_is_transient_without_advice():
 def test_server_errors_and_timeouts_are_transient(code):
     outcome = classify_api_error(_api_error(code, _error(code, "UNAVAILABLE", "overloaded")), MODEL)
     assert type(outcome) is TransientCallError
-    assert (outcome.retry_delay_s, outcome.rate_limited, str(outcome)) == (
+    assert (outcome.retry_after, outcome.rate_limited, str(outcome)) == (
         None, False, f"Gemini answered {code} UNAVAILABLE: overloaded")
 
 
