@@ -197,13 +197,7 @@ def _draw_by_threshold(ax, f: dict[str, Any]) -> None:
     if rec["archive_below"]:
         ax.axvline(rec["archive_below"]["threshold"], color="tab:red", linestyle="-.",
                    label=f"recommended archive_below {rec['archive_below']['threshold']}")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("approval threshold (routing confidence)")
-    ax.set_ylabel("share")
-    ax.set_title("precision and coverage by threshold")
-    ax.legend(loc="lower left", fontsize="small")
-    ax.grid(alpha=0.3)
+    _label_axes(ax, 1.0, "approval threshold (routing confidence)", "share", "precision and coverage by threshold")
 
 
 def _draw_precision_coverage(ax, f: dict[str, Any]) -> None:
@@ -216,11 +210,16 @@ def _draw_precision_coverage(ax, f: dict[str, Any]) -> None:
     if rec["approve_at"]:
         ax.plot([rec["approve_at"]["coverage"]], [rec["approve_at"]["precision"]], "o", color="tab:green",
                 label=f"recommended {rec['approve_at']['threshold']}")
-    ax.set_xlim(0, 1.02)
+    _label_axes(ax, 1.02, "coverage (approved / jobs)", "approved precision", "precision-coverage curve")
+
+
+def _label_axes(ax, x_max: float, xlabel: str, ylabel: str, title: str) -> None:
+    """Both plots' frame: shares on both axes, labels, a legend when anything is labeled, a light grid."""
+    ax.set_xlim(0, x_max)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("coverage (approved / jobs)")
-    ax.set_ylabel("approved precision")
-    ax.set_title("precision-coverage curve")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower left", fontsize="small")
     ax.grid(alpha=0.3)
