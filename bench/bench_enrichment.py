@@ -42,7 +42,7 @@ from feed_pipeline.core.enrichment import (  # noqa: E402
     IndustryResult,
 )
 from feed_pipeline.core.taxonomy import load_taxonomy  # noqa: E402
-from feed_pipeline.core.text_features import plain_text  # noqa: E402
+from feed_pipeline.core.text import plain_text  # noqa: E402
 from feed_pipeline.resources.gemini import GeminiClassifier, GeminiResource  # noqa: E402
 from feed_pipeline_tests.fakes.gemini_server import FakeGeminiServer  # noqa: E402
 

@@ -793,7 +793,7 @@ def summarize(jobs: list[dict]) -> dict:
     from feed_pipeline.core.enrichment import FunctionInput, IndustryInput
     from feed_pipeline.core.keyword_classifier import KeywordClassifier
     from feed_pipeline.core.taxonomy import load_taxonomy
-    from feed_pipeline.core.text_features import plain_text
+    from feed_pipeline.core.text import plain_text
 
     taxonomy = load_taxonomy()
     classifier = KeywordClassifier(taxonomy)
