@@ -109,9 +109,7 @@ def enrich_functions(engine: sa.Engine, feed_id: str, clf: Classifier, taxonomy:
             lambda misses, industry=industry, functions=functions: clf.classify_functions(industry, functions, misses),
             function_result_from_json, save,
         )
-    for key, n in stages.enrichment_summary(engine, feed_id).items():
-        status = key.split("/", 1)[1]
-        outcome.function_status[status] = outcome.function_status.get(status, 0) + n
+    outcome.function_status = status_totals(stages.enrichment_summary(engine, feed_id), part=1)
     return outcome
 
 
@@ -215,11 +213,12 @@ def _classify_with_cache(engine, clf: Classifier, stage: str, inputs: Sequence, 
         on_batch(batch, fresh)
 
 
-def status_totals(summary: dict[str, int]) -> dict[str, int]:
-    """Stage 1 status counts from enrichment_summary's "status/function status" keys."""
+def status_totals(summary: dict[str, int], part: int = 0) -> dict[str, int]:
+    """Counts by stage 1 status (`part` 0) or stage 2 status (1) from enrichment_summary's "status/function
+    status" keys."""
     totals: dict[str, int] = {}
     for key, n in summary.items():
-        status = key.split("/", 1)[0]
+        status = key.split("/", 1)[part]
         totals[status] = totals.get(status, 0) + n
     return totals
 
