@@ -17,7 +17,7 @@ from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.sources.xml_profiles import feed_date_order
-from feed_pipeline.store.feeds import feed_taxonomy, get_feed, wants_category_hint
+from feed_pipeline.store.feeds import category_hint_of, feed_taxonomy, get_feed
 
 
 class EnrichConfig(dg.Config):
@@ -44,8 +44,8 @@ def industry_enriched(
     feed_id = context.partition_key
     taxonomy = feed_taxonomy(engine, feed_id)
     taxonomy_key = industry_stage_hash(taxonomy)
-    category_hint = wants_category_hint(engine, feed_id)
-    date_order = feed_date_order(get_feed(engine, feed_id).params)
+    params = get_feed(engine, feed_id).params
+    category_hint, date_order = category_hint_of(params), feed_date_order(params)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={

@@ -144,6 +144,11 @@ def wants_category_hint(engine: sa.Engine, feed_id: str) -> bool:
     """Whether the feed's params ask for its own <category> to reach the classifier as a hint (off by default)."""
     with engine.connect() as conn:
         params = conn.execute(sa.select(feeds.c.params).where(feeds.c.id == feed_id)).scalar_one_or_none()
+    return category_hint_of(params)
+
+
+def category_hint_of(params: dict | None) -> bool:
+    """Whether a feed's params ask for its category hint (see wants_category_hint)."""
     value = (params or {}).get(CATEGORY_HINT_PARAM, False)
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "1", "on")
