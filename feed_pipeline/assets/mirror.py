@@ -7,7 +7,7 @@ from feed_pipeline.assets.catalogs import MIRROR_METADATA
 from feed_pipeline.assets.common import lines_table, stage_asset, stopwatch
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, to_xano_record
+from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, XANO_FIELDS, to_xano_record
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, XanoResource
 from feed_pipeline.store import jobs as job_store
@@ -27,7 +27,8 @@ class MirrorConfig(dg.Config):
 
 
 def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
-    return [to_xano_record(row) for row in job_store.iter_jobs(database.engine, feed_id, route=Route.APPROVED.value)]
+    rows = job_store.iter_jobs(database.engine, feed_id, route=Route.APPROVED.value, columns=XANO_FIELDS)
+    return [to_xano_record(row) for row in rows]
 
 
 @stage_asset(

@@ -38,6 +38,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -439,22 +440,40 @@ class SemanticClassifier:
         self.prompt_version = self.industry_prompt_version
         self.usage = AIUsage()
         self._embedder = embedder
+        self._reference = reference
         self.weights = dict(weights)
-        self._borrowed = borrowed_phrases(taxonomy, reference, embedder)
-        # A phrase the taxonomy itself gives one label is never borrowed evidence for another.
-        self._owner = {}
-        for pair in [(i, f) for i, fs in taxonomy.industries.items() for f in fs]:
-            for phrase in _phrases(taxonomy, pair):
-                self._owner.setdefault(" ".join(tokenize(phrase)), set()).add(pair)
         self._pairs = [(i, f) for i, fs in taxonomy.industries.items() for f in fs]
-        self._stage1 = LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], embedder, weights)
         self._stage2: dict[tuple[str, tuple[str, ...]], LabelIndex] = {}
-        # The industries by their own (and borrowed) words alone: "is this posting about this domain at all".
-        self._domains = LabelIndex([
-            LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(taxonomy, (i, ""))},
-                      _document(taxonomy, (i, "")))
-            for i in taxonomy.industries], embedder)
-        self._facts = PostingFacts(taxonomy)
+
+    # The indexes are built on first use: a stage whose input did not change asks only for the versions above.
+    @cached_property
+    def _borrowed(self) -> dict[tuple[str, str], dict[str, float]]:
+        return borrowed_phrases(self.taxonomy, self._reference, self._embedder)
+
+    @cached_property
+    def _owner(self) -> dict[str, set[tuple[str, str]]]:
+        """A phrase the taxonomy itself gives one label is never borrowed evidence for another."""
+        owner: dict[str, set[tuple[str, str]]] = {}
+        for pair in self._pairs:
+            for phrase in _phrases(self.taxonomy, pair):
+                owner.setdefault(" ".join(tokenize(phrase)), set()).add(pair)
+        return owner
+
+    @cached_property
+    def _stage1(self) -> LabelIndex:
+        return LabelIndex([self._spec(pair, with_industry=True) for pair in self._pairs], self._embedder, self.weights)
+
+    @cached_property
+    def _domains(self) -> LabelIndex:
+        """The industries by their own (and borrowed) words alone: "is this posting about this domain at all"."""
+        return LabelIndex([
+            LabelSpec(i, {**self._borrowed.get((i, ""), {}), **_phrases(self.taxonomy, (i, ""))},
+                      _document(self.taxonomy, (i, "")))
+            for i in self.taxonomy.industries], self._embedder)
+
+    @cached_property
+    def _facts(self) -> PostingFacts:
+        return PostingFacts(self.taxonomy)
 
     def _spec(self, pair: tuple[str, str], with_industry: bool) -> LabelSpec:
         industry, function = pair

@@ -125,8 +125,11 @@ def source_route_counts(engine: sa.Engine, feed_ids: Iterable[str]) -> dict[str,
     return counts
 
 
-def iter_jobs(engine: sa.Engine, feed_id: str, route: str | None = None, chunk: int = 1000) -> Iterator[dict]:
-    stmt = sa.select(jobs).where(jobs.c.feed_id == feed_id).order_by(jobs.c.job_key)
+def iter_jobs(engine: sa.Engine, feed_id: str, route: str | None = None, chunk: int = 1000,
+              columns: Iterable[str] | None = None) -> Iterator[dict]:
+    """The feed's jobs rows in job_key order; `columns` (names of `jobs`' columns) reads only those."""
+    selected = [jobs.c[name] for name in columns if name in jobs.c] if columns is not None else [jobs]
+    stmt = sa.select(*selected).where(jobs.c.feed_id == feed_id).order_by(jobs.c.job_key)
     if route:
         stmt = stmt.where(jobs.c.route == route)
     with engine.connect() as conn:
