@@ -114,7 +114,8 @@ def stage_asset(catalog: MetadataCatalog, **kwargs: Any):
                     **kwargs)
 
 
-def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str):
-    """`@dg.asset_check` on one stage asset's feed partition, described by its catalog."""
-    return dg.asset_check(asset=asset, blocking=blocking, partitions_def=feeds_partitions,
+def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str, name: str | None = None):
+    """`@dg.asset_check` on one stage asset's feed partition, described by its catalog (named after the function
+    unless `name` is given)."""
+    return dg.asset_check(asset=asset, name=name, blocking=blocking, partitions_def=feeds_partitions,
                           metadata=catalog.definition_metadata(), description=description)
