@@ -30,52 +30,52 @@ AI_FAILURE_WARN_RATE = 0.10
 SHRINK_WARN_RATIO = 0.5
 
 
-def _last_good_run_check(asset: Any, name: str, measures: dict[str, str], *, description: str,
-                         figure: Callable[[dict], Any], compare: Callable[[Any, Any], tuple | None],
+def _last_good_run_check(asset: Any, measures: dict[str, str], *, description: str, figure: Callable[[dict], Any],
                          nothing_to_compare: str):
-    """A warning check of one `figure` of this run's report against the feed's last successful run's.
+    """Makes `compare(current, before)` a warning check, named after it, of one `figure` of this run's report
+    against the feed's last successful run's.
 
-    `compare(current, before)` answers (passed, metadata values), or None where `before` gives nothing to compare
-    with; the check then passes with the note `nothing_to_compare`, as it does where either report lacks the figure.
+    `compare` answers (passed, metadata values), or None where `before` gives nothing to compare with; the check
+    then passes with the note `nothing_to_compare`, as it does where either report lacks the figure.
     """
-    catalog = MetadataCatalog(name, {**measures, "note": "why nothing was compared"})
+    def build(compare: Callable[[Any, Any], tuple[bool, dict] | None]) -> dg.AssetChecksDefinition:
+        catalog = MetadataCatalog(compare.__name__, {**measures, "note": "why nothing was compared"})
 
-    @feed_check(asset, catalog, blocking=False, description=description, name=name)
-    def check(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-        run_id = context.op_execution_context.run_id
-        previous = previous_successful_report(database.engine, context.op_execution_context.partition_key, run_id)
-        this = get_report(database.engine, run_id)
-        current, before = (figure(this) if this else None), (figure(previous) if previous else None)
-        outcome = None if current is None or before is None else compare(current, before)
-        if outcome is None:
-            return _warning(catalog, True, note=nothing_to_compare)
-        passed, values = outcome
-        return _warning(catalog, passed, **values)
+        @feed_check(asset, catalog, blocking=False, description=description, name=compare.__name__)
+        def check(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+            run_id = context.op_execution_context.run_id
+            previous = previous_successful_report(database.engine, context.op_execution_context.partition_key,
+                                                  run_id)
+            this = get_report(database.engine, run_id)
+            current, before = (figure(this) if this else None), (figure(previous) if previous else None)
+            outcome = None if current is None or before is None else compare(current, before)
+            if outcome is None:
+                return _warning(catalog, True, note=nothing_to_compare)
+            passed, values = outcome
+            return _warning(catalog, passed, **values)
 
-    return check
+        return check
+
+    return build
 
 
-def _shrink(postings: int, previous_postings: int) -> tuple[bool, dict] | None:
+def _warning(catalog: MetadataCatalog, passed: bool, **values) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=catalog.emit(values))
+
+
+@_last_good_run_check(raw_jobs, {
+    "postings": "postings held after this run",
+    "previous_postings": "postings held after the feed's last successful run",
+    "ratio": f"postings / previous_postings; the check warns below {SHRINK_WARN_RATIO}",
+}, description="Warns when the feed lost more than half of its postings since the last good run.",
+    figure=lambda report: (report.get("counts") or {}).get("raw"),
+    nothing_to_compare="no earlier successful run to compare with")
+def feed_did_not_shrink(postings: int, previous_postings: int) -> tuple[bool, dict] | None:
     if not previous_postings:
         return None
     ratio = postings / previous_postings
     return ratio >= SHRINK_WARN_RATIO, {"postings": postings, "previous_postings": previous_postings,
                                         "ratio": round(ratio, 4)}
-
-
-feed_did_not_shrink = _last_good_run_check(
-    raw_jobs, "feed_did_not_shrink", {
-        "postings": "postings held after this run",
-        "previous_postings": "postings held after the feed's last successful run",
-        "ratio": f"postings / previous_postings; the check warns below {SHRINK_WARN_RATIO}",
-    },
-    description="Warns when the feed lost more than half of its postings since the last good run.",
-    figure=lambda report: (report.get("counts") or {}).get("raw"), compare=_shrink,
-    nothing_to_compare="no earlier successful run to compare with")
-
-
-def _warning(catalog: MetadataCatalog, passed: bool, **values) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=catalog.emit(values))
 
 
 COVERAGE_METADATA = MetadataCatalog("coverage_did_not_drop", {
@@ -116,21 +116,17 @@ def coverage_did_not_drop(context: dg.AssetCheckExecutionContext, database: Data
         }))
 
 
-def _rate_jump(duplicate_rate: float, previous: float) -> tuple[bool, dict]:
+@_last_good_run_check(deduped_jobs, {
+    "duplicate_rate": "this run's duplicate rate",
+    "previous": "the duplicate rate of the feed's last successful run",
+    "jump": f"duplicate_rate - previous; the check warns above {DUPLICATE_RATE_JUMP_WARN}",
+}, description="Warns when the duplicate rate jumped by more than 20 points since the last good run.",
+    figure=lambda report: (report.get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate"),
+    nothing_to_compare="no earlier successful run with a duplicate rate to compare with")
+def duplicate_rate_stable(duplicate_rate: float, previous: float) -> tuple[bool, dict]:
     jump = duplicate_rate - previous
     return jump <= DUPLICATE_RATE_JUMP_WARN, {"duplicate_rate": duplicate_rate, "previous": previous,
                                               "jump": round(jump, 4)}
-
-
-duplicate_rate_stable = _last_good_run_check(
-    deduped_jobs, "duplicate_rate_stable", {
-        "duplicate_rate": "this run's duplicate rate",
-        "previous": "the duplicate rate of the feed's last successful run",
-        "jump": f"duplicate_rate - previous; the check warns above {DUPLICATE_RATE_JUMP_WARN}",
-    },
-    description="Warns when the duplicate rate jumped by more than 20 points since the last good run.",
-    figure=lambda report: (report.get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate"),
-    compare=_rate_jump, nothing_to_compare="no earlier successful run with a duplicate rate to compare with")
 
 
 ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
