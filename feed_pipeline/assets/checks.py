@@ -159,14 +159,19 @@ FAILURE_RATE_METADATA = MetadataCatalog("ai_failure_rate", {
 })
 
 
+def _rule_result(bad: list[tuple[str, str]]) -> dg.AssetCheckResult:
+    """A routed_jobs rule check's result: passed when no job breaks the rule, with the first violations."""
+    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
+        {"violations": len(bad), "sample": problems_table(bad)}))
+
+
 @feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
             description="Every routed job obeys the thresholds (review decisions are the only override).")
 def routes_obey_thresholds(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource, routing: RoutingResource
 ) -> dg.AssetCheckResult:
     bad = threshold_violations(database.engine, context.op_execution_context.partition_key, routing.thresholds())
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
+    return _rule_result(bad)
 
 
 @feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
@@ -176,8 +181,7 @@ def approved_jobs_have_taxonomy(
 ) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     bad = unclassified_approved(database.engine, feed_id, feed_taxonomy(database.engine, feed_id))
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
+    return _rule_result(bad)
 
 
 @feed_check(routed_jobs, FAILURE_RATE_METADATA, blocking=False,
