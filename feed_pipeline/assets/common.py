@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 
 from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
 
 GROUP = "feed_pipeline"
 
@@ -112,6 +114,11 @@ def stage_asset(catalog: MetadataCatalog, **kwargs: Any):
     """`@dg.asset` with what every stage shares: the feed partitions, the group and the catalog's descriptions."""
     return dg.asset(partitions_def=feeds_partitions, group_name=GROUP, metadata=catalog.definition_metadata(),
                     **kwargs)
+
+
+def stage_scope(context: dg.AssetExecutionContext, database: DatabaseResource) -> tuple[sa.Engine, str]:
+    """What every stage works on: the database, and the feed that is the run's partition."""
+    return database.engine, context.partition_key
 
 
 def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str, name: str | None = None):
