@@ -73,6 +73,24 @@ def _job_columns() -> list[sa.Column]:
 JOB_COLUMNS = tuple(column.name for column in _job_columns())  # the JobRecord fields stored per job
 
 
+def _standardized_columns() -> list[sa.Column]:
+    """AI stage 1's standardized posting, held by enrichments and carried into jobs."""
+    return [
+        sa.Column("ai_title", sa.Text),
+        sa.Column("ai_description", sa.Text),
+        sa.Column("skills", JSONType, nullable=False),
+        sa.Column("tech_stack", JSONType, nullable=False),
+        sa.Column("seniority", sa.Text),
+        sa.Column("remote_policy", sa.Text),
+    ]
+
+def _stage_jobs_table(name: str, *columns: sa.Column) -> sa.Table:
+    """A dedupe stage's table of whole jobs (raw_jobs, deduped_jobs): the JobRecord fields and `columns`, one
+    row per job of a feed, indexed by block for the dedupe's block reads."""
+    return sa.Table(name, metadata, *_job_columns(), *columns, sa.PrimaryKeyConstraint("feed_id", "job_key"),
+                    sa.Index(f"ix_{name}_feed_block", "feed_id", "block_key"))
+
+
 feeds = sa.Table(
     "feeds",
     metadata,
@@ -99,15 +117,11 @@ feeds = sa.Table(
 )
 
 # raw_jobs: every posting of the last ingest, rejected ones included (rejection_reason set).
-raw_jobs = sa.Table(
+raw_jobs = _stage_jobs_table(
     "raw_jobs",
-    metadata,
-    *_job_columns(),
     sa.Column("rejection_reason", sa.String(16)),
     sa.Column("rejection_detail", sa.Text),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
-    sa.PrimaryKeyConstraint("feed_id", "job_key"),
-    sa.Index("ix_raw_jobs_feed_block", "feed_id", "block_key"),
 )
 
 # ingests: one row per ingest attempt, so "incomplete" is visible and later stages can ask.
@@ -126,14 +140,7 @@ ingests = sa.Table(
 )
 
 # deduped_jobs: pass 1 output, one row per merged job (rejected postings excluded).
-deduped_jobs = sa.Table(
-    "deduped_jobs",
-    metadata,
-    *_job_columns(),
-    _run_id_column(),
-    sa.PrimaryKeyConstraint("feed_id", "job_key"),
-    sa.Index("ix_deduped_jobs_feed_block", "feed_id", "block_key"),
-)
+deduped_jobs = _stage_jobs_table("deduped_jobs", _run_id_column())
 
 # enrichments: pass 2 output plus both AI stages, one row per job after the ai_title merge.
 enrichments = sa.Table(
@@ -151,12 +158,7 @@ enrichments = sa.Table(
     sa.Column("model", sa.Text),
     sa.Column("industry", sa.Text),
     sa.Column("industry_confidence", sa.Float),
-    sa.Column("ai_title", sa.Text),
-    sa.Column("ai_description", sa.Text),
-    sa.Column("skills", JSONType, nullable=False),
-    sa.Column("tech_stack", JSONType, nullable=False),
-    sa.Column("seniority", sa.Text),
-    sa.Column("remote_policy", sa.Text),
+    *_standardized_columns(),
     sa.Column("application_deadline", sa.Text),
     sa.Column("job_function", sa.Text),
     sa.Column("function_confidence", sa.Float),
@@ -190,12 +192,7 @@ jobs = sa.Table(
     sa.Column("job_function", sa.Text),
     sa.Column("function_confidence", sa.Float),
     sa.Column("routing_confidence", sa.Float),
-    sa.Column("ai_title", sa.Text),
-    sa.Column("ai_description", sa.Text),
-    sa.Column("skills", JSONType, nullable=False),
-    sa.Column("tech_stack", JSONType, nullable=False),
-    sa.Column("seniority", sa.Text),
-    sa.Column("remote_policy", sa.Text),
+    *_standardized_columns(),
     sa.Column("route", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("last_run_id", sa.String(64)),
