@@ -22,12 +22,16 @@ def install_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS_DIR)), name="docs-assets")
     oauth2_redirect_url = f"{docs_url}/oauth2-redirect"
 
+    def root_and_schema(request: Request, page: str) -> tuple[str, dict[str, str]]:
+        """The root path a proxy mounts the app at, and what both pages are given: the schema's URL and a title."""
+        root = request.scope.get("root_path", "")
+        return root, {"openapi_url": f"{root}{app.openapi_url}", "title": f"{app.title} - {page}"}
+
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        root, schema = root_and_schema(request, "Swagger UI")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
-            oauth2_redirect_url=f"{root}{oauth2_redirect_url}",
+            **schema, oauth2_redirect_url=f"{root}{oauth2_redirect_url}",
             swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
@@ -40,9 +44,8 @@ def install_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc
 
     @app.get(redoc_url, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        root, schema = root_and_schema(request, "ReDoc")
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            **schema, redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png", with_google_fonts=False,
         )

@@ -1,6 +1,9 @@
 """The asset checks: blocking ones keep a bad stage from reaching the mirror, warning ones flag what a person
 should look at (a feed that shrank, lost fields, or jumped in duplicates; AI failures)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import dagster as dg
 
 from feed_pipeline.assets.common import MetadataCatalog, feed_check, lines_table, problems_table, table
@@ -25,35 +28,54 @@ DUPLICATE_RATE_JUMP_WARN = 0.20
 AI_FAILURE_WARN_RATE = 0.10
 
 SHRINK_WARN_RATIO = 0.5
-SHRINK_METADATA = MetadataCatalog("feed_did_not_shrink", {
-    "postings": "postings held after this run",
-    "previous_postings": "postings held after the feed's last successful run",
-    "ratio": f"postings / previous_postings; the check warns below {SHRINK_WARN_RATIO}",
-    "note": "why nothing was compared",
-})
 
 
-@feed_check(raw_jobs, SHRINK_METADATA, blocking=False,
-            description="Warns when the feed lost more than half of its postings since the last good run.")
-def feed_did_not_shrink(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    current, before = _this_and_last_good_run(context, database, lambda report: (report.get("counts") or {}).get("raw"))
-    if current is None or not before:
-        return _warning(SHRINK_METADATA, True, note="no earlier successful run to compare with")
-    ratio = current / before
-    return _warning(SHRINK_METADATA, ratio >= SHRINK_WARN_RATIO, postings=current, previous_postings=before,
-                    ratio=round(ratio, 4))
+def _last_good_run_check(asset: Any, measures: dict[str, str], *, description: str, figure: Callable[[dict], Any],
+                         nothing_to_compare: str):
+    """Makes `compare(current, before)` a warning check, named after it, of one `figure` of this run's report
+    against the feed's last successful run's.
 
+    `compare` answers (passed, metadata values), or None where `before` gives nothing to compare with; the check
+    then passes with the note `nothing_to_compare`, as it does where either report lacks the figure.
+    """
+    def build(compare: Callable[[Any, Any], tuple[bool, dict] | None]) -> dg.AssetChecksDefinition:
+        catalog = MetadataCatalog(compare.__name__, {**measures, "note": "why nothing was compared"})
 
-def _this_and_last_good_run(context: dg.AssetCheckExecutionContext, database: DatabaseResource, figure) -> tuple:
-    """`figure` of this run's report and of the feed's last successful run's (None where a report is missing)."""
-    run_id = context.op_execution_context.run_id
-    previous = previous_successful_report(database.engine, context.op_execution_context.partition_key, run_id)
-    current = get_report(database.engine, run_id)
-    return (figure(current) if current else None), (figure(previous) if previous else None)
+        @feed_check(asset, catalog, blocking=False, description=description, name=compare.__name__)
+        def check(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+            run_id = context.op_execution_context.run_id
+            previous = previous_successful_report(database.engine, context.op_execution_context.partition_key,
+                                                  run_id)
+            this = get_report(database.engine, run_id)
+            current, before = (figure(this) if this else None), (figure(previous) if previous else None)
+            outcome = None if current is None or before is None else compare(current, before)
+            if outcome is None:
+                return _warning(catalog, True, note=nothing_to_compare)
+            passed, values = outcome
+            return _warning(catalog, passed, **values)
+
+        return check
+
+    return build
 
 
 def _warning(catalog: MetadataCatalog, passed: bool, **values) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata=catalog.emit(values))
+
+
+@_last_good_run_check(raw_jobs, {
+    "postings": "postings held after this run",
+    "previous_postings": "postings held after the feed's last successful run",
+    "ratio": f"postings / previous_postings; the check warns below {SHRINK_WARN_RATIO}",
+}, description="Warns when the feed lost more than half of its postings since the last good run.",
+    figure=lambda report: (report.get("counts") or {}).get("raw"),
+    nothing_to_compare="no earlier successful run to compare with")
+def feed_did_not_shrink(postings: int, previous_postings: int) -> tuple[bool, dict] | None:
+    if not previous_postings:
+        return None
+    ratio = postings / previous_postings
+    return ratio >= SHRINK_WARN_RATIO, {"postings": postings, "previous_postings": previous_postings,
+                                        "ratio": round(ratio, 4)}
 
 
 COVERAGE_METADATA = MetadataCatalog("coverage_did_not_drop", {
@@ -94,24 +116,17 @@ def coverage_did_not_drop(context: dg.AssetCheckExecutionContext, database: Data
         }))
 
 
-RATE_METADATA = MetadataCatalog("duplicate_rate_stable", {
+@_last_good_run_check(deduped_jobs, {
     "duplicate_rate": "this run's duplicate rate",
     "previous": "the duplicate rate of the feed's last successful run",
     "jump": f"duplicate_rate - previous; the check warns above {DUPLICATE_RATE_JUMP_WARN}",
-    "note": "why nothing was compared",
-})
-
-
-@feed_check(deduped_jobs, RATE_METADATA, blocking=False,
-            description="Warns when the duplicate rate jumped by more than 20 points since the last good run.")
-def duplicate_rate_stable(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
-    current, before = _this_and_last_good_run(
-        context, database, lambda report: (report.get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate"))
-    if current is None or before is None:
-        return _warning(RATE_METADATA, True, note="no earlier successful run with a duplicate rate to compare with")
-    jump = current - before
-    return _warning(RATE_METADATA, jump <= DUPLICATE_RATE_JUMP_WARN, duplicate_rate=current, previous=before,
-                    jump=round(jump, 4))
+}, description="Warns when the duplicate rate jumped by more than 20 points since the last good run.",
+    figure=lambda report: (report.get("stages") or {}).get("deduped_jobs", {}).get("duplicate_rate"),
+    nothing_to_compare="no earlier successful run with a duplicate rate to compare with")
+def duplicate_rate_stable(duplicate_rate: float, previous: float) -> tuple[bool, dict]:
+    jump = duplicate_rate - previous
+    return jump <= DUPLICATE_RATE_JUMP_WARN, {"duplicate_rate": duplicate_rate, "previous": previous,
+                                              "jump": round(jump, 4)}
 
 
 ANSWERS_METADATA = MetadataCatalog("industry_answers_valid", {
@@ -144,14 +159,19 @@ FAILURE_RATE_METADATA = MetadataCatalog("ai_failure_rate", {
 })
 
 
+def _rule_result(bad: list[tuple[str, str]]) -> dg.AssetCheckResult:
+    """A routed_jobs rule check's result: passed when no job breaks the rule, with the first violations."""
+    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
+        {"violations": len(bad), "sample": problems_table(bad)}))
+
+
 @feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
             description="Every routed job obeys the thresholds (review decisions are the only override).")
 def routes_obey_thresholds(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource, routing: RoutingResource
 ) -> dg.AssetCheckResult:
     bad = threshold_violations(database.engine, context.op_execution_context.partition_key, routing.thresholds())
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
+    return _rule_result(bad)
 
 
 @feed_check(routed_jobs, VIOLATIONS_METADATA, blocking=True,
@@ -161,8 +181,7 @@ def approved_jobs_have_taxonomy(
 ) -> dg.AssetCheckResult:
     feed_id = context.op_execution_context.partition_key
     bad = unclassified_approved(database.engine, feed_id, feed_taxonomy(database.engine, feed_id))
-    return dg.AssetCheckResult(passed=not bad, metadata=VIOLATIONS_METADATA.emit(
-        {"violations": len(bad), "sample": problems_table(bad)}))
+    return _rule_result(bad)
 
 
 @feed_check(routed_jobs, FAILURE_RATE_METADATA, blocking=False,

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 
 from feed_pipeline.partitions import feeds_partitions
+from feed_pipeline.resources.database import DatabaseResource
 
 GROUP = "feed_pipeline"
 
@@ -114,7 +116,13 @@ def stage_asset(catalog: MetadataCatalog, **kwargs: Any):
                     **kwargs)
 
 
-def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str):
-    """`@dg.asset_check` on one stage asset's feed partition, described by its catalog."""
-    return dg.asset_check(asset=asset, blocking=blocking, partitions_def=feeds_partitions,
+def stage_scope(context: dg.AssetExecutionContext, database: DatabaseResource) -> tuple[sa.Engine, str]:
+    """What every stage works on: the database, and the feed that is the run's partition."""
+    return database.engine, context.partition_key
+
+
+def feed_check(asset: Any, catalog: MetadataCatalog, *, blocking: bool, description: str, name: str | None = None):
+    """`@dg.asset_check` on one stage asset's feed partition, described by its catalog (named after the function
+    unless `name` is given)."""
+    return dg.asset_check(asset=asset, name=name, blocking=blocking, partitions_def=feeds_partitions,
                           metadata=catalog.definition_metadata(), description=description)

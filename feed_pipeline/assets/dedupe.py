@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import DEDUPED_METADATA
-from feed_pipeline.assets.common import stage_asset, stopwatch, table
+from feed_pipeline.assets.common import stage_asset, stage_scope, stopwatch, table
 from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
@@ -27,8 +27,7 @@ class DedupeRunConfig(dg.Config):
 def deduped_jobs(
     context: dg.AssetExecutionContext, config: DedupeRunConfig, database: DatabaseResource
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
         similarity_threshold=config.similarity_threshold)
     gate = open_gate(engine, feed_id, "deduped_jobs", upstream="raw_jobs", settings={

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 
 from feed_pipeline.assets.catalogs import FUNCTION_METADATA, INDUSTRY_METADATA
-from feed_pipeline.assets.common import AI_KIND, counts_table, stage_asset, stopwatch
+from feed_pipeline.assets.common import AI_KIND, MetadataCatalog, counts_table, stage_asset, stage_scope, stopwatch
 from feed_pipeline.assets.dedupe import deduped_jobs
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig
@@ -24,12 +24,15 @@ class EnrichConfig(dg.Config):
     similarity_threshold: float | None = None  # pass 2 description similarity (0-1); None = the dedupe default
 
 
-@stage_asset(
-    INDUSTRY_METADATA,
-    deps=[deduped_jobs],
-    kinds={AI_KIND, "sql"},
-    pool="gemini",
-    description="AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
+def _ai_stage_asset(catalog: MetadataCatalog, upstream: Any, description: str):
+    """`stage_asset` for a stage that asks the classifier: AI and SQL kinds, and the `gemini` pool that dagster.yaml
+    limits across runs."""
+    return stage_asset(catalog, deps=[upstream], kinds={AI_KIND, "sql"}, pool="gemini", description=description)
+
+
+@_ai_stage_asset(
+    INDUSTRY_METADATA, deduped_jobs,
+    "AI stage 1 (industry, confidence, standardized title/description/skills), then the pass 2 "
     "merge on the standardized title. Industry confidence below the archive threshold skips stage 2. "
     "The classifier is Gemini when GEMINI_API_KEY is set, else the offline one: see `model`.",
 )
@@ -40,8 +43,7 @@ def industry_enriched(
     classifier: ClassifierResource,
     routing: RoutingResource,
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     taxonomy = feed_taxonomy(engine, feed_id)
     taxonomy_key = industry_stage_hash(taxonomy)
     params = get_feed(engine, feed_id).params
@@ -83,19 +85,15 @@ def _usage_metadata(usage: AIUsage) -> dict[str, Any]:
     return {f"ai_{k}": v for k, v in usage.as_dict().items()}
 
 
-@stage_asset(
-    FUNCTION_METADATA,
-    deps=[industry_enriched],
-    kinds={AI_KIND, "sql"},
-    pool="gemini",
-    description="AI stage 2: the job function, chosen from the job's industry's list (one request group per "
+@_ai_stage_asset(
+    FUNCTION_METADATA, industry_enriched,
+    "AI stage 2: the job function, chosen from the job's industry's list (one request group per "
     "industry), by Gemini or the offline classifier (see `model`).",
 )
 def function_enriched(
     context: dg.AssetExecutionContext, database: DatabaseResource, classifier: ClassifierResource
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     taxonomy = feed_taxonomy(engine, feed_id)
     with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
         gate = open_gate(engine, feed_id, "function_enriched", upstream="industry_enriched", settings={

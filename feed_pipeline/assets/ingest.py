@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import RAW_METADATA
-from feed_pipeline.assets.common import counts_table, stage_asset, stopwatch, table
+from feed_pipeline.assets.common import counts_table, stage_asset, stage_scope, stopwatch, table
 from feed_pipeline.assets.versions import finish_stage, mark_working, open_gate
 from feed_pipeline.core.coverage import COVERAGE_FIELDS, FieldCoverage
 from feed_pipeline.pipeline.ingest import data_ingest, ingest_feed, previous_coverage
@@ -30,8 +30,7 @@ class IngestConfig(dg.Config):
 def raw_jobs(
     context: dg.AssetExecutionContext, config: IngestConfig, database: DatabaseResource, job_apis: JobApiResource
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     feed = feed_store.get_feed(engine, feed_id)
     settings = {"kind": feed.kind, "params": feed.params}
     # An unchanged file is parsed again when what it was parsed with changed (settings, PIPELINE_LOGIC_VERSION)

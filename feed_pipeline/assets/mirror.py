@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from feed_pipeline.assets.catalogs import MIRROR_METADATA
-from feed_pipeline.assets.common import lines_table, stage_asset, stopwatch
+from feed_pipeline.assets.common import lines_table, stage_asset, stage_scope, stopwatch
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, XANO_FIELDS, to_xano_record
@@ -42,8 +42,7 @@ def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
 def xano_mirror(
     context: dg.AssetExecutionContext, config: MirrorConfig, database: DatabaseResource, xano: XanoResource
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     desired = approved_records(database, feed_id)
     complete = stages.last_ingest_complete(engine, feed_id)
     with stopwatch() as elapsed, xano.open_client() as client:

@@ -7,7 +7,7 @@ Blocking checks beside it keep a bad routing from ever reaching the mirror; warn
 import dagster as dg
 
 from feed_pipeline.assets.catalogs import ROUTED_METADATA
-from feed_pipeline.assets.common import counts_table, stage_asset, stopwatch, table
+from feed_pipeline.assets.common import counts_table, stage_asset, stage_scope, stopwatch, table
 from feed_pipeline.assets.enrich import function_enriched
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
@@ -32,8 +32,7 @@ from feed_pipeline.store.feeds import feed_taxonomy
 def routed_jobs(
     context: dg.AssetExecutionContext, database: DatabaseResource, routing: RoutingResource
 ) -> dg.MaterializeResult:
-    engine = database.engine
-    feed_id = context.partition_key
+    engine, feed_id = stage_scope(context, database)
     run_id = context.run_id
     thresholds = routing.thresholds()
     taxonomy = feed_taxonomy(engine, feed_id)

@@ -135,18 +135,19 @@ class UpdateCursor:
 # ------------------------------------------------------------------------------------------- sensors
 
 
+def _feed_job_sensor(name: str, minimum_interval_seconds: int, description: str):
+    """`@dg.sensor` as both sensors here are: requesting `feed_job` runs, running as soon as deployed."""
+    return dg.sensor(name=name, job=feed_job, minimum_interval_seconds=minimum_interval_seconds,
+                     default_status=dg.DefaultSensorStatus.RUNNING, description=description)
+
+
 def build_feed_registry_sensor(
     *, name: str = "feed_registry_sensor", max_new_feeds_per_tick: int = MAX_NEW_FEEDS_PER_TICK,
     minimum_interval_seconds: int = REGISTRY_INTERVAL_S,
 ) -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        job=feed_job,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=("Adds a `feeds` partition and requests a first run for each newly active feed; removes the "
-                     "partitions of disabled or deleted feeds."),
-    )
+    @_feed_job_sensor(name, minimum_interval_seconds,
+                      "Adds a `feeds` partition and requests a first run for each newly active feed; removes the "
+                      "partitions of disabled or deleted feeds.")
     def feed_registry(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
         feeds = {f.id: f for f in feed_store.list_feeds(database.engine, active_only=True)}
         partition_keys = context.instance.get_dynamic_partitions(feeds_partitions.name)
@@ -180,14 +181,9 @@ def build_feed_update_sensor(
     options = {"connect_timeout": PROBE_CONNECT_TIMEOUT_S, "read_timeout": PROBE_READ_TIMEOUT_S,
                "retry": PROBE_RETRY, **(fetcher_options or {})}
 
-    @dg.sensor(
-        name=name,
-        job=feed_job,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=("Requests a run for each XML feed whose published version (ETag, Last-Modified or content "
-                     "hash) differs from the last ingested one; one run per version."),
-    )
+    @_feed_job_sensor(name, minimum_interval_seconds,
+                      "Requests a run for each XML feed whose published version (ETag, Last-Modified or content "
+                      "hash) differs from the last ingested one; one run per version.")
     def feed_update(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
         cursor = UpdateCursor.parse(context.cursor)
         partitions = set(context.instance.get_dynamic_partitions(feeds_partitions.name))

@@ -47,7 +47,7 @@ from rapidfuzz.utils import default_process
 
 from feed_pipeline.core.enrichment import IndustryResult
 from feed_pipeline.core.identity import digest, make_content_hash
-from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.jobs import TERMS_FIELDS, JobRecord
 
 # --------------------------------------------------------------------------------------------------
 # Text normalization
@@ -621,21 +621,7 @@ def assign_merged_keys(
 # Merging one cluster into one job
 # --------------------------------------------------------------------------------------------------
 
-_COMPLETENESS_FIELDS = (
-    "url",
-    "description_html",
-    "employment_type",
-    "salary_min",
-    "salary_max",
-    "salary_currency",
-    "salary_period",
-    "is_remote",
-    "posted_at",
-    "expires_at",
-    "requisition_id",
-    "category",
-    "tags",
-)
+_COMPLETENESS_FIELDS = ("url", "description_html", *TERMS_FIELDS, "requisition_id", "category", "tags")
 _FILLED_FROM_OTHERS = ("url", "employment_type", "requisition_id", "category", "status", "source_id")
 _PLACE_FIELDS = ("city", "state", "country", "postal_code")
 

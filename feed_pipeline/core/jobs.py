@@ -85,3 +85,9 @@ class JobRecord:
     def from_dict(cls, data: dict[str, Any]) -> JobRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# The job's terms (employment type, pay, remote or not, dates), in JobRecord's order: both the fields that make
+# one posting more complete than another (core.dedupe) and part of what the mirror publishes (core.mirror).
+TERMS_FIELDS: tuple[str, ...] = ("employment_type", "salary_min", "salary_max", "salary_currency", "salary_period",
+                                 "is_remote", "posted_at", "expires_at")

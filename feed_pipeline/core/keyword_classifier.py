@@ -24,15 +24,10 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from feed_pipeline.core.enrichment import (
-    AIUsage,
-    EnrichmentFailure,
-    FunctionInput,
-    FunctionResult,
-    IndustryInput,
-    IndustryResult,
-    Taxonomy,
-)
+from feed_pipeline.core.enrichment import AIUsage, EnrichmentFailure, FunctionInput, FunctionResult, IndustryInput
+
+# isort: split
+from feed_pipeline.core.enrichment import IndustryResult, Taxonomy
 from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text import plain_text

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from feed_pipeline.core.jobs import TERMS_FIELDS
+
 # The fields we publish, in a stable order. `job_key`, `feed_id` and the two hashes are the mirror's
 # bookkeeping; the rest is the job as a consumer of the dataset sees it.
 XANO_FIELDS: tuple[str, ...] = (
@@ -41,14 +43,7 @@ XANO_FIELDS: tuple[str, ...] = (
     "state",
     "country",
     "is_multi_location",
-    "employment_type",
-    "salary_min",
-    "salary_max",
-    "salary_currency",
-    "salary_period",
-    "is_remote",
-    "posted_at",
-    "expires_at",
+    *TERMS_FIELDS,
     "industry",
     "job_function",
     "ai_title",

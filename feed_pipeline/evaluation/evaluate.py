@@ -70,18 +70,6 @@ def reports_dir(*parts: str) -> Path:
     return Settings.from_env().state_path("reports", *parts)
 
 
-@dataclass
-class _FeedLabels:
-    """How the feed's records met the labels: counts for the report and for clear errors."""
-
-    records: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    labeled: int = 0
-    unlabeled: int = 0
-    without_id: int = 0
-
-
 def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settings: PipelineSettings,
                   label_field: str | None = None, labels: Mapping[str, str] | None = None,
                   label_map: Mapping[str, str] | None = None, level: str = "function",
@@ -94,7 +82,7 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
     if (label_field is None) == (labels is None):
         raise ValueError("give exactly one of label_field and labels")
     feed = feed_store.get_feed(engine, feed_id)
-    counts = _FeedLabels()
+    counts: Counter[str] = Counter()  # how the records met the labels: for the report and for clear errors
     extra_keys: Counter[str] = Counter()
     predictions: list[Prediction] = []
     with open_classifier(settings.classifier, taxonomy) as clf:
@@ -103,20 +91,20 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
             pending: list[tuple[JobRecord, str]] = []
             seen: set[str] = set()
             for job in reader:
-                counts.records += 1
+                counts["records"] += 1
                 if job.rejection_reason is not None:
-                    counts.rejected += 1
+                    counts["rejected"] += 1
                     continue
                 if job.job_key in seen:
-                    counts.duplicates += 1
+                    counts["duplicates"] += 1
                     continue
                 seen.add(job.job_key)
                 extra_keys.update(job.extra.keys())
                 label = _label_of(job, label_field, labels, counts)
                 if label is None:
-                    counts.unlabeled += 1
+                    counts["unlabeled"] += 1
                     continue
-                counts.labeled += 1
+                counts["labeled"] += 1
                 pending.append((blind(job, label_field) if label_field else job, label))
                 if len(pending) >= CHUNK_JOBS:
                     predictions += _classify(clf, taxonomy, settings.thresholds, pending)
@@ -131,8 +119,9 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
         "feed_id": feed_id,
         "label_source": {"field": label_field} if label_field else {"file_ids": len(labels or {})},
         "classifier": model,
-        "records": {"read": counts.records, "closed_expired_invalid": counts.rejected,
-                    "duplicate_keys": counts.duplicates, "labeled": counts.labeled, "unlabeled": counts.unlabeled},
+        "records": {"read": counts["records"], "closed_expired_invalid": counts["rejected"],
+                    "duplicate_keys": counts["duplicates"], "labeled": counts["labeled"],
+                    "unlabeled": counts["unlabeled"]},
         "ingest_complete": reader.outcome.complete,
         **label_report(predictions, settings.thresholds, target, label_map, level),
         "ai_usage": usage,
@@ -140,11 +129,11 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
 
 
 def _label_of(job: JobRecord, label_field: str | None, labels: Mapping[str, str] | None,
-              counts: _FeedLabels) -> str | None:
+              counts: Counter[str]) -> str | None:
     if label_field:
         return label_value({"category": job.category, "extra": job.extra}, label_field)
     if not job.source_id:
-        counts.without_id += 1
+        counts["without_id"] += 1
         return None
     return (labels or {}).get(job.source_id)
 
@@ -162,11 +151,11 @@ def _classify(clf, taxonomy: Taxonomy, thresholds: Thresholds,
     return predictions
 
 
-def _nothing_labeled(feed_id: str, counts: _FeedLabels, label_field: str | None,
+def _nothing_labeled(feed_id: str, counts: Counter[str], label_field: str | None,
                      labels: Mapping[str, str] | None, extra_keys: Counter[str]) -> str:
-    open_records = counts.records - counts.rejected - counts.duplicates
+    open_records = counts["records"] - counts["rejected"] - counts["duplicates"]
     if open_records <= 0:
-        return f"feed {feed_id!r} has no open posting to evaluate ({counts.records} records read)"
+        return f"feed {feed_id!r} has no open posting to evaluate ({counts['records']} records read)"
     if label_field:
         known = ", ".join(sorted(set(LABEL_RECORD_FIELDS) | set(k for k, _ in extra_keys.most_common(
             MAX_LISTED_KEYS))))
@@ -175,7 +164,7 @@ def _nothing_labeled(feed_id: str, counts: _FeedLabels, label_field: str | None,
     sample = ", ".join(list(labels or {})[:5])
     return (f"feed {feed_id!r}: the labels file matched 0 of its {len(labels or {})} ids against the "
             f"{open_records} open records (matched by the feed's own id, e.g. <referencenumber>; "
-            f"{counts.without_id} records have no id); ids in the file look like: {sample}")
+            f"{counts['without_id']} records have no id); ids in the file look like: {sample}")
 
 
 def calibrate(engine: sa.Engine, feed_ids: Iterable[str], *, thresholds: Thresholds, target: float,

@@ -19,16 +19,10 @@ import sqlalchemy as sa
 
 from feed_pipeline.core.dates import TEXT_DATE_ORDER
 from feed_pipeline.core.dedupe import DedupeConfig, ai_block_key, merge_enriched_block
-from feed_pipeline.core.enrichment import (
-    NO_FIT_FUNCTION,
-    Classifier,
-    EnrichmentFailure,
-    FunctionInput,
-    FunctionResult,
-    IndustryInput,
-    IndustryResult,
-    Taxonomy,
-)
+from feed_pipeline.core.enrichment import NO_FIT_FUNCTION, Classifier, EnrichmentFailure, FunctionInput, FunctionResult
+
+# isort: split
+from feed_pipeline.core.enrichment import IndustryInput, IndustryResult, Taxonomy
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.prompts import (
     function_input_hash,

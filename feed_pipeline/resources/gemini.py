@@ -30,17 +30,10 @@ from google.genai import types
 from pydantic import Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from feed_pipeline.core.enrichment import (
-    STAGE_FUNCTION,
-    STAGE_INDUSTRY,
-    AIUsage,
-    EnrichmentFailure,
-    FunctionInput,
-    FunctionResult,
-    IndustryInput,
-    IndustryResult,
-    Taxonomy,
-)
+from feed_pipeline.core.enrichment import STAGE_FUNCTION, STAGE_INDUSTRY, AIUsage, EnrichmentFailure, FunctionInput
+
+# isort: split
+from feed_pipeline.core.enrichment import FunctionResult, IndustryInput, IndustryResult, Taxonomy
 from feed_pipeline.core.prompts import (
     FUNCTION_PROMPT_VERSION,
     INDUSTRY_PROMPT_VERSION,

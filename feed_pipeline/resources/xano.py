@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -158,16 +159,10 @@ class MirrorOutcome:
         return data
 
 
-@dataclass
-class _Counters:
-    calls: int = 0
-    list_calls: int = 0
-    write_calls: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    rate_limit_wait_s: float = 0.0
-    backoff_wait_s: float = 0.0
-    uncertain_posts: int = 0
+# The client's running totals since it opened (`stats()`), kept in a Counter: request counts, the seconds waited
+# for the plan's limit and in backoff, and posts whose outcome is unknown.
+_TOTALS = ("calls", "list_calls", "write_calls", "retries", "rate_limited", "rate_limit_wait_s", "backoff_wait_s",
+           "uncertain_posts")
 
 
 def _error_fields(response: httpx.Response) -> tuple[str | None, str, Any]:
@@ -203,7 +198,7 @@ class XanoClient:
         )
         self._sleep = sleep
         self._limiter = plan_limiter(settings, sleep=sleep)
-        self._counters = _Counters()
+        self._counters: Counter[str] = Counter(rate_limit_wait_s=0.0, backoff_wait_s=0.0)
         self._lock = threading.Lock()  # counters and outcomes are shared by the write threads
         # Xano's 429 has no Retry-After: `_attempt` then puts the plan's window on the error.
         self._wait = WaitServerOrBackoff(settings.backoff_initial_s, settings.backoff_max_s)
@@ -220,13 +215,12 @@ class XanoClient:
 
     def _count(self, **amounts: float) -> None:
         with self._lock:
-            for name, amount in amounts.items():
-                setattr(self._counters, name, getattr(self._counters, name) + amount)
+            self._counters.update(amounts)
 
     def stats(self) -> dict[str, Any]:
         """Totals since the client opened: calls, retries, waits."""
         with self._lock:
-            data = asdict(self._counters)
+            data = {name: self._counters[name] for name in _TOTALS}
         data["rate_limit_wait_s"] = round(data["rate_limit_wait_s"], 3)
         data["backoff_wait_s"] = round(data["backoff_wait_s"], 3)
         return data
@@ -453,7 +447,7 @@ class XanoClient:
 
     def _finish(self, outcome: MirrorOutcome, before: dict[str, Any], started: float) -> None:
         with self._lock:
-            now = asdict(self._counters)
+            now = self._counters.copy()
         for name in ("calls", "list_calls", "write_calls", "retries", "rate_limited"):
             setattr(outcome, name, now[name] - before[name])
         outcome.rate_limit_wait_s = max(now["rate_limit_wait_s"] - before["rate_limit_wait_s"], 0.0)

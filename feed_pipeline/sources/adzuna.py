@@ -29,7 +29,7 @@ from typing import Any
 
 from feed_pipeline.sources.base import FeedConfigError, FeedError
 from feed_pipeline.sources.http_fetch import FetchError
-from feed_pipeline.sources.job_api import JobApiReader, dig, required_env, text_or_none
+from feed_pipeline.sources.job_api import JobApiReader, dig, text_or_none
 
 SOURCE_NAME = "adzuna"
 MAX_RESULTS_PER_PAGE = 50
@@ -62,17 +62,14 @@ class AdzunaReader(JobApiReader):
     """FeedReader for `kind = "adzuna"`."""
 
     source = SOURCE_NAME
-    base_url_variable = "ADZUNA_BASE_URL"
     default_base_url = "https://api.adzuna.com"
     supported_params = frozenset({"query", "what_or", "location", "country", "pages", "results_per_page",
                                   "max_age_days", "remote_only"})
     default_requests_per_minute = 25.0
 
     def _configure(self) -> None:
-        self.app_id = required_env(self.env, "ADZUNA_APP_ID", self.spec.id, self.source,
-                                   "the application id from developer.adzuna.com")
-        self.app_key = required_env(self.env, "ADZUNA_APP_KEY", self.spec.id, self.source,
-                                    "the application key from developer.adzuna.com")
+        self.app_id = self._required_env("ADZUNA_APP_ID", "the application id from developer.adzuna.com")
+        self.app_key = self._required_env("ADZUNA_APP_KEY", "the application key from developer.adzuna.com")
         params = self.params
         self.country = (params.text("country") or "us").lower()
         if self.country not in COUNTRY_CURRENCIES:

@@ -149,13 +149,6 @@ def api_base_url(env: Mapping[str, str], variable: str, default: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def required_env(env: Mapping[str, str], variable: str, feed_id: str, source: str, what: str) -> str:
-    value = (env.get(variable) or "").strip()
-    if not value:
-        raise FeedConfigError(f"feed {feed_id!r}: the {source} source needs {variable} in the environment ({what})")
-    return value
-
-
 # --------------------------------------------------------------------------------------------------- items
 
 
@@ -176,6 +169,17 @@ def text_or_none(value: Any) -> str | None:
     return text or None
 
 
+def text_list(value: Any) -> list[str] | None:
+    """The strings of a JSON list (tags, skills); None when it is not a list."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else None
+
+
+def present_texts(item: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """The item's values under `names`' keys that are non-empty text, each under its new name (for `extra`)."""
+    texts = {name: text_or_none(item.get(key)) for key, name in names.items()}
+    return {name: text for name, text in texts.items() if text}
+
+
 def api_job_key(job: JobRecord) -> str:
     """Hash of (feed, "<source>:<source id>"), or of the canonical URL when the item has no id."""
     source_id = f"{job.source}:{job.source_id.strip()}" if job.source_id and job.source_id.strip() else None
@@ -188,12 +192,11 @@ def api_job_key(job: JobRecord) -> str:
 class JobApiReader(OneShotReader, ABC):
     """FeedReader base for job APIs. Iterate once; `outcome` is final when iteration ends.
 
-    Subclasses set `source`, `base_url_variable`, `default_base_url`, `supported_params`,
-    `default_requests_per_minute`, and implement `_configure`, `_pages` and `_fields`.
+    Subclasses set `source`, `default_base_url`, `supported_params`, `default_requests_per_minute`, and
+    implement `_configure`, `_pages` and `_fields`. The base URL can be overridden by `<SOURCE>_BASE_URL`.
     """
 
     source: ClassVar[str]
-    base_url_variable: ClassVar[str]
     default_base_url: ClassVar[str]
     supported_params: ClassVar[frozenset[str]]
     default_requests_per_minute: ClassVar[float]
@@ -212,7 +215,7 @@ class JobApiReader(OneShotReader, ABC):
             if "remote_only" in self.supported_params else False
         self.requests_per_minute = self.params.number("requests_per_minute", self.default_requests_per_minute,
                                                       minimum=0.01)
-        self.base_url = api_base_url(self.env, self.base_url_variable, self.default_base_url)
+        self.base_url = api_base_url(self.env, f"{self.source.upper()}_BASE_URL", self.default_base_url)
         self._configure()
         self.outcome = IngestOutcome(profile=self.source)
         self._own_fetcher = fetcher is None
@@ -231,6 +234,14 @@ class JobApiReader(OneShotReader, ABC):
     @abstractmethod
     def _configure(self) -> None:
         """Read credentials and source params (raise FeedConfigError for anything unusable)."""
+
+    def _required_env(self, variable: str, what: str) -> str:
+        """The credential `variable` (`what` it is, for the error), which the source cannot work without."""
+        value = (self.env.get(variable) or "").strip()
+        if not value:
+            raise FeedConfigError(f"feed {self.spec.id!r}: the {self.source} source needs {variable} in the "
+                                  f"environment ({what})")
+        return value
 
     def _credential_id(self) -> str:
         """Names the rate-limit budget (an app id, never a secret)."""

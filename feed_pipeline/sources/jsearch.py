@@ -31,7 +31,7 @@ from typing import Any
 
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedUnavailableError
 from feed_pipeline.sources.http_fetch import FetchError
-from feed_pipeline.sources.job_api import JobApiReader, dig, required_env, text_or_none
+from feed_pipeline.sources.job_api import JobApiReader, dig, present_texts, text_list, text_or_none
 
 SOURCE_NAME = "jsearch"
 API_PATH = "/search"
@@ -96,15 +96,13 @@ class JSearchReader(JobApiReader):
     """FeedReader for `kind = "jsearch"`."""
 
     source = SOURCE_NAME
-    base_url_variable = "JSEARCH_BASE_URL"
     default_base_url = "https://jsearch.p.rapidapi.com"
     supported_params = frozenset({"query", "location", "country", "pages", "pages_per_request", "remote_only",
                                   "max_age_days", "employment_types"})
     default_requests_per_minute = 60.0
 
     def _configure(self) -> None:
-        self.api_key = required_env(self.env, "RAPIDAPI_KEY", self.spec.id, self.source,
-                                    "a RapidAPI key subscribed to JSearch")
+        self.api_key = self._required_env("RAPIDAPI_KEY", "a RapidAPI key subscribed to JSearch")
         params = self.params
         query = params.text("query") or DEFAULT_QUERY
         location = params.text("location")
@@ -193,7 +191,6 @@ class JSearchReader(JobApiReader):
         if not employment and isinstance(item.get("job_employment_types"), list):
             employment = ",".join(str(t) for t in item["job_employment_types"])
         remote = item.get("job_is_remote")
-        skills = item.get("job_required_skills")
         fields = {
             "id": text_or_none(item.get("job_id")),
             "title": item.get("job_title"),
@@ -211,11 +208,6 @@ class JSearchReader(JobApiReader):
             "salary_currency": text_or_none(item.get("job_salary_currency")),
             "salary_period": text_or_none(item.get("job_salary_period")),
             "remote": ("remote" if remote else "not remote") if isinstance(remote, bool) else None,
-            "tags": [s for s in skills if isinstance(s, str)] if isinstance(skills, list) else None,
+            "tags": text_list(item.get("job_required_skills")),
         }
-        extra = {}
-        for key, name in (("job_publisher", "publisher"), ("employer_logo", "employer_logo")):
-            value = text_or_none(item.get(key))
-            if value:
-                extra[name] = value
-        return fields, extra
+        return fields, present_texts(item, {"job_publisher": "publisher", "employer_logo": "employer_logo"})

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from feed_pipeline.sources.job_api import JobApiReader, text_or_none
+from feed_pipeline.sources.job_api import JobApiReader, present_texts, text_list, text_or_none
 
 SOURCE_NAME = "remoteok"
 API_PATH = "/api"
@@ -35,7 +35,6 @@ class RemoteOkReader(JobApiReader):
     """FeedReader for `kind = "remoteok"`."""
 
     source = SOURCE_NAME
-    base_url_variable = "REMOTEOK_BASE_URL"
     default_base_url = "https://remoteok.com"
     supported_params = frozenset({"tags", "max_age_days", "remote_only"})
     default_requests_per_minute = 60.0
@@ -54,7 +53,6 @@ class RemoteOkReader(JobApiReader):
         salary_min, salary_max = item.get("salary_min"), item.get("salary_max")
         has_salary = any(isinstance(v, int | float) and not isinstance(v, bool) and v > 0
                          for v in (salary_min, salary_max))
-        tags = item.get("tags")
         fields = {
             "id": text_or_none(item.get("id")),
             "title": item.get("position"),
@@ -68,11 +66,7 @@ class RemoteOkReader(JobApiReader):
             "salary_currency": "USD" if has_salary else None,
             "salary_period": "year" if has_salary else None,
             "remote": "remote",
-            "tags": [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else None,
+            "tags": text_list(item.get("tags")),
         }
-        extra = {"source_attribution": ATTRIBUTION}
-        for key in ("apply_url", "slug", "logo"):
-            value = text_or_none(item.get(key))
-            if value:
-                extra[key] = value
-        return fields, extra
+        kept = present_texts(item, {"apply_url": "apply_url", "slug": "slug", "logo": "logo"})
+        return fields, {"source_attribution": ATTRIBUTION, **kept}

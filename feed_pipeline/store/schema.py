@@ -16,11 +16,26 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
 
 
+def _feed_id_column(**options) -> sa.Column:
+    """`feed_id`: the feed (feeds.id) a row belongs to, in every per-feed table."""
+    return sa.Column("feed_id", sa.String(200), nullable=False, **options)
+
+
+def _job_key_column() -> sa.Column:
+    """`job_key`: the job (core.identity) a row is about, within its feed."""
+    return sa.Column("job_key", sa.String(64), nullable=False)
+
+
+def _run_id_column(*, nullable: bool = False) -> sa.Column:
+    """`run_id`: the Dagster run that wrote the row."""
+    return sa.Column("run_id", sa.String(64), nullable=nullable)
+
+
 def _job_columns() -> list[sa.Column]:
     """The JobRecord fields, shared by the stage tables that hold whole jobs."""
     return [
-        sa.Column("feed_id", sa.String(200), nullable=False),
-        sa.Column("job_key", sa.String(64), nullable=False),
+        _feed_id_column(),
+        _job_key_column(),
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("source_id", sa.Text),
         sa.Column("title", sa.Text, nullable=False),
@@ -58,6 +73,24 @@ def _job_columns() -> list[sa.Column]:
 JOB_COLUMNS = tuple(column.name for column in _job_columns())  # the JobRecord fields stored per job
 
 
+def _standardized_columns() -> list[sa.Column]:
+    """AI stage 1's standardized posting, held by enrichments and carried into jobs."""
+    return [
+        sa.Column("ai_title", sa.Text),
+        sa.Column("ai_description", sa.Text),
+        sa.Column("skills", JSONType, nullable=False),
+        sa.Column("tech_stack", JSONType, nullable=False),
+        sa.Column("seniority", sa.Text),
+        sa.Column("remote_policy", sa.Text),
+    ]
+
+def _stage_jobs_table(name: str, *columns: sa.Column) -> sa.Table:
+    """A dedupe stage's table of whole jobs (raw_jobs, deduped_jobs): the JobRecord fields and `columns`, one
+    row per job of a feed, indexed by block for the dedupe's block reads."""
+    return sa.Table(name, metadata, *_job_columns(), *columns, sa.PrimaryKeyConstraint("feed_id", "job_key"),
+                    sa.Index(f"ix_{name}_feed_block", "feed_id", "block_key"))
+
+
 feeds = sa.Table(
     "feeds",
     metadata,
@@ -84,23 +117,19 @@ feeds = sa.Table(
 )
 
 # raw_jobs: every posting of the last ingest, rejected ones included (rejection_reason set).
-raw_jobs = sa.Table(
+raw_jobs = _stage_jobs_table(
     "raw_jobs",
-    metadata,
-    *_job_columns(),
     sa.Column("rejection_reason", sa.String(16)),
     sa.Column("rejection_detail", sa.Text),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
-    sa.PrimaryKeyConstraint("feed_id", "job_key"),
-    sa.Index("ix_raw_jobs_feed_block", "feed_id", "block_key"),
 )
 
 # ingests: one row per ingest attempt, so "incomplete" is visible and later stages can ask.
 ingests = sa.Table(
     "ingests",
     metadata,
-    sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("run_id", sa.String(64), nullable=False),
+    _feed_id_column(),
+    _run_id_column(),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("complete", sa.Boolean, nullable=False),
@@ -111,21 +140,14 @@ ingests = sa.Table(
 )
 
 # deduped_jobs: pass 1 output, one row per merged job (rejected postings excluded).
-deduped_jobs = sa.Table(
-    "deduped_jobs",
-    metadata,
-    *_job_columns(),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    sa.PrimaryKeyConstraint("feed_id", "job_key"),
-    sa.Index("ix_deduped_jobs_feed_block", "feed_id", "block_key"),
-)
+deduped_jobs = _stage_jobs_table("deduped_jobs", _run_id_column())
 
 # enrichments: pass 2 output plus both AI stages, one row per job after the ai_title merge.
 enrichments = sa.Table(
     "enrichments",
     metadata,
-    sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("job_key", sa.String(64), nullable=False),
+    _feed_id_column(),
+    _job_key_column(),
     sa.Column("merged_keys", JSONType, nullable=False),  # deduped_jobs keys merged by pass 2
     sa.Column("ai_block_key", sa.String(64), nullable=False, server_default=""),
     sa.Column("locations", JSONType, nullable=False),
@@ -136,12 +158,7 @@ enrichments = sa.Table(
     sa.Column("model", sa.Text),
     sa.Column("industry", sa.Text),
     sa.Column("industry_confidence", sa.Float),
-    sa.Column("ai_title", sa.Text),
-    sa.Column("ai_description", sa.Text),
-    sa.Column("skills", JSONType, nullable=False),
-    sa.Column("tech_stack", JSONType, nullable=False),
-    sa.Column("seniority", sa.Text),
-    sa.Column("remote_policy", sa.Text),
+    *_standardized_columns(),
     sa.Column("application_deadline", sa.Text),
     sa.Column("job_function", sa.Text),
     sa.Column("function_confidence", sa.Float),
@@ -175,12 +192,7 @@ jobs = sa.Table(
     sa.Column("job_function", sa.Text),
     sa.Column("function_confidence", sa.Float),
     sa.Column("routing_confidence", sa.Float),
-    sa.Column("ai_title", sa.Text),
-    sa.Column("ai_description", sa.Text),
-    sa.Column("skills", JSONType, nullable=False),
-    sa.Column("tech_stack", JSONType, nullable=False),
-    sa.Column("seniority", sa.Text),
-    sa.Column("remote_policy", sa.Text),
+    *_standardized_columns(),
     sa.Column("route", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("last_run_id", sa.String(64)),
@@ -199,9 +211,9 @@ job_route_history = sa.Table(
     "job_route_history",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("job_key", sa.String(64), nullable=False),
-    sa.Column("run_id", sa.String(64)),
+    _feed_id_column(),
+    _job_key_column(),
+    _run_id_column(nullable=True),
     sa.Column("route", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("routing_confidence", sa.Float),
@@ -214,8 +226,8 @@ job_route_history = sa.Table(
 review_decisions = sa.Table(
     "review_decisions",
     metadata,
-    sa.Column("feed_id", sa.String(200), nullable=False),
-    sa.Column("job_key", sa.String(64), nullable=False),
+    _feed_id_column(),
+    _job_key_column(),
     sa.Column("decision", sa.String(16), nullable=False),  # approve | reject
     sa.Column("note", sa.Text),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -228,7 +240,7 @@ execution_reports = sa.Table(
     "execution_reports",
     metadata,
     sa.Column("run_id", sa.String(64), primary_key=True),
-    sa.Column("feed_id", sa.String(200), nullable=False),
+    _feed_id_column(),
     sa.Column("status", sa.String(32), nullable=False),  # started | success | partial | failed | canceled
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
@@ -249,11 +261,11 @@ execution_reports = sa.Table(
 stage_versions = sa.Table(
     "stage_versions",
     metadata,
-    sa.Column("feed_id", sa.String(200), nullable=False),
+    _feed_id_column(),
     sa.Column("stage", sa.String(64), nullable=False),
     sa.Column("input_version", sa.String(64), nullable=False),
     sa.Column("output_version", sa.String(128), nullable=False),
-    sa.Column("run_id", sa.String(64), nullable=False),
+    _run_id_column(),
     sa.Column("figures", JSONType, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "stage"),
@@ -262,8 +274,8 @@ stage_versions = sa.Table(
 run_leases = sa.Table(
     "run_leases",
     metadata,
-    sa.Column("feed_id", sa.String(200), primary_key=True),  # one run per feed at a time (store/leases.py)
-    sa.Column("run_id", sa.String(64), nullable=False),
+    _feed_id_column(primary_key=True),  # one run per feed at a time (store/leases.py)
+    _run_id_column(),
     sa.Column("holder", sa.Text, nullable=False, server_default=""),  # host and pid, for the operator
     sa.Column("acquired_at", UTCDateTime, nullable=False),
     sa.Column("heartbeat_at", UTCDateTime, nullable=False),
