@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from feed_pipeline.core.dates import TEXT_DATE_ORDER
 from feed_pipeline.core.text import clean_text
@@ -116,6 +116,22 @@ class AIUsage:
             "estimated_cost_usd": round(self.estimated_cost_usd, 6),
             "quota_exhausted": self.quota_exhausted,
         }
+
+
+_Job = TypeVar("_Job")
+
+
+def job_batches(jobs: Sequence[_Job], size: int) -> Iterator[Sequence[_Job]]:
+    """`jobs` in consecutive batches of at most `size`: the unit every classifier answers and the caller saves."""
+    for start in range(0, len(jobs), size):
+        yield jobs[start : start + size]
+
+
+def require_functions(industry: str, functions: Sequence[str]) -> tuple[str, ...]:
+    """Stage 2 chooses among the industry's functions; none to choose from is the caller's mistake."""
+    if not functions:
+        raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
+    return tuple(functions)
 
 
 class Classifier(Protocol):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from feed_pipeline.core.enrichment import AIUsage, EnrichmentFailure, FunctionInput, FunctionResult, IndustryInput
 
 # isort: split
-from feed_pipeline.core.enrichment import IndustryResult, Taxonomy
+from feed_pipeline.core.enrichment import IndustryResult, Taxonomy, job_batches, require_functions
 from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text import plain_text
@@ -112,8 +112,8 @@ class KeywordClassifier:
     def classify_industries(
         self, jobs: Sequence[IndustryInput]
     ) -> Iterator[list[IndustryResult | EnrichmentFailure]]:
-        for start in range(0, len(jobs), self.batch_size):
-            yield [self.classify_industry(job) for job in jobs[start : start + self.batch_size]]
+        for batch in job_batches(jobs, self.batch_size):
+            yield [self.classify_industry(job) for job in batch]
 
     # -- stage 2 -------------------------------------------------------------------------------------------
     def classify_function(self, industry: str, functions: Sequence[str], job: FunctionInput) -> FunctionResult:
@@ -141,8 +141,6 @@ class KeywordClassifier:
     def classify_functions(
         self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
     ) -> Iterator[list[FunctionResult | EnrichmentFailure]]:
-        if not functions:
-            raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
-        for start in range(0, len(jobs), self.batch_size):
-            batch = jobs[start : start + self.batch_size]
+        functions = require_functions(industry, functions)
+        for batch in job_batches(jobs, self.batch_size):
             yield [self.classify_function(industry, functions, job) for job in batch]

@@ -44,15 +44,10 @@ import numpy as np
 
 from feed_pipeline.core.calibration import LogisticCalibrator
 from feed_pipeline.core.embeddings import StaticEmbedder
-from feed_pipeline.core.enrichment import (
-    AIUsage,
-    EnrichmentFailure,
-    FunctionInput,
-    FunctionResult,
-    IndustryInput,
-    IndustryResult,
-    Taxonomy,
-)
+from feed_pipeline.core.enrichment import AIUsage, EnrichmentFailure, FunctionInput, FunctionResult, IndustryInput
+
+# isort: split
+from feed_pipeline.core.enrichment import IndustryResult, Taxonomy, job_batches, require_functions
 from feed_pipeline.core.keyword_match import PhraseMatcher, tokenize
 from feed_pipeline.core.posting_facts import PostingFacts
 from feed_pipeline.core.text import plain_text
@@ -547,8 +542,7 @@ class SemanticClassifier:
         self, jobs: Sequence[IndustryInput]
     ) -> Iterator[list[IndustryResult | EnrichmentFailure]]:
         single = len(self.taxonomy.industries) == 1
-        for start in range(0, len(jobs), self.batch_size):
-            batch = jobs[start : start + self.batch_size]
+        for batch in job_batches(jobs, self.batch_size):
             decisions = self.industry_decisions(batch)
             yield [self._industry_result(job, d, "scope" if single else "industry")
                    for job, d in zip(batch, decisions, strict=True)]
@@ -560,10 +554,8 @@ class SemanticClassifier:
     def classify_functions(
         self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
     ) -> Iterator[list[FunctionResult | EnrichmentFailure]]:
-        if not functions:
-            raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
-        for start in range(0, len(jobs), self.batch_size):
-            batch = jobs[start : start + self.batch_size]
+        functions = require_functions(industry, functions)
+        for batch in job_batches(jobs, self.batch_size):
             decisions = self.function_decisions(industry, functions, batch)
             yield [FunctionResult(job.job_key, d.label, self._confidence("function", d.features))
                    for job, d in zip(batch, decisions, strict=True)]

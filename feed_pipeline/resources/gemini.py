@@ -33,7 +33,14 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from feed_pipeline.core.enrichment import STAGE_FUNCTION, STAGE_INDUSTRY, AIUsage, EnrichmentFailure, FunctionInput
 
 # isort: split
-from feed_pipeline.core.enrichment import FunctionResult, IndustryInput, IndustryResult, Taxonomy
+from feed_pipeline.core.enrichment import (
+    FunctionResult,
+    IndustryInput,
+    IndustryResult,
+    Taxonomy,
+    job_batches,
+    require_functions,
+)
 from feed_pipeline.core.prompts import (
     FUNCTION_PROMPT_VERSION,
     INDUSTRY_PROMPT_VERSION,
@@ -232,9 +239,7 @@ class GeminiClassifier:
     def classify_functions(
         self, industry: str, functions: Sequence[str], jobs: Sequence[FunctionInput]
     ) -> Iterator[list[Result]]:
-        if not functions:
-            raise ValueError(f"no functions given for industry {industry!r}: pass taxonomy.functions_of(industry)")
-        names = tuple(functions)
+        names = require_functions(industry, functions)
         descriptions = {name: self.taxonomy.function_description(industry, name) for name in names}
         stage = _Stage(
             STAGE_FUNCTION, lambda batch: build_function_prompt(industry, names, batch, descriptions),
@@ -261,7 +266,7 @@ class GeminiClassifier:
         keys = [job.job_key for job in jobs]
         if len(set(keys)) != len(keys):
             raise ValueError(f"{stage.name} stage got duplicate job_keys; each job must appear once")
-        batches = [list(jobs[i : i + batch_size]) for i in range(0, len(jobs), batch_size)]
+        batches = [list(batch) for batch in job_batches(jobs, batch_size)]
         finished: queue.Queue = queue.Queue()
         done = object()
         stopped = threading.Event()
