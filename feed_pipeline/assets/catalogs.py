@@ -43,6 +43,7 @@ DEDUPED_METADATA = MetadataCatalog("deduped_jobs", {
     "locations_per_job": "jobs by how many locations they carry",
     "split_groups": "roles with more postings than one job may hold (max_members), split into several jobs",
     "split_jobs": "the jobs those split roles became",
+    "reused_blocks": "blocks whose postings had not changed since the last run: their jobs kept, not re-clustered",
     **SKIP_METADATA_DESCRIPTIONS,
 })
 

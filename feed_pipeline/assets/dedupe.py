@@ -7,9 +7,9 @@ from feed_pipeline.assets.catalogs import DEDUPED_METADATA
 from feed_pipeline.assets.common import stage_asset, stage_scope, stopwatch, table
 from feed_pipeline.assets.ingest import raw_jobs
 from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
-from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, merge_block
+from feed_pipeline.core.dedupe import DedupeConfig
+from feed_pipeline.pipeline.dedupe import dedupe_feed, dedupe_settings
 from feed_pipeline.resources.database import DatabaseResource
-from feed_pipeline.store import stages
 
 
 class DedupeRunConfig(dg.Config):
@@ -30,20 +30,11 @@ def deduped_jobs(
     engine, feed_id = stage_scope(context, database)
     dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
         similarity_threshold=config.similarity_threshold)
-    gate = open_gate(engine, feed_id, "deduped_jobs", upstream="raw_jobs", settings={
-        "similarity_threshold": dedupe_config.similarity_threshold, "max_members": dedupe_config.max_members})
+    gate = open_gate(engine, feed_id, "deduped_jobs", upstream="raw_jobs", settings=dedupe_settings(dedupe_config))
     if (skipped := begin_stage(context, gate)) is not None:
         return skipped
-    stats = DedupeStats()
-    claimed: set[str] = set()  # merged keys handed out this run, so no key goes to two jobs
-
-    def merge(block, previous):
-        return merge_block(block, dedupe_config, previous, claimed_keys=claimed, stats=stats)
-
     with stopwatch() as elapsed:
-        for _ in stages.replace_deduped_blocks(engine, feed_id, context.run_id, stages.iter_raw_blocks(engine, feed_id),
-                                               merge):
-            pass
+        stats = dedupe_feed(engine, feed_id, context.run_id, dedupe_config)
         duration = elapsed()
     metadata = stats.as_metadata()
     data_version = finish_stage(context, gate, complete=True, duration_s=duration,

@@ -802,6 +802,7 @@ class DedupeStats:
     multi_location_jobs: int = 0
     total_locations: int = 0
     location_counts: dict[str, int] = field(default_factory=dict)  # locations per job (bucket) -> jobs
+    reused_blocks: int = 0  # blocks whose postings had not changed: their last output kept, nothing compared
 
     @property
     def duplicate_rate(self) -> float:
@@ -843,9 +844,33 @@ class DedupeStats:
             bucket = _location_bucket(count)
             self.location_counts[bucket] = self.location_counts.get(bucket, 0) + 1
 
+    def absorb(self, other: DedupeStats) -> None:
+        """Add the counts of other blocks (one block's, fresh or stored) to these, as `add_block` would have."""
+        for name in ("input_jobs", "output_jobs", "merged_groups", "blocks", "windowed_blocks", "split_groups",
+                     "split_jobs", "comparisons", "multi_location_jobs", "total_locations", "reused_blocks"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.largest_group = max(self.largest_group, other.largest_group)
+        if other.largest_block > self.largest_block:
+            self.largest_block, self.largest_block_key = other.largest_block, other.largest_block_key
+        for bucket, jobs in other.location_counts.items():
+            self.location_counts[bucket] = self.location_counts.get(bucket, 0) + jobs
+
+    def figures(self) -> dict[str, Any]:
+        """The counts as plain JSON, to store with a block and `reused` in a later run."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def reused(cls, figures: Mapping[str, Any]) -> DedupeStats:
+        """A block's stored figures, counted as kept this run: nothing was compared."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        stats = cls(**{name: value for name, value in figures.items() if name in known})
+        stats.comparisons, stats.reused_blocks = 0, 1
+        return stats
+
     def as_metadata(self) -> dict[str, Any]:
         """Plain JSON values for `MaterializeResult(metadata=...)`."""
         return {
+            "reused_blocks": self.reused_blocks,
             "input_jobs": self.input_jobs,
             "output_jobs": self.output_jobs,
             "duplicate_rate": round(self.duplicate_rate, 4),
@@ -863,6 +888,12 @@ class DedupeStats:
             "location_counts": {label: self.location_counts.get(label, 0) for _, label in _LOCATION_BUCKETS}
             | {"101+": self.location_counts.get("101+", 0)},
         }
+
+
+def block_fingerprint(rows: Iterable[Sequence[Any]], salt: str) -> str:
+    """Everything pass 1 reads from one block's postings (each row's stored values, in key order) under the
+    settings `salt` stands for: an equal fingerprint gives equal merged jobs, so a rerun may keep the block's."""
+    return digest(salt, *(repr(tuple(row)) for row in rows))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -142,6 +142,18 @@ ingests = sa.Table(
 # deduped_jobs: pass 1 output, one row per merged job (rejected postings excluded).
 deduped_jobs = _stage_jobs_table("deduped_jobs", _run_id_column())
 
+# dedupe_blocks: what each pass 1 block was last clustered from (a fingerprint of its raw postings and the dedupe
+# settings) and its figures, so a rerun keeps the deduped rows of unchanged blocks and re-clusters only the others.
+dedupe_blocks = sa.Table(
+    "dedupe_blocks",
+    metadata,
+    _feed_id_column(),
+    sa.Column("block_key", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("figures", JSONType, nullable=False),
+    sa.PrimaryKeyConstraint("feed_id", "block_key"),
+)
+
 # enrichments: pass 2 output plus both AI stages, one row per job after the ai_title merge.
 enrichments = sa.Table(
     "enrichments",

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.store.rows import utcnow
-from feed_pipeline.store.schema import stage_versions
+from feed_pipeline.store.schema import dedupe_blocks, stage_versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +39,12 @@ def save_stage_version(engine: sa.Engine, feed_id: str, stage: str, version: Sta
 
 
 def forget_stage_versions(engine: sa.Engine, feed_id: str, stages: tuple[str, ...] | None = None) -> None:
-    """Make the next run of these stages (all by default) do their work, e.g. before reprocessing a feed."""
+    """Make the next run of these stages (all by default) do their work, e.g. before reprocessing a feed; pass 1
+    then also clusters every block again."""
     stmt = stage_versions.delete().where(stage_versions.c.feed_id == feed_id)
     if stages is not None:
         stmt = stmt.where(stage_versions.c.stage.in_(stages))
     with engine.begin() as conn:
         conn.execute(stmt)
+        if stages is None or "deduped_jobs" in stages:
+            conn.execute(dedupe_blocks.delete().where(dedupe_blocks.c.feed_id == feed_id))

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.dedupe import DedupeStats, block_fingerprint
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.redact import redact_text
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
-from feed_pipeline.store.schema import deduped_jobs, enrichments, ingests, raw_jobs
+from feed_pipeline.store.schema import dedupe_blocks, deduped_jobs, enrichments, ingests, raw_jobs
 
 WRITE_BATCH = 1000
 
@@ -51,15 +53,33 @@ def raw_counts(engine: sa.Engine, feed_id: str) -> dict[str, int]:
         return {r: n for r, n in conn.execute(stmt)}
 
 
-def iter_raw_blocks(engine: sa.Engine, feed_id: str) -> Iterator[list[JobRecord]]:
-    """Accepted raw postings grouped by block key, one block at a time."""
+@dataclass(frozen=True)
+class RawBlock:
+    """One block of accepted raw postings (stored rows) and the fingerprint of what pass 1 reads from them."""
+
+    key: str
+    fingerprint: str
+    rows: list[sa.RowMapping]
+
+    def jobs(self) -> list[JobRecord]:
+        return [row_to_job(r) for r in self.rows]
+
+
+# Every stored value of a raw posting but when it was stored: what a block's fingerprint covers.
+_FINGERPRINTED = tuple(c.name for c in raw_jobs.columns if c.name != "ingested_at")
+
+
+def iter_raw_blocks(engine: sa.Engine, feed_id: str, salt: str = "") -> Iterator[RawBlock]:
+    """Accepted raw postings grouped by block key, one block at a time, fingerprinted with `salt` (the pass 1
+    settings)."""
     stmt = (
         sa.select(raw_jobs)
         .where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.rejection_reason.is_(None))
         .order_by(raw_jobs.c.block_key, raw_jobs.c.job_key)
     )
     for rows in stream_groups(engine, stmt, "block_key"):
-        yield [row_to_job(r) for r in rows]
+        fingerprint = block_fingerprint(([r[c] for c in _FINGERPRINTED] for r in rows), salt)
+        yield RawBlock(rows[0]["block_key"], fingerprint, rows)
 
 
 def iter_rejected_raw(engine: sa.Engine, feed_id: str) -> Iterator[JobRecord]:
@@ -157,40 +177,67 @@ def previous_merged_keys(conn: sa.Connection, feed_id: str, block_keys: Iterable
 
 
 def replace_deduped_blocks(
-    engine: sa.Engine, feed_id: str, run_id: str, blocks: Iterable[list[JobRecord]],
-    merge: Callable[[list[JobRecord], Mapping[str, str]], list[JobRecord]], chunk_jobs: int = 2000,
-) -> Iterator[list[JobRecord]]:
-    """Run `merge` over the blocks and replace the feed's pass 1 output, chunk by chunk, in one transaction.
+    engine: sa.Engine, feed_id: str, run_id: str, blocks: Iterable[RawBlock],
+    merge: Callable[[list[JobRecord], Mapping[str, str]], tuple[list[JobRecord], DedupeStats]],
+    chunk_jobs: int = 2000,
+) -> Iterator[DedupeStats]:
+    """Bring the feed's pass 1 output up to date with `blocks`, chunk by chunk, in one transaction.
 
-    Yields each chunk's merged jobs (for statistics). Rows of blocks that vanished are deleted at the end.
+    A block whose fingerprint is the one its output was made from keeps that output (its rows move to this run);
+    every other block goes through `merge` (its jobs, the previous merged keys -> merged jobs and the block's
+    figures) and its rows are rewritten. Yields each block's figures. Rows and fingerprints of blocks that
+    vanished are deleted at the end.
     """
     with engine.begin() as conn:
-        pending: list[list[JobRecord]] = []
+        known = {key: (fingerprint, figures) for key, fingerprint, figures in conn.execute(
+            sa.select(dedupe_blocks.c.block_key, dedupe_blocks.c.fingerprint, dedupe_blocks.c.figures)
+            .where(dedupe_blocks.c.feed_id == feed_id))}
+
+        def unchanged(block: RawBlock) -> bool:
+            return block.key in known and known[block.key][0] == block.fingerprint
+        pending: list[RawBlock] = []
         pending_jobs = 0
 
-        def flush() -> list[JobRecord]:
-            block_keys = {b[0].block_key for b in pending}
+        def flush() -> Iterator[DedupeStats]:
+            kept = [b for b in pending if unchanged(b)]
+            changed = [b for b in pending if not unchanged(b)]
+            if kept:
+                conn.execute(deduped_jobs.update().where(
+                    deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_([b.key for b in kept])
+                ).values(run_id=run_id))
+                yield from (DedupeStats.reused(known[b.key][1]) for b in kept)
+            if not changed:
+                return
+            block_keys = {b.key for b in changed}
             previous = previous_merged_keys(conn, feed_id, block_keys)
             merged: list[JobRecord] = []
-            for block in pending:
-                merged.extend(merge(block, previous))
+            figures: list[dict[str, Any]] = []
+            for block in changed:
+                jobs, stats = merge(block.jobs(), previous)
+                merged.extend(jobs)
+                figures.append({"feed_id": feed_id, "block_key": block.key, "fingerprint": block.fingerprint,
+                                "figures": stats.figures()})
+                yield stats
             # A merged key can move between blocks when a posting's title or company changes: clear it too.
             stale = sa.or_(deduped_jobs.c.block_key.in_(block_keys),
                            deduped_jobs.c.job_key.in_([j.job_key for j in merged]))
             conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, stale))
             for batch in batched(merged, WRITE_BATCH):
                 conn.execute(deduped_jobs.insert(), [dict(job_to_row(j), run_id=run_id) for j in batch])
-            return merged
+            upsert_rows(conn, dedupe_blocks, figures, ("feed_id", "block_key"), ["fingerprint", "figures"])
 
         for block in blocks:
             pending.append(block)
-            pending_jobs += len(block)
+            pending_jobs += len(block.rows)
             if pending_jobs >= chunk_jobs:
-                yield flush()
+                yield from flush()
                 pending, pending_jobs = [], 0
         if pending:
-            yield flush()
+            yield from flush()
         conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.run_id != run_id))
+        current = sa.select(deduped_jobs.c.block_key).where(deduped_jobs.c.feed_id == feed_id).distinct()
+        conn.execute(dedupe_blocks.delete().where(dedupe_blocks.c.feed_id == feed_id,
+                                                  dedupe_blocks.c.block_key.not_in(current)))
 
 
 def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[JobRecord]]:

@@ -10,7 +10,8 @@ from feed_pipeline.store.schema import deduped_jobs as deduped_table
 
 DEDUPED_KEYS = {"dagster/row_count", "input_jobs", "output_jobs", "duplicate_rate", "merged_groups", "largest_group",
                 "blocks", "largest_block", "largest_block_key", "windowed_blocks", "comparisons",
-                "multi_location_jobs", "total_locations", "locations_per_job", "split_groups", "split_jobs"}
+                "multi_location_jobs", "total_locations", "locations_per_job", "split_groups", "split_jobs",
+                "reused_blocks"}
 LOCATIONS_PER_JOB = [("0", 0), ("1", 3), ("2-5", 1), ("6-20", 0), ("21-100", 0), ("101+", 0)]
 
 
@@ -31,7 +32,7 @@ def test_deduped_jobs_merges_one_role_posted_twice_and_reports_it(stages):
     assert {k: v for k, v in metadata.items() if k not in ("largest_block_key", "locations_per_job")} == {
         "dagster/row_count": 4, "input_jobs": 5, "output_jobs": 4, "duplicate_rate": 0.2, "merged_groups": 1,
         "largest_group": 2, "blocks": 4, "largest_block": 2, "windowed_blocks": 0, "comparisons": 0,
-        "multi_location_jobs": 1, "total_locations": 5, "split_groups": 0, "split_jobs": 0}
+        "multi_location_jobs": 1, "total_locations": 5, "split_groups": 0, "split_jobs": 0, "reused_blocks": 0}
     assert [(row["locations"], row["jobs"]) for row in metadata["locations_per_job"]] == LOCATIONS_PER_JOB
     with stages.engine.connect() as conn:
         block_keys = conn.execute(deduped_table.select().with_only_columns(deduped_table.c.block_key).where(

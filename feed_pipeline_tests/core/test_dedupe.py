@@ -551,6 +551,24 @@ def test_stats_accumulate_across_blocks():
     json.dumps(meta)
 
 
+def test_stats_absorbed_block_by_block_equal_stats_accumulated_in_one_and_survive_json():
+    blocks = [[posting("1"), posting("2", city="Denver"), posting("3", city="Austin")],
+              [posting("9", company="Other Co")], [posting("7", company="Third Co", city="Reno")]]
+    whole, absorbed = DedupeStats(), DedupeStats()
+    for block in blocks:
+        merge_block(block, CONFIG, stats=whole)
+        one = DedupeStats()
+        merge_block(block, CONFIG, stats=one)
+        absorbed.absorb(one)
+    assert absorbed == whole
+    kept = DedupeStats()
+    for block in blocks:
+        one = DedupeStats()
+        merge_block(block, CONFIG, stats=one)
+        kept.absorb(DedupeStats.reused(json.loads(json.dumps(one.figures()))))
+    assert kept.as_metadata() == {**whole.as_metadata(), "comparisons": 0, "reused_blocks": 3}
+
+
 def test_stats_count_groups_of_pass_two_by_deduped_inputs():
     stats = DedupeStats()
     inputs = [posting("1"), posting("2", city="Denver")]

@@ -3,12 +3,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from feed_pipeline.core.dedupe import DedupeConfig, assign_dedupe_keys, merge_block
+from feed_pipeline.core.dedupe import DedupeConfig, DedupeStats, assign_dedupe_keys
 from feed_pipeline.core.identity import assign_identity
 from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.pipeline.dedupe import dedupe_feed
 from feed_pipeline.store import stages
 from feed_pipeline.store.db import engine_for
-from feed_pipeline.store.schema import deduped_jobs
+from feed_pipeline.store.schema import dedupe_blocks, deduped_jobs
 
 
 def posting(ref: str, title: str, city: str) -> JobRecord:
@@ -19,15 +20,56 @@ def posting(ref: str, title: str, city: str) -> JobRecord:
 
 
 def run_pass_one(engine, run_id: str, jobs: list[JobRecord]) -> dict[str, list[str]]:
-    stages.replace_raw_jobs(engine, "f", jobs)
-    claimed: set[str] = set()
-    for _ in stages.replace_deduped_blocks(
-        engine, "f", run_id, stages.iter_raw_blocks(engine, "f"),
-        lambda block, previous: merge_block(block, DedupeConfig(), previous, claimed_keys=claimed),
-    ):
-        pass
+    dedupe_and_count(engine, run_id, jobs)
     with engine.connect() as conn:
         return dict(conn.execute(sa.select(deduped_jobs.c.job_key, deduped_jobs.c.member_keys)).all())
+
+
+def deduped_rows(engine) -> list[tuple]:
+    """Every stored pass 1 column but the run that wrote it, in key order."""
+    columns = [c for c in deduped_jobs.c if c.name != "run_id"]
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(*columns).order_by(deduped_jobs.c.job_key))]
+
+
+ROLES = [("Backend Engineer", "Austin"), ("Backend Engineer", "Denver"), ("Data Analyst", "Austin"),
+         ("Store Manager", "Reno"), ("Store Manager", "Boise"), ("Line Cook", "Austin")]
+
+
+def test_a_rerun_reclusters_only_changed_blocks_and_equals_a_run_from_scratch(db_url, tmp_path):
+    engine = engine_for(db_url)
+    jobs = [posting(f"R{n}", title, city) for n, (title, city) in enumerate(ROLES)]
+    first = dedupe_and_count(engine, "run-1", jobs)
+    assert first.reused_blocks == 0 and first.blocks == 4
+    edited = [*jobs[:3], posting("R3", "Store Manager", "Spokane"), *jobs[4:]]  # one block's posting moved city
+    again = dedupe_and_count(engine, "run-2", edited)
+    assert (again.blocks, again.reused_blocks) == (4, 3), "only the store manager block is clustered again"
+    assert (again.input_jobs, again.output_jobs, again.merged_groups) == (6, 4, 2)
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(deduped_jobs.c.run_id)).scalars()) == {"run-2"}
+
+    scratch = engine_for(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
+    dedupe_and_count(scratch, "run-1", edited)
+    assert deduped_rows(engine) == deduped_rows(scratch)
+
+
+def test_changed_settings_or_a_vanished_block_are_not_kept(db_url):
+    engine = engine_for(db_url)
+    jobs = [posting(f"R{n}", title, city) for n, (title, city) in enumerate(ROLES)]
+    dedupe_and_count(engine, "run-1", jobs)
+    stricter = dedupe_and_count(engine, "run-2", jobs, DedupeConfig(similarity_threshold=0.95))
+    assert stricter.reused_blocks == 0, "other settings may merge otherwise: every block is clustered again"
+    fewer = dedupe_and_count(engine, "run-3", jobs[:5], DedupeConfig(similarity_threshold=0.95))
+    assert (fewer.blocks, fewer.reused_blocks) == (3, 3)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(dedupe_blocks)).scalar_one() == 3
+        titles = set(conn.execute(sa.select(deduped_jobs.c.title)).scalars())
+    assert "Line Cook" not in titles
+
+
+def dedupe_and_count(engine, run_id: str, jobs: list[JobRecord], config: DedupeConfig | None = None) -> DedupeStats:
+    stages.replace_raw_jobs(engine, "f", jobs)
+    return dedupe_feed(engine, "f", run_id, config or DedupeConfig())
 
 
 def test_a_retitled_posting_moves_block_without_a_duplicate_key(db_url):
