@@ -42,12 +42,12 @@ VOLATILE_JOB_COLUMNS = {"first_seen_at", "last_seen_at", "updated_at", "last_run
 VOLATILE_XANO_FIELDS = {"id", "created_at", "updated_at"}
 
 
-def write_feed(path: Path, jobs: int, *, edited: bool) -> Path:
+def write_feed(path: Path, jobs: int, *, edited: bool, employers: int = 0) -> Path:
     """The feedgen feed; with `edited`, 1% of the postings get one more sentence in their description."""
     path.parent.mkdir(parents=True, exist_ok=True)
     picker = random.Random(2026)
     with open(path, "w", encoding="utf-8") as handle:
-        for piece in feed_chunks(jobs, seed=7):
+        for piece in feed_chunks(jobs, seed=7, employers=employers):
             if edited and piece.startswith("  <job>") and picker.random() < EDIT_SHARE:
                 piece = piece.replace("<description><![CDATA[", "<description><![CDATA[<p>Updated: new benefits.</p>")
             handle.write(piece)
@@ -154,14 +154,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=20_000)
     parser.add_argument("--first-only", action="store_true", help="only the first run (for 1M)")
+    parser.add_argument("--employers", type=int, default=0,
+                        help="spread the postings over this many employers (feedgen's default: 10), so title/company "
+                             "blocks stay small as in a real feed")
     parser.add_argument("--worker", nargs=3, metavar=("SCENARIO", "FEED", "EDITED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return 0
 
-    feed = write_feed(DATA_DIR / f"e2e_{args.jobs}.xml", args.jobs, edited=False)
-    edited = write_feed(DATA_DIR / f"e2e_{args.jobs}_edited.xml", args.jobs, edited=True)
+    name = f"e2e_{args.jobs}" + (f"_{args.employers}employers" if args.employers else "")
+    feed = write_feed(DATA_DIR / f"{name}.xml", args.jobs, edited=False, employers=args.employers)
+    edited = write_feed(DATA_DIR / f"{name}_edited.xml", args.jobs, edited=True, employers=args.employers)
     floor = iterparse_seconds(feed)
     print(f"{args.jobs:,} jobs, {feed.stat().st_size / 1e6:.1f} MB; lxml iterparse {floor:.2f} s", file=sys.stderr)
     if args.first_only:
@@ -174,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     first = incremental["first"]["without_mirror_s"]
     result = {
         "jobs": args.jobs,
+        "employers": args.employers or 10,
         "iterparse_s": round(floor, 2),
         "first": incremental["first"],
         "unchanged": incremental["unchanged"],

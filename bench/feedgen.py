@@ -50,8 +50,8 @@ def _description(rng: random.Random) -> str:
     return "".join(paragraphs) + f"<ul>{bullets}</ul>"
 
 
-def job_xml(index: int, rng: random.Random, now: datetime) -> str:
-    """One `<job>` element, the way real Indeed feeds write it."""
+def job_xml(index: int, rng: random.Random, now: datetime, employer: str = "") -> str:
+    """One `<job>` element, the way real Indeed feeds write it; `employer` is appended to the company name."""
     title = rng.choice(TITLES)
     city, state, postal = rng.choice(PLACES)
     posted = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
@@ -67,7 +67,7 @@ def job_xml(index: int, rng: random.Random, now: datetime) -> str:
         f"    <referencenumber><![CDATA[{index:09d}]]></referencenumber>\n"
         f"    <requisitionid><![CDATA[{requisition}]]></requisitionid>\n"
         f"    <url><![CDATA[https://jobs.example.com/view?jobid={index}&amp;source=Indeed&amp;utm_medium=feed]]></url>\n"
-        f"    <company><![CDATA[{rng.choice(COMPANIES)}]]></company>\n"
+        f"    <company><![CDATA[{rng.choice(COMPANIES)}{employer}]]></company>\n"
         f"    <sourcename><![CDATA[Example ATS]]></sourcename>\n"
         f"    <city><![CDATA[{city}]]></city>\n"
         f"    <state><![CDATA[{state}]]></state>\n"
@@ -86,16 +86,22 @@ def job_xml(index: int, rng: random.Random, now: datetime) -> str:
     )
 
 
-def feed_chunks(jobs: int, *, seed: int = 7, now: datetime | None = None) -> Iterator[str]:
-    """The feed as text pieces (header, one piece per job, footer)."""
+def feed_chunks(jobs: int, *, seed: int = 7, now: datetime | None = None, employers: int = 0) -> Iterator[str]:
+    """The feed as text pieces (header, one piece per job, footer).
+
+    By default every posting's company is one of ten, so a title/company block holds about jobs / 200 postings,
+    more than most real feeds. `employers` spreads the postings over that many employers (the ten names with a
+    number), for a feed whose blocks stay small as it grows; the other fields are drawn exactly as by default.
+    """
     rng = random.Random(seed)
+    employer_rng = random.Random(seed + 1)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     now = now or today  # dates relative to today, so the expiry mix is the same whenever it runs
     yield ('<?xml version="1.0" encoding="utf-8"?>\n<source>\n  <publisher>Example ATS</publisher>\n'
            f"  <publisherurl>https://ats.example.com</publisherurl>\n"
            f"  <lastBuildDate>{format_datetime(now)}</lastBuildDate>\n")
     for index in range(1, jobs + 1):
-        yield job_xml(index, rng, now)
+        yield job_xml(index, rng, now, f" {employer_rng.randrange(employers) + 1}" if employers else "")
     yield "</source>\n"
 
 
