@@ -185,3 +185,27 @@ def test_embedder_gives_unit_vectors_the_same_with_a_cold_or_reset_word_cache(em
     assert abs(float((warm[0] ** 2).sum()) - 1.0) < 1e-5 and not warm[2].any()
     monkeypatch.setattr(embeddings, "WORD_CACHE_SIZE", 2)  # every call now starts a fresh cache
     assert (embedder.embed(texts) == warm).all()
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it embeds."""
+
+    def __init__(self, embedder):
+        self.embedder, self.texts = embedder, 0
+
+    def embed(self, texts, **options):
+        self.texts += len(texts)
+        return self.embedder.embed(texts, **options)
+
+
+def test_the_versions_a_skipping_stage_asks_for_embed_nothing_and_the_indexes_come_with_the_first_answer(embedder):
+    counting = CountingEmbedder(embedder)
+    version, calibrators = load_calibration()
+    clf = SemanticClassifier(load_taxonomy(), counting, calibrators, reference=load_taxonomy(),
+                             calibration_version=version)
+    assert (clf.model_name, clf.industry_prompt_version, clf.function_prompt_version) and counting.texts == 0
+    plain = SemanticClassifier(load_taxonomy(), embedder, calibrators, reference=load_taxonomy(),
+                               calibration_version=version)
+    job = posting("Registered Nurse", "Care for patients on a busy medical-surgical unit.")
+    assert industry_of(clf, job) == industry_of(plain, job)
+    assert counting.texts > 0
