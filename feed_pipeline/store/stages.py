@@ -195,6 +195,7 @@ def replace_deduped_blocks(
 
         def unchanged(block: RawBlock) -> bool:
             return block.key in known and known[block.key][0] == block.fingerprint
+
         pending: list[RawBlock] = []
         pending_jobs = 0
 
