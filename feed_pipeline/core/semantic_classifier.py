@@ -54,7 +54,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem2"  # bump when scoring rules change: cached offline results then go stale
+SEMANTIC_SCORING_VERSION = "sem3"  # bump when scoring rules change: cached offline results then go stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
@@ -87,6 +87,17 @@ TITLE_ABBREVIATIONS = {
     "qa": "quality assurance", "ops": "operations", "vp": "vice president", "cdl": "cdl truck driver",
     "sre": "site reliability engineer", "swe": "software engineer",
 }
+# Acronyms that are an ordinary word in lower case ("it"), spelled out only where written in capitals: in titles,
+# postings and the taxonomy's descriptions alike.
+CAPITAL_ACRONYMS = {"IT": "information technology"}
+_CAPITAL_ACRONYM = re.compile(r"\b(" + "|".join(CAPITAL_ACRONYMS) + r")\b")
+
+
+def spell_out_capitals(text: str) -> str:
+    """'IT support' -> 'information technology support'; 'make it happen' stays."""
+    return _CAPITAL_ACRONYM.sub(lambda m: CAPITAL_ACRONYMS[m.group(1)], text)
+
+
 _ABBREVIATION = re.compile(r"\b(" + "|".join(sorted(TITLE_ABBREVIATIONS, key=len, reverse=True)) + r")\b\.?", re.I)
 _NAME_PARTS = re.compile(r"\s*(?:,|&|/|\band\b|\+|\(|\))\s*", re.I)
 
@@ -103,7 +114,7 @@ def expand_title(title: str) -> str:
     """The cleaned title, followed by its spelled-out form when it uses abbreviations:
     "Sr. Maint Tech" -> "Senior Maint Tech ; Senior maintenance technician"."""
     cleaned = clean_title(title)
-    expanded = _ABBREVIATION.sub(lambda m: TITLE_ABBREVIATIONS[m.group(1).lower()], cleaned)
+    expanded = _ABBREVIATION.sub(lambda m: TITLE_ABBREVIATIONS[m.group(1).lower()], spell_out_capitals(cleaned))
     return cleaned if expanded == cleaned else f"{cleaned} ; {expanded}"
 
 
@@ -117,7 +128,7 @@ def description_phrases(description: str) -> list[str]:
     """Short noun phrases a one-sentence description lists: "Corporate office roles: HR, recruiting, IT and
     training." -> corporate office roles, hr, recruiting, training. Clauses ("who ...") are cut off."""
     phrases = []
-    for segment in _DESCRIPTION_SPLIT.split(description):
+    for segment in _DESCRIPTION_SPLIT.split(spell_out_capitals(description)):
         head = _CLAUSE_START.split(segment, maxsplit=1)[0]
         words = [w for w in head.lower().split() if w]
         while words and words[0] in _NOT_A_PHRASE:
@@ -374,12 +385,17 @@ def _phrases(
     return phrases
 
 
+# In a label's name or keyword "it" is never the pronoun: "IT Support", "it support" -> information technology.
+_PHRASE_ABBREVIATIONS = {**TITLE_ABBREVIATIONS, **{a.lower(): full for a, full in CAPITAL_ACRONYMS.items()}}
+
+
 def spell_out(phrase: str) -> str:
-    """A phrase with its abbreviations spelled out, plurals included ("LPNs" -> "licensed practical nurse")."""
+    """A label phrase with its abbreviations spelled out, plurals included ("LPNs" -> "licensed practical
+    nurse", "IT support" -> "information technology support")."""
     words = tokenize(phrase)
-    if not any(w in TITLE_ABBREVIATIONS for w in words):
+    if not any(w in _PHRASE_ABBREVIATIONS for w in words):
         return phrase
-    return " ".join(TITLE_ABBREVIATIONS.get(w, w) for w in words)
+    return " ".join(_PHRASE_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _document(taxonomy: Taxonomy, key: tuple[str, str]) -> str:
@@ -562,4 +578,4 @@ class SemanticClassifier:
 
 
 def _job_text(title: str, description: str, extra: Sequence[str]) -> str:
-    return " ".join([plain_text(title), plain_text(description), " ; ".join(extra)])
+    return spell_out_capitals(" ".join([plain_text(title), plain_text(description), " ; ".join(extra)]))

@@ -11,11 +11,14 @@ from feed_pipeline.core.embeddings import load_wordllama
 from feed_pipeline.core.enrichment import FunctionInput, IndustryInput
 from feed_pipeline.core.keyword_match import PhraseMatcher
 from feed_pipeline.core.semantic_classifier import (
+    SEMANTIC_SCORING_VERSION,
     SemanticClassifier,
     description_phrases,
     expand_title,
     name_phrases,
     prompt_version,
+    spell_out,
+    spell_out_capitals,
 )
 from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
 from feed_pipeline.labeled_set import LABELED_DIR
@@ -162,7 +165,7 @@ def test_calibration_json_errors_name_the_model_and_field():
 
 def test_cache_key_names_scoring_calibration_and_taxonomy_within_the_column_width():
     short = prompt_version("cal-0123456789", "2026.2")
-    assert short == "sem2-cal-0123456789-tax2026.2"
+    assert short == f"{SEMANTIC_SCORING_VERSION}-cal-0123456789-tax2026.2"
     long_a, long_b = prompt_version("cal-0123456789", "x" * 40), prompt_version("cal-0123456789", "y" * 40)
     assert len(long_a) <= 32 and long_a != long_b
 
@@ -173,7 +176,7 @@ def test_titles_spell_out_abbreviations_and_names_split_into_parts():
     assert name_phrases("Grounds, Porter & Housekeeping") == [
         "grounds, porter & housekeeping", "grounds", "porter", "housekeeping"]
     assert description_phrases("Corporate office roles: HR, recruiting, IT and training.") == [
-        "corporate office roles", "hr", "recruiting", "training"]
+        "corporate office roles", "hr", "recruiting", "information technology", "training"]
     assert description_phrases("Builds data pipelines and trains models.") == []
 
 
@@ -209,3 +212,10 @@ def test_the_versions_a_skipping_stage_asks_for_embed_nothing_and_the_indexes_co
     job = posting("Registered Nurse", "Care for patients on a busy medical-surgical unit.")
     assert industry_of(clf, job) == industry_of(plain, job)
     assert counting.texts > 0
+
+
+def test_it_in_capitals_is_information_technology_and_the_pronoun_stays_a_pronoun():
+    assert spell_out_capitals("IT Support Specialist: keep it running") == (
+        "information technology Support Specialist: keep it running")
+    assert "information technology" in description_phrases("Corporate office roles: HR, recruiting, IT and training.")
+    assert spell_out("IT Support") == spell_out("it support") == "information technology support"
