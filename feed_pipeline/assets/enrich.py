@@ -12,7 +12,7 @@ from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig
 from feed_pipeline.core.enrichment import AIUsage
 from feed_pipeline.core.taxonomy import industry_stage_hash
-from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries, open_classifier
+from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries
 from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -49,7 +49,7 @@ def industry_enriched(
     params = get_feed(engine, feed_id).params
     category_hint, date_order = category_hint_of(params), feed_date_order(params)
     archive_below = routing.thresholds().archive_below
-    with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
+    with stopwatch() as elapsed, classifier.open_classifier(taxonomy) as clf:
         gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={
             "model": clf.model_name, "prompt_version": clf.industry_prompt_version, "taxonomy": taxonomy_key,
             "category_hint": category_hint, "archive_below": archive_below,
@@ -95,7 +95,7 @@ def function_enriched(
 ) -> dg.MaterializeResult:
     engine, feed_id = stage_scope(context, database)
     taxonomy = feed_taxonomy(engine, feed_id)
-    with stopwatch() as elapsed, open_classifier(classifier, taxonomy) as clf:
+    with stopwatch() as elapsed, classifier.open_classifier(taxonomy) as clf:
         gate = open_gate(engine, feed_id, "function_enriched", upstream="industry_enriched", settings={
             "model": clf.model_name, "prompt_version": clf.function_prompt_version, "taxonomy": taxonomy.version})
         if (skipped := begin_stage(context, gate)) is not None:

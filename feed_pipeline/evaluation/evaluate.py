@@ -27,8 +27,9 @@ from feed_pipeline.core.evaluation import (
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.routing import Thresholds
 from feed_pipeline.evaluation.classify import blind, classify_records, route_row
-from feed_pipeline.pipeline.enrich import CHUNK_JOBS, open_classifier
+from feed_pipeline.pipeline.enrich import CHUNK_JOBS
 from feed_pipeline.pipeline.ingest import feed_spec
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.settings import Settings
 from feed_pipeline.sources.registry import open_feed
 from feed_pipeline.store import evaluation as eval_store
@@ -45,7 +46,7 @@ class EvaluationError(Exception):
 class PipelineSettings:
     """The classifier resource and thresholds a run would use, taken from the same place the run takes them."""
 
-    classifier: Any
+    classifier: ClassifierResource
     thresholds: Thresholds
     job_apis: Mapping[str, str] = field(default_factory=dict)  # JobApiResource.as_env()
 
@@ -85,7 +86,7 @@ def evaluate_feed(engine: sa.Engine, feed_id: str, *, taxonomy: Taxonomy, settin
     counts: Counter[str] = Counter()  # how the records met the labels: for the report and for clear errors
     extra_keys: Counter[str] = Counter()
     predictions: list[Prediction] = []
-    with open_classifier(settings.classifier, taxonomy) as clf:
+    with settings.classifier.open_classifier(taxonomy) as clf:
         reader = open_feed(feed_spec(feed), force=True, env=settings.job_apis)
         try:
             pending: list[tuple[JobRecord, str]] = []

@@ -10,8 +10,7 @@ one industry's functions re-asks only that industry's stage 2; paid stage 1 answ
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,6 @@ from feed_pipeline.core.prompts import (
 )
 from feed_pipeline.core.routing import is_valid_confidence
 from feed_pipeline.core.taxonomy import function_stage_hash
-from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
 from feed_pipeline.store.schema import enrichments
@@ -170,18 +168,6 @@ def _industry_columns(result: IndustryResult) -> dict[str, Any]:
         "seniority": result.seniority, "remote_policy": result.remote_policy,
         "application_deadline": result.application_deadline,
     }
-
-
-@contextmanager
-def open_classifier(resource: ClassifierResource, taxonomy: Taxonomy) -> Iterator[Classifier]:
-    """The resource's classifier for one asset run, closed afterwards (Gemini's owns a client and a loop)."""
-    clf = resource.classifier(taxonomy)
-    try:
-        yield clf
-    finally:
-        close = getattr(clf, "close", None)
-        if close is not None:
-            close()
 
 
 def stage_prompt_version(clf: Classifier, stage: str) -> str:
