@@ -14,6 +14,7 @@ from feed_pipeline.automation.runner import run_feed
 from feed_pipeline.cli import SAMPLE_FEED_PATH
 from feed_pipeline.core.enrichment import AIUsage, IndustryResult
 from feed_pipeline.definitions import build_definitions
+from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource, engine_for
 from feed_pipeline.resources.offline_classifier import OfflineClassifierResource
 from feed_pipeline.resources.routing import RoutingResource
@@ -147,7 +148,7 @@ class _OutOfTaxonomyClassifier:
         raise AssertionError("stage 2 must not run after a failed blocking check")
 
 
-class OutOfTaxonomyClassifierResource(dg.ConfigurableResource):
+class OutOfTaxonomyClassifierResource(ClassifierResource):
     def classifier(self, taxonomy):
         return _OutOfTaxonomyClassifier()
 
