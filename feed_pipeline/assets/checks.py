@@ -212,7 +212,8 @@ def xano_matches_approved(
     with xano.open_client() as client:
         mismatches = client.verify_feed(feed_id, desired)
     return dg.AssetCheckResult(passed=not mismatches, metadata=MATCH_METADATA.emit({
-        "approved_jobs": len(desired), "mismatches": len(mismatches),
+        "approved_jobs": job_store.route_counts(database.engine, feed_id).get(Route.APPROVED.value, 0),
+        "mismatches": len(mismatches),
         "sample": lines_table("mismatch", "one difference", mismatches)}))
 
 

@@ -1,5 +1,7 @@
 """`xano_mirror`: make the feed's records in Xano an exact copy of its approved jobs (delete, add, patch)."""
 
+from collections.abc import Iterator, Sequence
+
 import dagster as dg
 from pydantic import Field
 
@@ -7,7 +9,13 @@ from feed_pipeline.assets.catalogs import MIRROR_METADATA
 from feed_pipeline.assets.common import lines_table, stage_asset, stage_scope, stopwatch
 from feed_pipeline.assets.route import routed_jobs
 from feed_pipeline.core.jobs import Route
-from feed_pipeline.core.mirror import DEFAULT_MAX_DELETE_SHARE, DEFAULT_MIN_MASS_DELETE, XANO_FIELDS, to_xano_record
+from feed_pipeline.core.mirror import (
+    DEFAULT_MAX_DELETE_SHARE,
+    DEFAULT_MIN_MASS_DELETE,
+    XANO_FIELDS,
+    DesiredRecords,
+    to_xano_record,
+)
 from feed_pipeline.resources.database import DatabaseResource
 from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, XanoResource
 from feed_pipeline.store import jobs as job_store
@@ -26,9 +34,15 @@ class MirrorConfig(dg.Config):
         default=False, description="Delete even past the valve's limits or after an incomplete ingest")
 
 
-def approved_records(database: DatabaseResource, feed_id: str) -> list[dict]:
-    rows = job_store.iter_jobs(database.engine, feed_id, route=Route.APPROVED.value, columns=XANO_FIELDS)
-    return [to_xano_record(row) for row in rows]
+def approved_records(database: DatabaseResource, feed_id: str) -> DesiredRecords:
+    """The feed's approved jobs as Xano records, built from the `jobs` table as the mirror reads them."""
+    engine = database.engine
+
+    def load(keys: Sequence[str] | None) -> Iterator[dict]:
+        rows = job_store.iter_jobs(engine, feed_id, route=Route.APPROVED.value, columns=XANO_FIELDS, keys=keys)
+        return (to_xano_record(row) for row in rows)
+
+    return DesiredRecords(load)
 
 
 @stage_asset(
@@ -64,7 +78,7 @@ def xano_mirror(
         context.log.warning(f"xano: {error}")
     counts = {key: value for key, value in outcome.to_metadata().items() if key not in ("feed_id", "record_errors")}
     return dg.MaterializeResult(metadata=MIRROR_METADATA.emit({
-        "approved_jobs": len(desired),
+        "approved_jobs": outcome.desired_records,
         **counts,
         "deletes_blocked": outcome.deletes_blocked or "",
         "record_errors": lines_table("error", "a refused record and Xano's answer", outcome.record_errors),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -169,11 +169,9 @@ def _owned_key(record: Mapping[str, Any], feed_id: str) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-def _same_version(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-    return (
-        existing.get("content_hash") == desired["content_hash"]
-        and existing.get("record_hash") == desired["record_hash"]
-    )
+def version(record: Mapping[str, Any]) -> str:
+    """A record's two hashes as one string: what the diff compares, kept per job in little memory."""
+    return f"{record.get('content_hash')}:{record.get('record_hash')}"
 
 
 def changed_fields(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,25 +193,60 @@ def _record_id(record: Mapping[str, Any]) -> int:
     return rid
 
 
+class DesiredRecords:
+    """A feed's desired records (outputs of `to_xano_record`), read in two passes so any feed fits in flat memory.
+
+    The diff needs only each job's key and version (`versions`, one streamed pass); the whole records are
+    needed only for the jobs that are written, and `by_keys` builds them a batch at a time. `load(None)`
+    yields every record, `load(keys)` those of the given keys (a key no longer desired is left out).
+    """
+
+    def __init__(self, load: Callable[[Sequence[str] | None], Iterable[Mapping[str, Any]]]) -> None:
+        self._load = load
+
+    @classmethod
+    def of(cls, records: DesiredRecords | Iterable[Mapping[str, Any]]) -> DesiredRecords:
+        """Records already in memory (tests, small callers), or a DesiredRecords as it is."""
+        if isinstance(records, DesiredRecords):
+            return records
+        records = list(records)
+
+        def load(keys: Sequence[str] | None) -> Iterable[Mapping[str, Any]]:
+            if keys is None:
+                return records
+            wanted = set(keys)
+            return [r for r in records if r.get("job_key") in wanted]
+
+        return cls(load)
+
+    def all(self) -> Iterable[Mapping[str, Any]]:
+        return self._load(None)
+
+    def by_keys(self, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """The whole records of `keys` that are still desired, by job_key."""
+        return {record["job_key"]: record for record in self._load(list(keys))} if keys else {}
+
+
 @dataclass
 class MirrorPlan:
     """The writes that turn the feed's Xano records into the desired set.
 
     `deletes`: records whose job is no longer approved (stale), every copy. `duplicates`: extra copies of
-    a job that stays (always safe to remove). `adds`: full records to POST. `updates`: (Xano id, PATCH
-    body). `unchanged`: jobs already exact. `existing_count`: the feed's own records in Xano, copies
-    included (the base of the delete share).
+    a job that stays (always safe to remove). `adds`: job_keys to POST. `updates`: (Xano id, the stored
+    record) of copies to PATCH; `changed_fields` makes the body from the desired record when it is written.
+    `unchanged`: jobs already exact. `existing_count`: the feed's own records in Xano, copies included (the
+    base of the delete share). `desired`: each desired job's `version`, by job_key.
     """
 
     deletes: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
-    adds: list[dict] = field(default_factory=list)
+    adds: list[str] = field(default_factory=list)
     updates: list[tuple[int, dict]] = field(default_factory=list)
     unchanged: int = 0
     existing_count: int = 0
     desired_count: int = 0
     foreign_count: int = 0  # records of other feeds or without a job_key, left alone
-    desired: dict[str, dict] = field(default_factory=dict, repr=False)  # by job_key, for re-adding
+    desired: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def write_count(self) -> int:
@@ -225,9 +258,12 @@ class MirrorPlan:
         return len(self.deletes) / self.existing_count if self.existing_count else 0.0
 
 
-def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[str, Mapping[str, Any]]:
-    """Desired records by job_key; a record of another feed or a repeated key is a caller bug."""
-    by_key: dict[str, Mapping[str, Any]] = {}
+def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[str, str]:
+    """Each desired record's `version` by job_key; a record of another feed or a repeated key is a caller bug.
+
+    Only the versions are kept, so `desired` can stream a feed of any size.
+    """
+    by_key: dict[str, str] = {}
     for record in desired:
         key = record.get("job_key")
         if record.get("feed_id") != feed_id:
@@ -243,7 +279,7 @@ def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[st
             )
         if key in by_key:
             raise ValueError(f"job_key {key!r} appears twice among feed {feed_id!r}'s desired records")
-        by_key[key] = record  # not copied: the caller's records are only read
+        by_key[key] = version(record)
     return by_key
 
 
@@ -282,8 +318,8 @@ def plan_mirror(
 ) -> MirrorPlan:
     """Diff Xano's records (all feeds) against this feed's desired records by job_key and hashes.
 
-    `existing` is read once and may be a generator over list pages; besides the desired records, only
-    the records that will be patched are held whole.
+    Both are read once and may be generators (list pages; rows of the jobs table): only the desired
+    versions, the compact identity of the feed's Xano records and the records to patch are held.
 
     Of several copies of one job the plan keeps an exact one when there is one, else the oldest, and
     deletes the rest; the kept copy is patched if it is out of date.
@@ -292,7 +328,7 @@ def plan_mirror(
 
     def needs_patch(record: Mapping[str, Any]) -> bool:
         target = wanted.get(record["job_key"])
-        return target is not None and not _same_version(record, target)
+        return target is not None and version(record) != target
 
     owned, foreign = group_owned(existing, feed_id, keep_whole=needs_patch)
     plan = MirrorPlan(
@@ -306,13 +342,13 @@ def plan_mirror(
         if target is None:
             plan.deletes.extend(copies)
             continue
-        keep = next((c for c in copies if _same_version(c, target)), copies[0])
+        keep = next((c for c in copies if version(c) == target), copies[0])
         plan.duplicates.extend(c for c in copies if c is not keep)
-        if _same_version(keep, target):
+        if version(keep) == target:
             plan.unchanged += 1
         else:
-            plan.updates.append((_record_id(keep), changed_fields(keep, target)))
-    plan.adds.extend(record for key, record in wanted.items() if key not in owned)
+            plan.updates.append((_record_id(keep), keep))
+    plan.adds.extend(key for key in wanted if key not in owned)
     return plan
 
 
@@ -387,16 +423,17 @@ def verify_mirror(
         if len(copies) > 1:
             ids = ", ".join(str(c.get("id")) for c in copies)
             problems.append(f"job_key {key} has {len(copies)} copies in Xano (ids {ids})")
+        content_hash, record_hash = target.split(":", 1)
         for copy in copies:
-            if copy.get("content_hash") != target["content_hash"]:
+            if copy.get("content_hash") != content_hash:
                 problems.append(
                     f"job_key {key} (id {copy.get('id')}): content_hash {copy.get('content_hash')!r} "
-                    f"!= {target['content_hash']!r}"
+                    f"!= {content_hash!r}"
                 )
-            elif copy.get("record_hash") != target["record_hash"]:
+            elif copy.get("record_hash") != record_hash:
                 problems.append(
                     f"job_key {key} (id {copy.get('id')}): record_hash {copy.get('record_hash')!r} "
-                    f"!= {target['record_hash']!r}"
+                    f"!= {record_hash!r}"
                 )
     for key, copies in owned.items():
         if key not in wanted:

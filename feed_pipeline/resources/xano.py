@@ -54,13 +54,16 @@ from pydantic import Field, field_validator
 from feed_pipeline.core.mirror import (
     DEFAULT_MAX_DELETE_SHARE,
     DEFAULT_MIN_MASS_DELETE,
+    DesiredRecords,
     MirrorPlan,
+    changed_fields,
     check_delete_safety,
     plan_mirror,
     verify_mirror,
 )
 from feed_pipeline.resources.http_resilience import RateLimiter, WaitServerOrBackoff, parse_retry_after
 from feed_pipeline.sandbox.server import running_sandbox
+from feed_pipeline.store.rows import batched
 
 FREE_PLAN_REQUESTS = 10
 FREE_PLAN_WINDOW_S = 20.0
@@ -389,18 +392,18 @@ class XanoClient:
         return True
 
     # ---- the mirror ------------------------------------------------------------------------------
-    def plan_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> MirrorPlan:
+    def plan_feed(self, feed_id: str, desired: DesiredRecords | Iterable[Mapping[str, Any]]) -> MirrorPlan:
         """List the table and diff it against the desired records (no writes)."""
-        return plan_mirror(self.iter_records(), desired, feed_id)
+        return plan_mirror(self.iter_records(), DesiredRecords.of(desired).all(), feed_id)
 
-    def verify_feed(self, feed_id: str, desired: Iterable[Mapping[str, Any]]) -> list[str]:
+    def verify_feed(self, feed_id: str, desired: DesiredRecords | Iterable[Mapping[str, Any]]) -> list[str]:
         """Lists the table afresh; [] when Xano holds exactly the desired records of the feed."""
-        return verify_mirror(self.iter_records(), desired, feed_id)
+        return verify_mirror(self.iter_records(), DesiredRecords.of(desired).all(), feed_id)
 
     def sync_feed(
         self,
         feed_id: str,
-        desired: list[dict[str, Any]],
+        desired: DesiredRecords | Iterable[Mapping[str, Any]],
         *,
         max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
         min_mass_delete: int = DEFAULT_MIN_MASS_DELETE,
@@ -410,6 +413,8 @@ class XanoClient:
     ) -> MirrorOutcome:
         """Make Xano's records of `feed_id` equal `desired` (outputs of `core.mirror.to_xano_record`).
 
+        `desired` is read once for the diff, then a batch of `write_batch` records at a time for the writes.
+
         Raises MirrorBlockedError after the other writes when the safety valve held back deletes
         (unless `raise_on_block=False`), XanoAuthError on 401/403 and XanoUnavailableError when
         retries run out; each carries the outcome so far as `.outcome`.
@@ -417,6 +422,7 @@ class XanoClient:
         started = time.monotonic()
         before = self.stats()
         outcome = MirrorOutcome(feed_id=feed_id)
+        desired = DesiredRecords.of(desired)
         try:
             plan = self.plan_feed(feed_id, desired)
             outcome.existing_records = plan.existing_count
@@ -433,7 +439,7 @@ class XanoClient:
             outcome.deletes_blocked = blocked
             if blocked:
                 outcome.deletes_skipped = len(plan.deletes)
-            self._apply(plan, outcome, feed_id, apply_deletes=blocked is None)
+            self._apply(plan, desired, outcome, feed_id, apply_deletes=blocked is None)
             if self.stats()["uncertain_posts"] > before["uncertain_posts"]:
                 self._remove_copies_of_uncertain_posts(feed_id, desired, outcome)
         except XanoError as exc:
@@ -481,19 +487,17 @@ class XanoClient:
             return
         self._tally(outcome, added=1)
 
-    def _update(self, record_id: int, patch: Mapping[str, Any], plan: MirrorPlan, outcome: MirrorOutcome,
-                feed_id: str, re_adds: list[Mapping[str, Any]]) -> None:
+    def _update(self, record_id: int, patch: Mapping[str, Any], outcome: MirrorOutcome, feed_id: str,
+                re_adds: list[str]) -> None:
         try:
             self.update_record(record_id, patch)
         except XanoRequestError as exc:
-            key = patch.get("job_key")
-            full = plan.desired.get(key) if isinstance(key, str) else None
-            if exc.status == 404 and full is not None:
+            if exc.status == 404:
                 # Deleted behind our back since the listing: add the full record instead.
                 with self._lock:
-                    re_adds.append(full)
+                    re_adds.append(patch["job_key"])
                 return
-            self._tally(outcome, self._describe(feed_id, key or f"id {record_id}", exc))
+            self._tally(outcome, self._describe(feed_id, patch["job_key"], exc))
             return
         self._tally(outcome, updated=1)
 
@@ -514,29 +518,36 @@ class XanoClient:
                     future.cancel()
                 raise
 
-    def _apply(self, plan: MirrorPlan, outcome: MirrorOutcome, feed_id: str, *, apply_deletes: bool) -> None:
-        """Deletes (duplicate copies always, stale ones when allowed), then updates, then adds."""
+    def _apply(self, plan: MirrorPlan, desired: DesiredRecords, outcome: MirrorOutcome, feed_id: str, *,
+               apply_deletes: bool) -> None:
+        """Deletes (duplicate copies always, stale ones when allowed), then updates, then adds.
+
+        The desired records are built a batch at a time, only for the jobs written.
+        """
         deletes = [partial(self._delete, r, outcome, feed_id, duplicate=True) for r in plan.duplicates]
         if apply_deletes:
             deletes += [partial(self._delete, r, outcome, feed_id, duplicate=False) for r in plan.deletes]
         self._run_phase(deletes)
-        re_adds: list[Mapping[str, Any]] = []
-        self._run_phase([partial(self._update, rid, patch, plan, outcome, feed_id, re_adds)
-                         for rid, patch in plan.updates])
-        adds = self._still_missing(feed_id, [*plan.adds, *re_adds], outcome)
-        self._run_phase([partial(self._add, r, outcome, feed_id) for r in adds])
+        re_adds: list[str] = []
+        for batch in batched(plan.updates, self.settings.write_batch):
+            records = desired.by_keys([stored["job_key"] for _, stored in batch])
+            self._run_phase([partial(self._update, rid, changed_fields(stored, records[stored["job_key"]]), outcome,
+                                     feed_id, re_adds)
+                             for rid, stored in batch if stored["job_key"] in records])
+        for batch in batched(self._still_missing(feed_id, [*plan.adds, *re_adds], outcome), self.settings.write_batch):
+            self._run_phase([partial(self._add, record, outcome, feed_id)
+                             for record in desired.by_keys(batch).values()])
 
-    def _still_missing(self, feed_id: str, adds: list[Mapping[str, Any]], outcome: MirrorOutcome
-                       ) -> list[Mapping[str, Any]]:
-        """The adds whose job_key has no record of the feed yet, by a fresh listing (check before add)."""
+    def _still_missing(self, feed_id: str, adds: list[str], outcome: MirrorOutcome) -> list[str]:
+        """The job_keys to add that have no record of the feed yet, by a fresh listing (check before add)."""
         if not adds:
             return adds
         present = {r.get("job_key") for r in self.iter_records() if r.get("feed_id") == feed_id}
-        missing = [r for r in adds if r.get("job_key") not in present]
+        missing = [key for key in adds if key not in present]
         self._tally(outcome, already_present=len(adds) - len(missing))
         return missing
 
-    def _remove_copies_of_uncertain_posts(self, feed_id: str, desired: list[dict[str, Any]],
+    def _remove_copies_of_uncertain_posts(self, feed_id: str, desired: DesiredRecords,
                                           outcome: MirrorOutcome) -> None:
         """A retried POST may have been stored twice: list again and delete the extra copies."""
         plan = self.plan_feed(feed_id, desired)
@@ -568,6 +579,9 @@ class XanoResource(dg.ConfigurableResource):
     backoff_max_s: float = Field(default=30.0, ge=0)
     max_concurrency: int = Field(
         default=1, ge=1, description="parallel writes on an unthrottled (paid) plan; ignored when throttled"
+    )
+    write_batch: int = Field(
+        default=500, ge=1, description="desired records built and written per batch (memory stays flat)"
     )
 
     @field_validator("base_url")

@@ -1,7 +1,7 @@
 """The source of truth: `jobs` with each job's current route, its route history, and review decisions."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,12 +126,15 @@ def source_route_counts(engine: sa.Engine, feed_ids: Iterable[str]) -> dict[str,
 
 
 def iter_jobs(engine: sa.Engine, feed_id: str, route: str | None = None, chunk: int = 1000,
-              columns: Iterable[str] | None = None) -> Iterator[dict]:
-    """The feed's jobs rows in job_key order; `columns` (names of `jobs`' columns) reads only those."""
+              columns: Iterable[str] | None = None, keys: Sequence[str] | None = None) -> Iterator[dict]:
+    """The feed's jobs rows in job_key order; `columns` (names of `jobs`' columns) reads only those, `keys`
+    (a batch of job_keys, one IN list) only those jobs."""
     selected = [jobs.c[name] for name in columns if name in jobs.c] if columns is not None else [jobs]
     stmt = sa.select(*selected).where(jobs.c.feed_id == feed_id).order_by(jobs.c.job_key)
     if route:
         stmt = stmt.where(jobs.c.route == route)
+    if keys is not None:
+        stmt = stmt.where(jobs.c.job_key.in_(keys))
     with engine.connect() as conn:
         for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings():
             yield dict(row)

@@ -12,6 +12,7 @@ from feed_pipeline.core.mirror import (
     XANO_FIELDS,
     MirrorPlan,
     check_delete_safety,
+    changed_fields,
     plan_mirror,
     record_hash,
     to_xano_record,
@@ -140,7 +141,7 @@ def test_record_hash_changes_with_any_published_field_but_not_with_internal_colu
 def test_first_sync_adds_everything():
     desired = [to_xano_record(job_row(n)) for n in range(3)]
     plan = plan_mirror([], desired, FEED)
-    assert [r["job_key"] for r in plan.adds] == ["key-0", "key-1", "key-2"]
+    assert plan.adds == ["key-0", "key-1", "key-2"]
     assert plan.write_count == 3 and plan.unchanged == 0
 
 
@@ -160,17 +161,14 @@ def test_changed_job_is_patched_with_only_the_changed_fields_and_hashes():
     old = to_xano_record(job_row(1))
     new = to_xano_record(job_row(1, industry="Finance"))
     plan = plan_mirror([stored(old, 42)], [new], FEED)
-    assert plan.updates == [
-        (
-            42,
-            {
-                "industry": "Finance",
-                "job_key": "key-1",
-                "content_hash": new["content_hash"],
-                "record_hash": new["record_hash"],
-            },
-        )
-    ]
+    ((record_id, kept),) = plan.updates
+    assert record_id == 42
+    assert changed_fields(kept, new) == {
+        "industry": "Finance",
+        "job_key": "key-1",
+        "content_hash": new["content_hash"],
+        "record_hash": new["record_hash"],
+    }
     assert not plan.adds and not plan.deletes
 
 
@@ -260,7 +258,7 @@ def test_share_is_configurable():
 
 
 def plan_replacing(deletes: int, existing: int, adds: int) -> MirrorPlan:
-    return MirrorPlan(deletes=[{"id": i} for i in range(deletes)], adds=[{"job_key": f"n{i}"} for i in range(adds)],
+    return MirrorPlan(deletes=[{"id": i} for i in range(deletes)], adds=[f"n{i}" for i in range(adds)],
                       existing_count=existing)
 
 
@@ -335,13 +333,14 @@ def test_verification_names_each_kind_of_difference():
 
 
 # ---- property: applying a plan yields the exact copy, and a replan is empty -----------------------
-def apply_plan(existing: list[dict], plan: MirrorPlan) -> list[dict]:
+def apply_plan(existing: list[dict], plan: MirrorPlan, desired: list[dict]) -> list[dict]:
     """What Xano holds after the plan's writes (the pure model of the client's work)."""
+    by_key = {r["job_key"]: r for r in desired}
     gone = {r["id"] for r in plan.deletes} | {r["id"] for r in plan.duplicates}
-    patches = dict(plan.updates)
+    patches = {rid: changed_fields(kept, by_key[kept["job_key"]]) for rid, kept in plan.updates}
     result = [{**r, **patches.get(r["id"], {})} for r in existing if r["id"] not in gone]
     next_id = max((r["id"] for r in existing), default=0) + 1
-    result.extend({"id": next_id + i, **record} for i, record in enumerate(plan.adds))
+    result.extend({"id": next_id + i, **by_key[key]} for i, key in enumerate(plan.adds))
     return result
 
 
@@ -362,7 +361,7 @@ def test_applying_any_plan_gives_the_exact_copy_and_leaves_others_alone(desired_
     ]
     existing += [{"id": 1000 + i, "feed_id": FEED, "title": "manual"} for i in range(foreign)]
     plan = plan_mirror(existing, desired, FEED)
-    after = apply_plan(existing, plan)
+    after = apply_plan(existing, plan, desired)
     assert verify_mirror(after, desired, FEED) == []
     assert plan_mirror(after, desired, FEED).write_count == 0
     untouched = [r for r in existing if r.get("feed_id") != FEED or "job_key" not in r]

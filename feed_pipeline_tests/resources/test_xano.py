@@ -4,7 +4,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from feed_pipeline.core.mirror import to_xano_record
+from feed_pipeline.core.mirror import DesiredRecords, to_xano_record
 from feed_pipeline.definitions import xano_resource
 from feed_pipeline.resources.xano import (
     MirrorBlockedError,
@@ -94,6 +94,26 @@ def test_k_changes_cost_exactly_k_writes_plus_the_list_pages(sandbox, client):
     assert sandbox.calls("POST") == 1 and sandbox.calls("PATCH") == 2 and sandbox.calls("DELETE") == 1
     assert sandbox.calls("GET") == 6  # 3 pages to plan, 3 again before the one add
     assert client.verify_feed("feed-a", desired) == []
+
+
+def test_whole_records_are_built_only_for_the_writes_and_a_batch_at_a_time(sandbox):
+    """The diff streams versions once; whole records are asked for only by the keys written, in batches."""
+    asked: list[list[str] | None] = []
+
+    def load(keys):
+        asked.append(None if keys is None else list(keys))
+        return [r for r in current if keys is None or r["job_key"] in keys]
+
+    current = jobs(7)
+    with resource_for(sandbox, page_size=4, write_batch=3).open_client() as client:
+        client.sync_feed("feed-a", DesiredRecords(load))
+        assert asked[0] is None and [len(keys) for keys in asked[1:]] == [3, 3, 1]
+        current = [*jobs(5), job(5, version=1), job(6)]  # one job changed
+        asked.clear()
+        outcome = client.sync_feed("feed-a", DesiredRecords(load))
+        assert asked == [None, ["feed-a-key-5"]]
+        assert (outcome.updated, outcome.unchanged) == (1, 6)
+        assert client.verify_feed("feed-a", current) == []
 
 
 def test_patch_sends_only_the_changed_fields(sandbox, client):
