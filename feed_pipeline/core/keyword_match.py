@@ -38,15 +38,31 @@ def fold_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+# Folded form of each raw token seen (the trailing-dot strip and the plural fold), so the long descriptions of a
+# feed fold each distinct word once. Bounded: past the limit new words are folded without being kept.
+_FOLDED: dict[str, str] = {}
+_FOLDED_LIMIT = 500_000
+
+
+def _fold(raw: str) -> str:
+    folded = _FOLDED.get(raw)
+    if folded is None:
+        folded = _stem(raw.rstrip("."))
+        if len(_FOLDED) < _FOLDED_LIMIT:
+            _FOLDED[raw] = folded
+    return folded
+
+
 def tokenize(text: str, fold_plurals: bool = True) -> list[str]:
     """Lowercased, accent-folded, (by default) plural-folded word tokens; '-' and '/' split words, '+', '#',
     '&' and inner '.' do not."""
-    tokens = []
-    for raw in _TOKEN.findall(fold_accents(html.unescape(_TAGS.sub(" ", text))).lower()):
-        token = raw.rstrip(".")
-        if token:
-            tokens.append(_stem(token) if fold_plurals else token)
-    return tokens
+    raws = _TOKEN.findall(fold_accents(html.unescape(_TAGS.sub(" ", text))).lower())
+    if fold_plurals:
+        cached = _FOLDED.get
+        tokens = [cached(raw) or _fold(raw) for raw in raws]
+    else:
+        tokens = [raw.rstrip(".") for raw in raws]
+    return [token for token in tokens if token] if "" in tokens else tokens
 
 
 class PhraseMatcher:
@@ -89,14 +105,17 @@ class PhraseMatcher:
     def find_keys(self, tokens: list[str]) -> set[str]:
         """The normalized phrase keys (tokens joined by one space) that occur in `tokens`."""
         found_keys: set[str] = set()
-        by_first = self._by_first
-        for i, token in enumerate(tokens):
-            starts = by_first.get(token)
-            if starts is None:
-                continue
-            for n, key in starts:
-                if n == 1 or " ".join(tokens[i : i + n]) == key:
+        longer: list[str] = []
+        for first in self._by_first.keys() & set(tokens):
+            for n, key in self._by_first[first]:
+                if n == 1:
                     found_keys.add(key)
+                else:
+                    longer.append(key)
+        if longer:
+            # Tokens hold no spaces, so a phrase of several words occurs exactly where its key does, word-aligned.
+            text = f" {' '.join(tokens)} "
+            found_keys.update(key for key in longer if f" {key} " in text)
         candidates = [key for key in self._fuzzy_keys.get(1, ()) if key not in found_keys]
         if candidates and tokens:
             found_keys.update(self._fuzzy_hits(candidates, sorted(set(tokens))))

@@ -54,10 +54,14 @@ _SENIORITY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mid", re.compile(r"(?i:\b(mid[- ]level|intermediate))\b|\bII\b")),
 )
 
-_NOT_REMOTE = re.compile(r"\b(not|no)\s+(a\s+)?remote\b|\bremote\s+work\s+is\s+not\b", re.I)
-_HYBRID = re.compile(r"\bhybrid\b", re.I)
-_REMOTE = re.compile(r"\b(fully remote|100% remote|remote[- ]first|work from home|wfh|remote)\b", re.I)
-_ONSITE = re.compile(r"\b(on[- ]?site|in[- ]office|in[- ]person)\b", re.I)
+# Matched against lowercased text, each after a plain substring test that rules most postings out cheaply.
+_REMOTE_RULES = (
+    ("onsite", ("remote",), re.compile(r"\b(not|no)\s+(a\s+)?remote\b|\bremote\s+work\s+is\s+not\b")),
+    ("hybrid", ("hybrid",), re.compile(r"\bhybrid\b")),
+    ("remote", ("remote", "work from home", "wfh"),
+     re.compile(r"\b(fully remote|100% remote|remote[- ]first|work from home|wfh|remote)\b")),
+    ("onsite", ("site", "office", "person"), re.compile(r"\b(on[- ]?site|in[- ]office|in[- ]person)\b")),
+)
 
 _DEADLINE_CUE = re.compile(
     r"\b(apply by|applications? (close|closes|are due|due)( on)?|application deadline|deadline( to apply)?|"
@@ -137,19 +141,12 @@ def seniority_from_title(title: str) -> str | None:
 
 def remote_policy_from_text(*texts: str) -> str | None:
     """One of REMOTE_POLICIES when the text says where the work happens, else None."""
-    joined = " ".join(t for t in texts if t)
-    if _NOT_REMOTE.search(joined):
-        policy = "onsite"
-    elif _HYBRID.search(joined):
-        policy = "hybrid"
-    elif _REMOTE.search(joined):
-        policy = "remote"
-    elif _ONSITE.search(joined):
-        policy = "onsite"
-    else:
-        return None
-    assert policy in REMOTE_POLICIES
-    return policy
+    joined = " ".join(t for t in texts if t).lower()
+    for policy, cues, pattern in _REMOTE_RULES:
+        if any(cue in joined for cue in cues) and pattern.search(joined):
+            assert policy in REMOTE_POLICIES
+            return policy
+    return None
 
 
 def deadline_from_text(text: str, order: str = TEXT_DATE_ORDER) -> str | None:

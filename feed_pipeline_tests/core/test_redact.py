@@ -5,7 +5,7 @@ import logging
 import string
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from feed_pipeline.core.redact import (
@@ -43,9 +43,11 @@ def test_redact_url(url, shown):
        name=st.sampled_from(["token", "api_key", "app_key", "password", "sig", "access_token", "client_secret"]))
 def test_a_secret_value_never_survives_url_or_text_redaction(secret, name):
     url = f"https://user:{secret}@feeds.example.com/x.xml?{name}={secret}&page=1"
+    message = "GET {url} failed: connection reset"
+    assume(secret not in message.format(url=f"https://user:@feeds.example.com/x.xml?{name}=&page=1"))
 
     assert secret not in redact_url(url)
-    assert secret not in redact_text(f"GET {url} failed: connection reset")
+    assert secret not in redact_text(message.format(url=url))
 
 
 def test_free_text_loses_userinfo_pairs_quoted_pairs_and_bearer_tokens():
