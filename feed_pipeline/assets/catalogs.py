@@ -13,7 +13,7 @@ RAW_METADATA = MetadataCatalog("raw_jobs", {
     "dagster/row_count": "postings of the feed's latest version held in raw_jobs (all reasons)",
     "skipped_unchanged": "true when the feed's version (ETag, Last-Modified or content hash) had not changed and "
                          "nothing was parsed: the figures below are then the last ingest's, still true of the data",
-    "written_this_run": "postings parsed and written by this run (0 when skipped unchanged)",
+    "written_this_run": "postings this run wrote: new or changed since the last ingest (0 when nothing changed)",
     "accepted": "postings of the latest version that were not rejected (closed, expired, invalid)",
     "bytes_read": "bytes of the feed read by the ingest that produced the data",
     "profile": "XML profile (field mapping) used; empty for job API feeds",

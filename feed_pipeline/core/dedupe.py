@@ -890,10 +890,11 @@ class DedupeStats:
         }
 
 
-def block_fingerprint(rows: Iterable[Sequence[Any]], salt: str) -> str:
-    """Everything pass 1 reads from one block's postings (each row's stored values, in key order) under the
-    settings `salt` stands for: an equal fingerprint gives equal merged jobs, so a rerun may keep the block's."""
-    return digest(salt, *(repr(tuple(row)) for row in rows))
+def block_fingerprint(postings: Iterable[tuple[str, str]], salt: str) -> str:
+    """Everything pass 1 reads from one block's postings ((job key, digest of the posting's stored values), in key
+    order) under the settings `salt` stands for: an equal fingerprint gives equal merged jobs, so a rerun may keep
+    the block's."""
+    return digest(salt, *(f"{key}:{row_hash}" for key, row_hash in postings))
 
 
 # --------------------------------------------------------------------------------------------------

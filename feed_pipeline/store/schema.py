@@ -122,6 +122,9 @@ raw_jobs = _stage_jobs_table(
     sa.Column("rejection_reason", sa.String(16)),
     sa.Column("rejection_detail", sa.Text),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
+    # A digest of every other stored value (`store.stages.raw_row`): a rerun rewrites only the postings whose digest
+    # changed, and pass 1 fingerprints a block from its postings' digests.
+    sa.Column("row_hash", sa.String(32)),
 )
 
 # ingests: one row per ingest attempt, so "incomplete" is visible and later stages can ask.

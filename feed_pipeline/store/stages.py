@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from feed_pipeline.core.dedupe import DedupeStats, block_fingerprint
+from feed_pipeline.core.identity import digest
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.redact import redact_text
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
@@ -19,29 +21,49 @@ WRITE_BATCH = 1000
 # --- raw_jobs -------------------------------------------------------------------------------------------------
 
 
+# Every stored value of a raw posting but when it was stored and the digest itself: what `row_hash` covers.
+_HASHED = tuple(c.name for c in raw_jobs.columns if c.name not in ("ingested_at", "row_hash"))
+
+
+def raw_row(job: JobRecord, ingested_at: datetime) -> dict[str, Any]:
+    """The raw_jobs row of `job`, with the digest of its values (`row_hash`)."""
+    row = job_to_row(job)
+    row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail, ingested_at=ingested_at)
+    row["row_hash"] = digest(*(repr(row[name]) for name in _HASHED))
+    return row
+
+
 def replace_raw_jobs(
     engine: sa.Engine,
     feed_id: str,
     jobs: Iterable[JobRecord],
 ) -> int:
-    """Replace the feed's raw postings with `jobs`, streamed in batches; returns how many were written.
+    """Make the feed's raw postings `jobs`, streamed in batches, in one transaction; returns how many were written.
 
-    A posting id seen twice in one document keeps its last occurrence (feeds do repeat records).
+    A posting whose stored values are the same (its `row_hash`) is not rewritten, and keeps when it was first stored
+    with those values; a posting no longer in the feed is deleted. A posting id seen twice in one document keeps its
+    last occurrence (feeds do repeat records).
     """
     now = utcnow()
     written = 0
     with engine.begin() as conn:
-        conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id))
+        held = dict(conn.execute(sa.select(raw_jobs.c.job_key, raw_jobs.c.row_hash)
+                                 .where(raw_jobs.c.feed_id == feed_id)).all())  # job key -> what the table holds
+        unseen = set(held)
         for batch in batched(jobs, WRITE_BATCH):
             rows = {}
             for job in batch:
-                row = job_to_row(job)
-                row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail,
-                           ingested_at=now)
-                rows[job.job_key] = row
-            upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
-                        [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
-            written += len(rows)
+                row = raw_row(job, now)
+                unseen.discard(job.job_key)
+                if held.get(job.job_key) != row["row_hash"]:
+                    rows[job.job_key] = row
+                    held[job.job_key] = row["row_hash"]
+            if rows:
+                upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
+                            [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
+                written += len(rows)
+        for keys in batched(sorted(unseen), WRITE_BATCH):
+            conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.job_key.in_(keys)))
     return written
 
 
@@ -55,31 +77,39 @@ def raw_counts(engine: sa.Engine, feed_id: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class RawBlock:
-    """One block of accepted raw postings (stored rows) and the fingerprint of what pass 1 reads from them."""
+    """One block of accepted raw postings: its key, how many postings, and the fingerprint of what pass 1 reads
+    from them. Its rows are read only when the block is clustered again (`raw_block_jobs`)."""
 
     key: str
     fingerprint: str
-    rows: list[sa.RowMapping]
-
-    def jobs(self) -> list[JobRecord]:
-        return [row_to_job(r) for r in self.rows]
-
-
-# Every stored value of a raw posting but when it was stored: what a block's fingerprint covers.
-_FINGERPRINTED = tuple(c.name for c in raw_jobs.columns if c.name != "ingested_at")
+    size: int
 
 
 def iter_raw_blocks(engine: sa.Engine, feed_id: str, salt: str = "") -> Iterator[RawBlock]:
-    """Accepted raw postings grouped by block key, one block at a time, fingerprinted with `salt` (the pass 1
-    settings)."""
+    """The feed's blocks of accepted raw postings, one at a time, fingerprinted from their postings' digests with
+    `salt` (the pass 1 settings). Reads only keys and digests."""
     stmt = (
-        sa.select(raw_jobs)
+        sa.select(raw_jobs.c.block_key, raw_jobs.c.job_key, raw_jobs.c.row_hash)
         .where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.rejection_reason.is_(None))
         .order_by(raw_jobs.c.block_key, raw_jobs.c.job_key)
     )
     for rows in stream_groups(engine, stmt, "block_key"):
-        fingerprint = block_fingerprint(([r[c] for c in _FINGERPRINTED] for r in rows), salt)
-        yield RawBlock(rows[0]["block_key"], fingerprint, rows)
+        fingerprint = block_fingerprint(((r["job_key"], r["row_hash"]) for r in rows), salt)
+        yield RawBlock(rows[0]["block_key"], fingerprint, len(rows))
+
+
+def raw_block_jobs(conn: sa.Connection, feed_id: str, block_keys: Iterable[str]) -> dict[str, list[JobRecord]]:
+    """The accepted raw postings of these blocks (one query), by block key, each block in job key order."""
+    stmt = (
+        sa.select(raw_jobs)
+        .where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.rejection_reason.is_(None),
+               raw_jobs.c.block_key.in_(list(block_keys)))
+        .order_by(raw_jobs.c.block_key, raw_jobs.c.job_key)
+    )
+    by_block: dict[str, list[JobRecord]] = {}
+    for row in conn.execute(stmt).mappings():
+        by_block.setdefault(row["block_key"], []).append(row_to_job(row))
+    return by_block
 
 
 def iter_rejected_raw(engine: sa.Engine, feed_id: str) -> Iterator[JobRecord]:
@@ -211,10 +241,11 @@ def replace_deduped_blocks(
                 return
             block_keys = {b.key for b in changed}
             previous = previous_merged_keys(conn, feed_id, block_keys)
+            postings = raw_block_jobs(conn, feed_id, block_keys)
             merged: list[JobRecord] = []
             figures: list[dict[str, Any]] = []
             for block in changed:
-                jobs, stats = merge(block.jobs(), previous)
+                jobs, stats = merge(postings[block.key], previous)
                 merged.extend(jobs)
                 figures.append({"feed_id": feed_id, "block_key": block.key, "fingerprint": block.fingerprint,
                                 "figures": stats.figures()})
@@ -229,7 +260,7 @@ def replace_deduped_blocks(
 
         for block in blocks:
             pending.append(block)
-            pending_jobs += len(block.rows)
+            pending_jobs += block.size
             if pending_jobs >= chunk_jobs:
                 yield from flush()
                 pending, pending_jobs = [], 0

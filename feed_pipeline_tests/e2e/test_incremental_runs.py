@@ -139,7 +139,7 @@ def test_new_pipeline_logic_parses_an_unchanged_file_again_and_reruns_every_stag
     again = pipeline.run()
 
     raw = _stages(pipeline, again["run_id"])["raw_jobs"]
-    assert raw["unchanged"] is False and raw["written"] > 0, "the file was parsed again"
+    assert raw["unchanged"] is False and raw["bytes_read"] > 0, "the file was parsed again"
     assert _skipped(pipeline, again["run_id"]) == set()
 
 

@@ -9,7 +9,7 @@ from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.pipeline.dedupe import dedupe_feed
 from feed_pipeline.store import stages
 from feed_pipeline.store.db import engine_for
-from feed_pipeline.store.schema import dedupe_blocks, deduped_jobs
+from feed_pipeline.store.schema import dedupe_blocks, deduped_jobs, raw_jobs
 
 
 def posting(ref: str, title: str, city: str) -> JobRecord:
@@ -70,6 +70,38 @@ def test_changed_settings_or_a_vanished_block_are_not_kept(db_url):
 def dedupe_and_count(engine, run_id: str, jobs: list[JobRecord], config: DedupeConfig | None = None) -> DedupeStats:
     stages.replace_raw_jobs(engine, "f", jobs)
     return dedupe_feed(engine, "f", run_id, config or DedupeConfig())
+
+
+def raw_rows(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        return {r.job_key: (r.title, r.locations, r.ingested_at)
+                for r in conn.execute(sa.select(raw_jobs).where(raw_jobs.c.feed_id == "f"))}
+
+
+def test_a_rerun_writes_only_the_postings_that_changed_and_deletes_the_ones_gone(db_url):
+    engine = engine_for(db_url)
+    jobs = [posting(f"R{n}", title, city) for n, (title, city) in enumerate(ROLES)]
+    assert stages.replace_raw_jobs(engine, "f", jobs) == 6
+    before = raw_rows(engine)
+    assert stages.replace_raw_jobs(engine, "f", jobs) == 0, "nothing changed: nothing written"
+    assert raw_rows(engine) == before, "unchanged postings keep their row, when they were stored included"
+    edited = [*jobs[:2], posting("R2", "Data Analyst", "Boston"), *jobs[3:5]]  # R2 moved, R5 left the feed
+    assert stages.replace_raw_jobs(engine, "f", edited) == 1
+    after = raw_rows(engine)
+    assert set(after) == {j.job_key for j in edited}
+    assert after[jobs[2].job_key][1] == ["Boston"]
+    assert {k: v for k, v in after.items() if k != jobs[2].job_key} == {
+        k: v for k, v in before.items() if k in after and k != jobs[2].job_key}
+
+
+def test_a_posting_repeated_in_one_document_keeps_its_last_occurrence_on_every_run(db_url):
+    engine = engine_for(db_url)
+    old, new = posting("R1", "Line Cook", "Austin"), posting("R1", "Line Cook", "Denver")
+    stages.replace_raw_jobs(engine, "f", [old])
+    stages.replace_raw_jobs(engine, "f", [new, old])  # the last occurrence is the stored one: it stays
+    assert [v[1] for v in raw_rows(engine).values()] == [["Austin"]]
+    stages.replace_raw_jobs(engine, "f", [old, new])
+    assert [v[1] for v in raw_rows(engine).values()] == [["Denver"]]
 
 
 def test_a_retitled_posting_moves_block_without_a_duplicate_key(db_url):
