@@ -21,6 +21,7 @@ from feed_pipeline.resources.xano import MirrorBlockedError, XanoAuthError, Xano
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
 from feed_pipeline.store.reports import report_stage
+from feed_pipeline.store.rows import batched
 
 
 class MirrorConfig(dg.Config):
@@ -34,15 +35,29 @@ class MirrorConfig(dg.Config):
         default=False, description="Delete even past the valve's limits or after an incomplete ingest")
 
 
+_VERSION_FIELDS = ("job_key", "feed_id", "content_hash", "record_hash")
+
+
 def approved_records(database: DatabaseResource, feed_id: str) -> DesiredRecords:
-    """The feed's approved jobs as Xano records, built from the `jobs` table as the mirror reads them."""
+    """The feed's approved jobs as Xano records: their versions read from `jobs` (routing stored each record's hash),
+    whole records built from the published columns only for the jobs written."""
     engine = database.engine
 
     def load(keys: Sequence[str] | None) -> Iterator[dict]:
         rows = job_store.iter_jobs(engine, feed_id, route=Route.APPROVED.value, columns=XANO_FIELDS, keys=keys)
         return (to_xano_record(row) for row in rows)
 
-    return DesiredRecords(load)
+    def versions() -> Iterator[dict]:
+        unhashed: list[str] = []  # routed before jobs.record_hash existed: their records are built
+        for row in job_store.iter_jobs(engine, feed_id, route=Route.APPROVED.value, columns=_VERSION_FIELDS):
+            if row["record_hash"] is None:
+                unhashed.append(row["job_key"])
+            else:
+                yield row
+        for keys in batched(unhashed, stages.WRITE_BATCH):
+            yield from load(keys)
+
+    return DesiredRecords(load, versions)
 
 
 @stage_asset(

@@ -13,6 +13,7 @@ from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.evaluation import run_label_metadata
 from feed_pipeline.core.jobs import Route
+from feed_pipeline.core.mirror import XANO_FIELDS
 from feed_pipeline.pipeline.route import (
     route_feed,
 )
@@ -38,7 +39,8 @@ def routed_jobs(
     taxonomy = feed_taxonomy(engine, feed_id)
     gate = open_gate(engine, feed_id, "routed_jobs", upstream="function_enriched", settings={
         "archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at,
-        "taxonomy": taxonomy.version, "reviews": job_store.review_version(engine, feed_id)})
+        "taxonomy": taxonomy.version, "reviews": job_store.review_version(engine, feed_id),
+        "published_fields": XANO_FIELDS})  # routing stores each approved job's record hash (jobs.record_hash)
     if (skipped := begin_stage(context, gate)) is not None:
         return skipped
     with stopwatch() as elapsed:

@@ -199,10 +199,13 @@ class DesiredRecords:
     The diff needs only each job's key and version (`versions`, one streamed pass); the whole records are
     needed only for the jobs that are written, and `by_keys` builds them a batch at a time. `load(None)`
     yields every record, `load(keys)` those of the given keys (a key no longer desired is left out).
+    `versions`, when given, yields each record's job_key, feed_id and two hashes without building it.
     """
 
-    def __init__(self, load: Callable[[Sequence[str] | None], Iterable[Mapping[str, Any]]]) -> None:
+    def __init__(self, load: Callable[[Sequence[str] | None], Iterable[Mapping[str, Any]]],
+                 versions: Callable[[], Iterable[Mapping[str, Any]]] | None = None) -> None:
         self._load = load
+        self._versions = versions
 
     @classmethod
     def of(cls, records: DesiredRecords | Iterable[Mapping[str, Any]]) -> DesiredRecords:
@@ -219,8 +222,9 @@ class DesiredRecords:
 
         return cls(load)
 
-    def all(self) -> Iterable[Mapping[str, Any]]:
-        return self._load(None)
+    def versions(self) -> Iterable[Mapping[str, Any]]:
+        """What the diff reads of every desired record: its identity and hashes (a whole record serves too)."""
+        return self._versions() if self._versions is not None else self._load(None)
 
     def by_keys(self, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         """The whole records of `keys` that are still desired, by job_key."""

@@ -16,6 +16,7 @@ from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.enrichment import Taxonomy
 from feed_pipeline.core.jobs import JobRecord, Route
+from feed_pipeline.core.mirror import to_xano_record
 from feed_pipeline.core.routing import (
     NOT_ENRICHED,
     RouteDecision,
@@ -142,6 +143,8 @@ def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteD
         tech_stack=list(e.get("tech_stack") or []), seniority=e.get("seniority"),
         remote_policy=e.get("remote_policy"), route=decision.route.value, reason=decision.reason,
     )
+    # What the mirror publishes of an approved job, hashed once here rather than rebuilt by every sync and check.
+    row["record_hash"] = to_xano_record(row)["record_hash"] if decision.route is Route.APPROVED else None
     return row
 
 

@@ -394,11 +394,11 @@ class XanoClient:
     # ---- the mirror ------------------------------------------------------------------------------
     def plan_feed(self, feed_id: str, desired: DesiredRecords | Iterable[Mapping[str, Any]]) -> MirrorPlan:
         """List the table and diff it against the desired records (no writes)."""
-        return plan_mirror(self.iter_records(), DesiredRecords.of(desired).all(), feed_id)
+        return plan_mirror(self.iter_records(), DesiredRecords.of(desired).versions(), feed_id)
 
     def verify_feed(self, feed_id: str, desired: DesiredRecords | Iterable[Mapping[str, Any]]) -> list[str]:
         """Lists the table afresh; [] when Xano holds exactly the desired records of the feed."""
-        return verify_mirror(self.iter_records(), DesiredRecords.of(desired).all(), feed_id)
+        return verify_mirror(self.iter_records(), DesiredRecords.of(desired).versions(), feed_id)
 
     def sync_feed(
         self,

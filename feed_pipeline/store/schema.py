@@ -210,6 +210,9 @@ jobs = sa.Table(
     *_standardized_columns(),
     sa.Column("route", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text),
+    # An approved job's published record hash (core.mirror.record_hash), set by routing: the mirror and its check
+    # diff Xano on it without building every record. NULL for the other routes.
+    sa.Column("record_hash", sa.String(32)),
     sa.Column("last_run_id", sa.String(64)),
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),

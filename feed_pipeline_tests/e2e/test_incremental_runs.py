@@ -173,3 +173,31 @@ def test_a_stage_that_died_halfway_is_done_again_not_skipped(pipeline):
     assert _skipped(pipeline, again["run_id"]) == {"deduped_jobs"}
     assert again["status"] == "success" and again["counts"]["failed"] == 0
     assert _jobs_rows(pipeline) == rows
+
+
+def test_routing_stores_each_approved_jobs_published_record_hash(pipeline):
+    from feed_pipeline.core.mirror import to_xano_record
+
+    pipeline.run()
+
+    with pipeline.engine.connect() as conn:
+        rows = conn.execute(sa.select(jobs).where(jobs.c.feed_id == FEED)).mappings().all()
+    approved = [r for r in rows if r["route"] == "approved"]
+    assert approved, "the sample feed approves jobs"
+    assert [r["record_hash"] for r in approved] == [to_xano_record(r)["record_hash"] for r in approved], (
+        "the hash routing stored is the hash of the record the mirror builds from the stored row")
+    assert all(r["record_hash"] is None for r in rows if r["route"] != "approved")
+
+
+def test_jobs_routed_before_the_record_hash_existed_are_still_mirrored_exactly(pipeline):
+    first = pipeline.run()
+    copy = _xano_copy(pipeline)
+    with pipeline.engine.begin() as conn:  # what migration 0008 leaves until the feed's next routing
+        conn.execute(jobs.update().where(jobs.c.feed_id == FEED).values(record_hash=None))
+
+    again = pipeline.run()
+
+    assert again["status"] == "success", "the blocking check compared every job's hash"
+    assert again["mirror"]["unchanged"] == first["counts"]["approved"]
+    assert again["mirror"]["added"] == again["mirror"]["updated"] == again["mirror"]["deleted"] == 0
+    assert _xano_copy(pipeline) == copy

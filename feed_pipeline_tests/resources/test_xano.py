@@ -116,6 +116,27 @@ def test_whole_records_are_built_only_for_the_writes_and_a_batch_at_a_time(sandb
         assert client.verify_feed("feed-a", current) == []
 
 
+def test_given_versions_the_diff_builds_no_record_it_does_not_write(sandbox):
+    asked: list[list[str] | None] = []
+    current = jobs(4)
+
+    def load(keys):
+        asked.append(None if keys is None else list(keys))
+        return [r for r in current if keys is None or r["job_key"] in keys]
+
+    def versions():
+        return [{name: r[name] for name in ("job_key", "feed_id", "content_hash", "record_hash")} for r in current]
+
+    with resource_for(sandbox, page_size=4).open_client() as client:
+        client.sync_feed("feed-a", DesiredRecords(load, versions))
+        current = [*jobs(3), job(3, version=1)]
+        asked.clear()
+        outcome = client.sync_feed("feed-a", DesiredRecords(load, versions))
+        assert client.verify_feed("feed-a", DesiredRecords(load, versions)) == []
+    assert asked == [["feed-a-key-3"]], "only the changed job's record is built"
+    assert (outcome.updated, outcome.unchanged) == (1, 3)
+
+
 def test_patch_sends_only_the_changed_fields(sandbox, client):
     client.sync_feed("feed-a", jobs(1))
     before = sandbox.records()[0]

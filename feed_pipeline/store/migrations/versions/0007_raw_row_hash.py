@@ -16,10 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("raw_jobs") as batch:
-        batch.add_column(sa.Column("row_hash", sa.String(32)))
+    op.add_column("raw_jobs", sa.Column("row_hash", sa.String(32)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("raw_jobs") as batch:
-        batch.drop_column("row_hash")
+    op.drop_column("raw_jobs", "row_hash")  # SQLite >= 3.35 drops a column in place (the search triggers stay)
