@@ -143,9 +143,17 @@ def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteD
         tech_stack=list(e.get("tech_stack") or []), seniority=e.get("seniority"),
         remote_policy=e.get("remote_policy"), route=decision.route.value, reason=decision.reason,
     )
-    # What the mirror publishes of an approved job, hashed once here rather than rebuilt by every sync and check.
-    row["record_hash"] = to_xano_record(row)["record_hash"] if decision.route is Route.APPROVED else None
+    row["record_hash"] = _record_hash(row) if decision.route is Route.APPROVED else None
     return row
+
+
+def _record_hash(row: dict[str, Any]) -> str | None:
+    """What the mirror publishes of an approved job, hashed once here rather than rebuilt by every sync and check.
+    None when the row cannot be published: the mirror then builds the record itself and reports why."""
+    try:
+        return to_xano_record(row)["record_hash"]
+    except (TypeError, ValueError):
+        return None
 
 
 def _finite(value):
