@@ -53,7 +53,8 @@ def classify_records(clf: Classifier, taxonomy: Taxonomy, jobs: Sequence[JobReco
             by_industry[row["industry"]].append(row)
     for industry, group in by_industry.items():
         stage2_key = function_stage_hash(taxonomy, industry)
-        inputs = [function_input(industry, row, by_key[row["job_key"]], stage2_key) for row in group]
+        inputs = [function_input(industry, row, stage2_key, title=by_key[row["job_key"]].title,
+                                 text=by_key[row["job_key"]].description) for row in group]
         for batch in clf.classify_functions(industry, taxonomy.functions_of(industry), inputs):
             for result in batch:
                 rows[result.job_key].update(stage2_update(result))

@@ -131,12 +131,12 @@ def industry_input(job: JobRecord, taxonomy_key: str, *, category_hint: bool = F
     return dataclasses.replace(inp, input_hash=industry_input_hash(inp, taxonomy_key=taxonomy_key))
 
 
-def function_input(industry: str, row, job: JobRecord | None, taxonomy_key: str) -> FunctionInput:
-    """Stage 2 input: the stage 1 fields of enrichment `row` and the original title and plain text of `job` (the
+def function_input(industry: str, row, taxonomy_key: str, *, title: str, text: str) -> FunctionInput:
+    """Stage 2 input: the stage 1 fields of enrichment `row` and the original `title` and `text` of its posting (the
     merged job's first member, as routing publishes it); `taxonomy_key` is function_stage_hash for `industry`."""
     inp = FunctionInput(job_key=row["job_key"], ai_title=row["ai_title"] or "",
                         ai_description=row["ai_description"] or "", skills=tuple(row["skills"] or ()),
-                        title=job.title if job else "", text=job.description if job else "")
+                        title=title, text=text)
     return dataclasses.replace(inp, input_hash=function_input_hash(industry, inp, taxonomy_key=taxonomy_key))
 
 
@@ -269,9 +269,10 @@ def _industry_result(row) -> IndustryResult:
 def function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, rows) -> list[FunctionInput]:
     """Stage 2 inputs for one group of `industry` rows, each with its posting's original title and text."""
     with engine.connect() as conn:
-        originals = stages.get_deduped(conn, feed_id, {_first_member(r) for r in rows})
+        originals = stages.deduped_titles_and_texts(conn, feed_id, {_first_member(r) for r in rows})
     taxonomy_key = function_stage_hash(taxonomy, industry)
-    return [function_input(industry, r, originals.get(_first_member(r)), taxonomy_key) for r in rows]
+    return [function_input(industry, r, taxonomy_key, title=title, text=text)
+            for r in rows for title, text in [originals.get(_first_member(r), ("", ""))]]
 
 
 def stage2_update(result: FunctionResult | EnrichmentFailure) -> dict[str, Any]:

@@ -288,6 +288,13 @@ def iter_deduped_keys(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH)
             yield [key for (key,) in rows]
 
 
+def deduped_titles_and_texts(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(title, description) of these deduped jobs: what stage 2 reads of a posting, without rebuilding the job."""
+    stmt = sa.select(deduped_jobs.c.job_key, deduped_jobs.c.title, deduped_jobs.c.description).where(
+        deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(list(job_keys)))
+    return {key: (title or "", description or "") for key, title, description in conn.execute(stmt)}
+
+
 def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, JobRecord]:
     stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(list(job_keys)))
     return {r["job_key"]: row_to_job(r) for r in conn.execute(stmt).mappings()}
