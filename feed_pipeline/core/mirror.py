@@ -213,12 +213,14 @@ class DesiredRecords:
         if isinstance(records, DesiredRecords):
             return records
         records = list(records)
+        by_key: dict[Any, Mapping[str, Any]] = {}
 
         def load(keys: Sequence[str] | None) -> Iterable[Mapping[str, Any]]:
             if keys is None:
                 return records
-            wanted = set(keys)
-            return [r for r in records if r.get("job_key") in wanted]
+            if not by_key:
+                by_key.update((r.get("job_key"), r) for r in records)
+            return [by_key[key] for key in keys if key in by_key]
 
         return cls(load)
 
@@ -239,7 +241,7 @@ class MirrorPlan:
     a job that stays (always safe to remove). `adds`: job_keys to POST. `updates`: (Xano id, the stored
     record) of copies to PATCH; `changed_fields` makes the body from the desired record when it is written.
     `unchanged`: jobs already exact. `existing_count`: the feed's own records in Xano, copies included (the
-    base of the delete share). `desired`: each desired job's `version`, by job_key.
+    base of the delete share).
     """
 
     deletes: list[dict] = field(default_factory=list)
@@ -250,7 +252,6 @@ class MirrorPlan:
     existing_count: int = 0
     desired_count: int = 0
     foreign_count: int = 0  # records of other feeds or without a job_key, left alone
-    desired: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def write_count(self) -> int:
@@ -339,7 +340,6 @@ def plan_mirror(
         existing_count=sum(len(c) for c in owned.values()),
         desired_count=len(wanted),
         foreign_count=foreign,
-        desired=wanted,
     )
     for key, copies in owned.items():
         target = wanted.get(key)
