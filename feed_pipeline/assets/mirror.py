@@ -12,6 +12,7 @@ from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.mirror import (
     DEFAULT_MAX_DELETE_SHARE,
     DEFAULT_MIN_MASS_DELETE,
+    VERSION_FIELDS,
     XANO_FIELDS,
     DesiredRecords,
     to_xano_record,
@@ -35,9 +36,6 @@ class MirrorConfig(dg.Config):
         default=False, description="Delete even past the valve's limits or after an incomplete ingest")
 
 
-_VERSION_FIELDS = ("job_key", "feed_id", "content_hash", "record_hash")
-
-
 def approved_records(database: DatabaseResource, feed_id: str) -> DesiredRecords:
     """The feed's approved jobs as Xano records: their versions read from `jobs` (routing stored each record's hash),
     whole records built from the published columns only for the jobs written."""
@@ -49,7 +47,7 @@ def approved_records(database: DatabaseResource, feed_id: str) -> DesiredRecords
 
     def versions() -> Iterator[dict]:
         unhashed: list[str] = []  # routed before jobs.record_hash existed: their records are built
-        for row in job_store.iter_jobs(engine, feed_id, route=Route.APPROVED.value, columns=_VERSION_FIELDS):
+        for row in job_store.iter_jobs(engine, feed_id, route=Route.APPROVED.value, columns=VERSION_FIELDS):
             if row["record_hash"] is None:
                 unhashed.append(row["job_key"])
             else:

@@ -784,6 +784,10 @@ def _location_bucket(count: int) -> str:
     return "101+"
 
 
+# DedupeStats fields that are not plain counts: `absorb` takes the larger or merges them; it sums every other one.
+_NOT_SUMMED = frozenset({"largest_group", "largest_block", "largest_block_key", "location_counts"})
+
+
 @dataclass(slots=True)
 class DedupeStats:
     """Counts accumulated over the blocks of one run, for the asset's metadata."""
@@ -846,9 +850,9 @@ class DedupeStats:
 
     def absorb(self, other: DedupeStats) -> None:
         """Add the counts of other blocks (one block's, fresh or stored) to these, as `add_block` would have."""
-        for name in ("input_jobs", "output_jobs", "merged_groups", "blocks", "windowed_blocks", "split_groups",
-                     "split_jobs", "comparisons", "multi_location_jobs", "total_locations", "reused_blocks"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in dataclasses.fields(self):
+            if f.name not in _NOT_SUMMED:
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.largest_group = max(self.largest_group, other.largest_group)
         if other.largest_block > self.largest_block:
             self.largest_block, self.largest_block_key = other.largest_block, other.largest_block_key

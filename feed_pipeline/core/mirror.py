@@ -288,7 +288,9 @@ def index_desired(desired: Iterable[Mapping[str, Any]], feed_id: str) -> dict[st
     return by_key
 
 
-_COMPACT_FIELDS = ("id", "job_key", "feed_id", "content_hash", "record_hash")
+# What identifies a desired record and its version: all the diff reads of it.
+VERSION_FIELDS = ("job_key", "feed_id", "content_hash", "record_hash")
+_COMPACT_FIELDS = ("id", *VERSION_FIELDS)
 
 
 def group_owned(

@@ -230,8 +230,10 @@ def replace_deduped_blocks(
         pending_jobs = 0
 
         def flush() -> Iterator[DedupeStats]:
-            kept = [b for b in pending if unchanged(b)]
-            changed = [b for b in pending if not unchanged(b)]
+            kept: list[RawBlock] = []
+            changed: list[RawBlock] = []
+            for block in pending:
+                (kept if unchanged(block) else changed).append(block)
             if kept:
                 conn.execute(deduped_jobs.update().where(
                     deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_([b.key for b in kept])
