@@ -57,7 +57,8 @@ def replace_raw_jobs(
                 unseen.discard(job.job_key)
                 if held.get(job.job_key) != row["row_hash"]:
                     rows[job.job_key] = row
-                    held[job.job_key] = row["row_hash"]
+                    if job.job_key in held:  # a repeat later in the document compares with this occurrence
+                        held[job.job_key] = row["row_hash"]
             if rows:
                 upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
                             [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
