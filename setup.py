@@ -31,6 +31,7 @@ setup(
         "fastapi>=0.115,<1",
         "uvicorn>=0.30,<1",
         "fastapi-offline>=1.7,<2",  # Swagger UI and ReDoc assets served locally: /docs works without internet
+        "orjson>=3.10,<4",  # JSON columns: every stage reads and writes its rows' JSON through it
         "nh3>=0.2.17,<1",  # description_html allowlist sanitizer
         # The semantic offline classifier: static embeddings shipped inside the wordllama wheel (no torch,
         # nothing downloaded at run time), read with safetensors + tokenizers.

@@ -64,7 +64,11 @@ INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
     "by_status": "jobs by stage 1 status after pass 2: ok, archived (below the archive threshold), failed",
     "pass2_merged_away": "jobs merged into another by pass 2 (same AI title, company and type, similar text)",
     "pass2_groups": "jobs pass 2 made from two or more",
-    "before_pass2": "stage 1 status/function status counts before the pass 2 merge",
+    "before_pass2": "stage 1 status/function status counts of the deduped jobs before the pass 2 merge (a merged "
+                    "job counted once per job it merged, with its merged status)",
+    "answered_jobs": "deduped jobs whose stage 1 answer was read again this run (from the cache where their input "
+                     "is unchanged): the jobs that changed and those of the pass 2 groups they leave or join",
+    "kept_rows": "enrichment rows kept from the last run because the jobs they stand for did not change",
     "taxonomy_version": "content hash of the taxonomy the feed is classified in (its own, the deployment's or the "
                         "bundled one)",
     "category_hint": "whether the feed's own category went to the classifier as a hint (feed param category_hint)",

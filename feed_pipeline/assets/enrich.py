@@ -12,6 +12,7 @@ from feed_pipeline.assets.versions import begin_stage, finish_stage, open_gate
 from feed_pipeline.core.dedupe import DedupeConfig
 from feed_pipeline.core.enrichment import AIUsage
 from feed_pipeline.core.taxonomy import industry_stage_hash
+from feed_pipeline.core.versions import stage_input_version
 from feed_pipeline.pipeline.enrich import enrich_functions, enrich_industries
 from feed_pipeline.resources.classifier import ClassifierResource
 from feed_pipeline.resources.database import DatabaseResource
@@ -50,21 +51,24 @@ def industry_enriched(
     category_hint, date_order = category_hint_of(params), feed_date_order(params)
     archive_below = routing.thresholds().archive_below
     with stopwatch() as elapsed, classifier.open_classifier(taxonomy) as clf:
-        gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings={
-            "model": clf.model_name, "prompt_version": clf.industry_prompt_version, "taxonomy": taxonomy_key,
-            "category_hint": category_hint, "archive_below": archive_below,
-            "similarity_threshold": config.similarity_threshold})
+        settings = {"model": clf.model_name, "prompt_version": clf.industry_prompt_version, "taxonomy": taxonomy_key,
+                    "category_hint": category_hint, "date_order": date_order, "archive_below": archive_below,
+                    "similarity_threshold": config.similarity_threshold}
+        gate = open_gate(engine, feed_id, "industry_enriched", upstream="deduped_jobs", settings=settings)
+        incremental = gate.last_run_finished  # read before begin_stage marks this run as working
         if (skipped := begin_stage(context, gate)) is not None:
             return skipped
         dedupe_config = DedupeConfig() if config.similarity_threshold is None else DedupeConfig(
             similarity_threshold=config.similarity_threshold)
         outcome = enrich_industries(engine, feed_id, clf, taxonomy_key=taxonomy_key, category_hint=category_hint,
-                                    date_order=date_order, archive_below=archive_below, dedupe_config=dedupe_config)
+                                    date_order=date_order, archive_below=archive_below, dedupe_config=dedupe_config,
+                                    salt=stage_input_version(None, settings), incremental=incremental)
         duration = elapsed()
     usage, statuses = clf.usage, outcome.statuses
     data_version = finish_stage(  # jobs left failed are asked again next run: the stage is not done
         context, gate, complete=not statuses.get("failed") and not usage.quota_exhausted, duration_s=duration,
-        stats={"pass2_merged_jobs": outcome.merged_away, "model": clf.model_name, "statuses": statuses},
+        stats={"pass2_merged_jobs": outcome.merged_away, "model": clf.model_name, "statuses": statuses,
+               "answered_jobs": outcome.redone, "kept_rows": outcome.kept_rows},
         ai_usage=usage.as_dict())
     context.log.info(f"feed {feed_id}: stage 1 {statuses}; pass 2 merged {outcome.merged_away} jobs")
     return dg.MaterializeResult(data_version=data_version, metadata=INDUSTRY_METADATA.emit({
@@ -72,6 +76,8 @@ def industry_enriched(
         "by_status": counts_table(statuses, "stage 1 status"),
         "pass2_merged_away": outcome.merged_away,
         "pass2_groups": outcome.groups,
+        "answered_jobs": outcome.redone,
+        "kept_rows": outcome.kept_rows,
         "model": clf.model_name,
         "prompt_version": clf.prompt_version,
         "taxonomy_version": taxonomy.version,

@@ -34,6 +34,12 @@ class StageGate:
     upstream_known: bool
 
     @property
+    def last_run_finished(self) -> bool:
+        """The stage's last run got to its end (complete or not): its table is whole, not half written. A finished
+        run records its figures; `mark_working` records none."""
+        return self.previous is not None and "counts" in self.previous.figures
+
+    @property
     def unchanged(self) -> bool:
         previous = self.previous
         return self.upstream_known and previous is not None and is_unchanged(

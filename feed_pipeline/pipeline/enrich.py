@@ -31,9 +31,11 @@ from feed_pipeline.core.prompts import (
     result_to_json,
 )
 from feed_pipeline.core.routing import is_valid_confidence
+from feed_pipeline.core.stage1_sources import job_source, plan_stage1, row_source
 from feed_pipeline.core.taxonomy import function_stage_hash
 from feed_pipeline.store import stages
 from feed_pipeline.store.cache import get_cached, put_cached
+from feed_pipeline.store.rows import batched
 from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
@@ -43,12 +45,15 @@ PASS2_BATCH = 500  # jobs of multi-job pass 2 groups fetched in one query
 
 @dataclass(frozen=True, slots=True)
 class IndustryOutcome:
-    """What stage 1 and pass 2 did: statuses before and after the merge, and the merge's figures."""
+    """What stage 1 and pass 2 did: statuses before and after the merge and the merge's figures (the whole feed's),
+    the jobs answered again this run and the rows kept from the last."""
 
     before_pass2: dict[str, int]
     statuses: dict[str, int]
     merged_away: int
     groups: int
+    redone: int = 0
+    kept_rows: int = 0
 
 
 @dataclass(slots=True)
@@ -60,25 +65,93 @@ class FunctionOutcome:
 
 
 def enrich_industries(engine: sa.Engine, feed_id: str, clf: Classifier, *, taxonomy_key: str, category_hint: bool,
-                      date_order: str, archive_below: float, dedupe_config: DedupeConfig) -> IndustryOutcome:
-    """Stage 1 for every deduped job of the feed (from the cache where it can), then pass 2."""
-    with engine.begin() as conn:
-        stages.reset_enrichments(conn, feed_id)
-    for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
-        by_key = {job.job_key: job for job in chunk}
+                      date_order: str, archive_below: float, dedupe_config: DedupeConfig, salt: str,
+                      incremental: bool) -> IndustryOutcome:
+    """Stage 1 (from the cache where it can), then pass 2.
 
-        def save(batch, fresh, by_key=by_key):
-            with engine.begin() as conn:
+    `salt` names the settings the answers and merges depend on. With `incremental` (the stage last finished on this
+    feed, so its table is whole), only the jobs whose rows no longer match their sources and the pass 2 groups they
+    leave or join are redone (`core.stage1_sources`); otherwise every job is.
+    """
+    stage1 = _Stage1(engine, feed_id, clf, taxonomy_key, category_hint, date_order, archive_below, salt)
+    if incremental:
+        kept, blocks = _redo_changed(engine, feed_id, stage1)
+    else:
+        kept, blocks = 0, None
+        with engine.begin() as conn:
+            stages.reset_enrichments(conn, feed_id)
+        for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS):
+            stage1.answer(chunk)
+    merge_on_ai_title(engine, feed_id, dedupe_config, archive_below, blocks)
+    before, merged_away, groups = stages.pass2_totals(engine, feed_id)
+    return IndustryOutcome(before, status_totals(stages.enrichment_summary(engine, feed_id)), merged_away, groups,
+                           redone=stage1.answered, kept_rows=kept)
+
+
+@dataclass(slots=True)
+class _Stage1:
+    """Answers stage 1 for chunks of deduped jobs and writes their rows (before pass 2), each with its source."""
+
+    engine: sa.Engine
+    feed_id: str
+    clf: Classifier
+    taxonomy_key: str
+    category_hint: bool
+    date_order: str
+    archive_below: float
+    salt: str
+    answered: int = 0
+
+    def answer(self, chunk: list[tuple[JobRecord, str | None]]) -> set[str]:
+        """Answer and write `chunk` ((job, row digest) pairs); returns the pass 2 groups of its rows."""
+        by_key = {job.job_key: (job, row_hash) for job, row_hash in chunk}
+        blocks: set[str] = set()
+        clf = self.clf
+
+        def save(batch, fresh):
+            rows = []
+            for result in batch:
+                job, row_hash = by_key[result.job_key]
+                row = stage1_row(job, result, clf.model_name, self.archive_below)
+                row["source_hash"] = job_source(self.salt, job.job_key, row_hash)
+                blocks.add(row["ai_block_key"])
+                rows.append(row)
+            with self.engine.begin() as conn:
                 put_cached(conn, INDUSTRY_STAGE, clf.model_name, stage_prompt_version(clf, INDUSTRY_STAGE), fresh)
-                stages.write_enrichments(
-                    conn, [stage1_row(by_key[r.job_key], r, clf.model_name, archive_below) for r in batch])
+                stages.write_enrichments(conn, rows)
 
-        inputs = [industry_input(j, taxonomy_key, category_hint=category_hint, date_order=date_order) for j in chunk]
-        _classify_with_cache(engine, clf, INDUSTRY_STAGE, inputs, clf.classify_industries,
+        inputs = [industry_input(job, self.taxonomy_key, category_hint=self.category_hint, date_order=self.date_order)
+                  for job, _ in chunk]
+        _classify_with_cache(self.engine, clf, INDUSTRY_STAGE, inputs, clf.classify_industries,
                              industry_result_from_json, save)
-    before = stages.enrichment_summary(engine, feed_id)
-    merged_away, groups = merge_on_ai_title(engine, feed_id, dedupe_config, archive_below)
-    return IndustryOutcome(before, status_totals(stages.enrichment_summary(engine, feed_id)), merged_away, groups)
+        self.answered += len(chunk)
+        blocks.discard("")
+        return blocks
+
+
+def _redo_changed(engine: sa.Engine, feed_id: str, stage1: _Stage1) -> tuple[int, set[str]]:
+    """Redo stage 1 for the jobs whose rows are stale and for every job of the pass 2 groups they leave or join;
+    returns (rows kept, the groups pass 2 must merge again)."""
+    plan = plan_stage1(stage1.salt, stages.deduped_row_hashes(engine, feed_id),
+                       stages.iter_enrichment_sources(engine, feed_id))
+    with engine.begin() as conn:
+        stages.delete_enrichments(conn, feed_id, plan.stale_rows)
+    blocks: set[str] = set()
+    frontier, todo, written = set(plan.blocks), set(plan.redo), set()
+    taken = 0
+    while todo or frontier:
+        # A group some job leaves or joins is merged again from its jobs' own answers: take its kept rows apart.
+        with engine.begin() as conn:
+            rows, members = stages.take_enrichment_blocks(conn, feed_id, frontier, keep=written)
+        taken += rows
+        todo |= members
+        blocks |= frontier
+        found: set[str] = set()
+        for chunk in stages.iter_deduped(engine, feed_id, chunk=CHUNK_JOBS, job_keys=todo - written):
+            found |= stage1.answer(chunk)
+            written.update(job.job_key for job, _ in chunk)
+        todo, frontier = set(), found - blocks
+    return plan.kept_rows - taken, blocks
 
 
 def enrich_functions(engine: sa.Engine, feed_id: str, clf: Classifier, taxonomy: Taxonomy) -> FunctionOutcome:
@@ -203,11 +276,11 @@ def status_totals(summary: dict[str, int], part: int = 0) -> dict[str, int]:
     return totals
 
 
-def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive_below: float) -> tuple[int, int]:
-    """Pass 2: jobs whose standardized titles agree (same company and type, similar text) become one.
-    Returns (jobs merged away, groups made). Groups are read in order and their jobs fetched PASS2_BATCH keys at a
-    time (one query, not one per group); the merge itself goes group by group, in order, as before."""
-    totals = [0, 0]  # merged away, groups
+def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive_below: float,
+                      blocks: set[str] | None = None) -> None:
+    """Pass 2: jobs whose standardized titles agree (same company and type, similar text) become one, over every
+    group or only `blocks` (their rows must be stage 1's, before any merge). Groups are read in order and their
+    jobs fetched PASS2_BATCH keys at a time (one query, not one per group)."""
     claimed: set[str] = set()
     where = sa.and_(enrichments.c.status != "failed", enrichments.c.ai_block_key != "")
     pending: list[list] = []
@@ -226,24 +299,28 @@ def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive
                 for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
                     if len(merged_keys) < 2:
                         continue
-                    totals[0] += len(merged_keys) - 1
-                    totals[1] += 1
                     replaced.extend(merged_keys)
-                    rows_out.append(_merged_row(feed_id, job, result, merged_keys, row_of[min(merged_keys)],
-                                                archive_below))
+                    row = _merged_row(feed_id, job, result, merged_keys, row_of[min(merged_keys)], archive_below)
+                    row["source_hash"] = row_source(row_of[k]["source_hash"] or "" for k in merged_keys)
+                    rows_out.append(row)
             stages.delete_enrichments(conn, feed_id, replaced)
             stages.write_enrichments(conn, rows_out)
             pending.clear()
 
+        if blocks is None:
+            groups = stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where)
+        else:
+            groups = (rows for chunk in batched(sorted(blocks), PASS2_BATCH)
+                      for rows in stages.iter_enrichment_groups(
+                          engine, feed_id, "ai_block_key", where=sa.and_(where, enrichments.c.ai_block_key.in_(chunk))))
         waiting = 0
-        for rows in stages.iter_enrichment_groups(engine, feed_id, "ai_block_key", where=where):
+        for rows in groups:
             pending.append(rows)
             waiting += len(rows) if len(rows) > 1 else 0
             if waiting >= PASS2_BATCH:
                 flush()
                 waiting = 0
         flush()
-    return totals[0], totals[1]
 
 
 def _merged_row(feed_id: str, job: JobRecord, result: IndustryResult, merged_keys: list[str], base,

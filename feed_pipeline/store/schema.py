@@ -143,7 +143,13 @@ ingests = sa.Table(
 )
 
 # deduped_jobs: pass 1 output, one row per merged job (rejected postings excluded).
-deduped_jobs = _stage_jobs_table("deduped_jobs", _run_id_column())
+deduped_jobs = _stage_jobs_table(
+    "deduped_jobs",
+    _run_id_column(),
+    # A digest of the job's stored values (`store.stages.deduped_row`): stage 1 redoes only the jobs whose digest
+    # changed since it last ran, and the pass 2 groups they belong to.
+    sa.Column("row_hash", sa.String(32)),
+)
 
 # dedupe_blocks: what each pass 1 block was last clustered from (a fingerprint of its raw postings and the dedupe
 # settings) and its figures, so a rerun keeps the deduped rows of unchanged blocks and re-clusters only the others.
@@ -165,6 +171,9 @@ enrichments = sa.Table(
     _job_key_column(),
     sa.Column("merged_keys", JSONType, nullable=False),  # deduped_jobs keys merged by pass 2
     sa.Column("ai_block_key", sa.String(64), nullable=False, server_default=""),
+    # What the row was made from: stage 1's settings and the digests of the deduped jobs it stands for
+    # (`core.enrichment_sources`); a row whose sources still match is kept by the next stage 1 run.
+    sa.Column("source_hash", sa.String(32)),
     sa.Column("locations", JSONType, nullable=False),
     sa.Column("is_multi_location", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("content_hash", sa.String(64), nullable=False),

@@ -12,6 +12,7 @@ from feed_pipeline.core.dedupe import DedupeStats, block_fingerprint
 from feed_pipeline.core.identity import digest
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.redact import redact_text
+from feed_pipeline.core.stage1_sources import EnrichmentSource
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
 from feed_pipeline.store.schema import dedupe_blocks, deduped_jobs, enrichments, ingests, raw_jobs
 
@@ -21,16 +22,30 @@ WRITE_BATCH = 1000
 # --- raw_jobs -------------------------------------------------------------------------------------------------
 
 
-# Every stored value of a raw posting but when it was stored and the digest itself: what `row_hash` covers.
-_HASHED = tuple(c.name for c in raw_jobs.columns if c.name not in ("ingested_at", "row_hash"))
+def _hashed_columns(table: sa.Table, *volatile: str) -> tuple[str, ...]:
+    """Every stored value of a stage row but the digest itself and `volatile` ones: what its `row_hash` covers."""
+    return tuple(c.name for c in table.columns if c.name not in ("row_hash", *volatile))
+
+
+_RAW_HASHED = _hashed_columns(raw_jobs, "ingested_at")
+_DEDUPED_HASHED = _hashed_columns(deduped_jobs, "run_id")
+
+
+def _with_row_hash(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    row["row_hash"] = digest(*(repr(row[name]) for name in columns))
+    return row
 
 
 def raw_row(job: JobRecord, ingested_at: datetime) -> dict[str, Any]:
     """The raw_jobs row of `job`, with the digest of its values (`row_hash`)."""
     row = job_to_row(job)
     row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail, ingested_at=ingested_at)
-    row["row_hash"] = digest(*(repr(row[name]) for name in _HASHED))
-    return row
+    return _with_row_hash(row, _RAW_HASHED)
+
+
+def deduped_row(job: JobRecord, run_id: str) -> dict[str, Any]:
+    """The deduped_jobs row of `job`, with the digest of its values (`row_hash`)."""
+    return _with_row_hash(dict(job_to_row(job), run_id=run_id), _DEDUPED_HASHED)
 
 
 def replace_raw_jobs(
@@ -258,7 +273,7 @@ def replace_deduped_blocks(
                            deduped_jobs.c.job_key.in_([j.job_key for j in merged]))
             conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, stale))
             for batch in batched(merged, WRITE_BATCH):
-                conn.execute(deduped_jobs.insert(), [dict(job_to_row(j), run_id=run_id) for j in batch])
+                conn.execute(deduped_jobs.insert(), [deduped_row(j, run_id) for j in batch])
             upsert_rows(conn, dedupe_blocks, figures, ("feed_id", "block_key"), ["fingerprint", "figures"])
 
         for block in blocks:
@@ -275,12 +290,29 @@ def replace_deduped_blocks(
                                                   dedupe_blocks.c.block_key.not_in(current)))
 
 
-def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[JobRecord]]:
+def iter_deduped(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH,
+                 job_keys: Iterable[str] | None = None) -> Iterator[list[tuple[JobRecord, str | None]]]:
+    """The feed's deduped jobs (or those of `job_keys`), each with its row digest, `chunk` at a time in key order."""
+    if job_keys is not None:
+        for keys in batched(sorted(job_keys), chunk):
+            with engine.connect() as conn:
+                rows = conn.execute(sa.select(deduped_jobs).where(
+                    deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.job_key.in_(keys))
+                    .order_by(deduped_jobs.c.job_key)).mappings().all()
+            yield [(row_to_job(r), r["row_hash"]) for r in rows]
+        return
     stmt = sa.select(deduped_jobs).where(deduped_jobs.c.feed_id == feed_id).order_by(deduped_jobs.c.job_key)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings()
         for rows in result.partitions(chunk):
-            yield [row_to_job(r) for r in rows]
+            yield [(row_to_job(r), r["row_hash"]) for r in rows]
+
+
+def deduped_row_hashes(engine: sa.Engine, feed_id: str) -> dict[str, str | None]:
+    """Deduped job key -> row digest, for the whole feed (two short columns, no job rebuilt)."""
+    stmt = sa.select(deduped_jobs.c.job_key, deduped_jobs.c.row_hash).where(deduped_jobs.c.feed_id == feed_id)
+    with engine.connect() as conn:
+        return dict(conn.execute(stmt).all())
 
 
 def iter_deduped_keys(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[str]]:
@@ -349,9 +381,52 @@ def update_enrichments(conn: sa.Connection, feed_id: str, updates: list[dict[str
 
 
 def delete_enrichments(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> None:
-    keys = list(job_keys)
-    if keys:
+    for keys in batched(job_keys, WRITE_BATCH):
         conn.execute(enrichments.delete().where(enrichments.c.feed_id == feed_id, enrichments.c.job_key.in_(keys)))
+
+
+def iter_enrichment_sources(engine: sa.Engine, feed_id: str) -> Iterator[EnrichmentSource]:
+    """What each enrichment row of the feed was made from (`core.stage1_sources`)."""
+    stmt = sa.select(enrichments.c.job_key, enrichments.c.merged_keys, enrichments.c.ai_block_key,
+                     enrichments.c.status, enrichments.c.source_hash).where(enrichments.c.feed_id == feed_id)
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=WRITE_BATCH).execute(stmt):
+            yield EnrichmentSource(*row)
+
+
+def take_enrichment_blocks(conn: sa.Connection, feed_id: str, blocks: Iterable[str],
+                           keep: set[str]) -> tuple[int, set[str]]:
+    """Delete the rows of these pass 2 groups but those in `keep`; returns (rows deleted, the deduped jobs they
+    stood for)."""
+    members: set[str] = set()
+    deleted = 0
+    for chunk in batched(sorted(blocks), WRITE_BATCH):
+        stmt = sa.select(enrichments.c.job_key, enrichments.c.merged_keys).where(
+            enrichments.c.feed_id == feed_id, enrichments.c.ai_block_key.in_(chunk))
+        taken = [(key, merged) for key, merged in conn.execute(stmt) if key not in keep]
+        delete_enrichments(conn, feed_id, [key for key, _ in taken])
+        deleted += len(taken)
+        for key, merged in taken:
+            members.update(merged or [key])
+    return deleted, members
+
+
+def pass2_totals(engine: sa.Engine, feed_id: str) -> tuple[dict[str, int], int, int]:
+    """(stage 1 status counts over the deduped jobs, a merged job counted once per job it merged; jobs pass 2
+    merged away; jobs pass 2 made from two or more), read from the table, so a run that redid only part of the
+    feed reports the whole feed."""
+    stmt = sa.select(enrichments.c.status, enrichments.c.merged_keys).where(enrichments.c.feed_id == feed_id)
+    before: dict[str, int] = {}
+    merged_away = groups = 0
+    with engine.connect() as conn:
+        for status, merged in conn.execution_options(stream_results=True, yield_per=WRITE_BATCH).execute(stmt):
+            size = max(1, len(merged or ()))
+            key = f"{status}/{'skipped' if status == 'archived' else '-'}"
+            before[key] = before.get(key, 0) + size
+            if size > 1:
+                merged_away += size - 1
+                groups += 1
+    return before, merged_away, groups
 
 
 def iter_enrichment_groups(

@@ -12,7 +12,8 @@ from feed_pipeline.store.schema import enrichment_cache, enrichments
 from feed_pipeline_tests.assets.conftest import ANSWERS, TAXONOMY
 from feed_pipeline_tests.fakes.classifier import FAKE_MODEL, UNSCRIPTED, Asked
 
-INDUSTRY_KEYS = {"dagster/row_count", "by_status", "pass2_merged_away", "pass2_groups", "before_pass2", "model",
+INDUSTRY_KEYS = {"dagster/row_count", "by_status", "pass2_merged_away", "pass2_groups", "before_pass2",
+                 "answered_jobs", "kept_rows", "model",
                  "prompt_version", "taxonomy_version", "category_hint", "ai_calls", "ai_input_tokens",
                  "ai_output_tokens", "ai_cache_hits", "ai_retries", "ai_estimated_cost_usd", "ai_quota_exhausted"}
 
@@ -48,6 +49,7 @@ def test_stage1_asks_once_for_every_deduped_job_and_stores_each_answer(stages):
                       {"stage 1 status": "ok", "jobs": 2}],
         "pass2_merged_away": 0, "pass2_groups": 0,
         "before_pass2": {"archived/skipped": 1, "failed/-": 1, "ok/-": 2},
+        "answered_jobs": 4, "kept_rows": 0,
         "model": FAKE_MODEL, "prompt_version": "fake-ind-1+fake-fn-1",
         "taxonomy_version": taxonomy_from_dict(TAXONOMY).version, "category_hint": False,
         **_usage(calls=1, cache_hits=0),
@@ -70,7 +72,9 @@ def test_a_rerun_asks_only_for_the_failed_job_and_skips_once_all_are_answered(st
         "a stage that left a job failed runs again; the cache answers the rest"
     metadata = stages.metadata(retried, "industry_enriched")
     assert "skipped_unchanged" not in metadata
-    assert {k: metadata[k] for k in _usage(0, 0)} == _usage(calls=1, cache_hits=3)
+    assert {k: metadata[k] for k in _usage(0, 0)} == _usage(calls=1, cache_hits=0)
+    assert (metadata["answered_jobs"], metadata["kept_rows"]) == (1, 3), \
+        "the rows of unchanged jobs are kept: not even the cache is asked for them"
 
     answering = stages.use_classifier({**ANSWERS, "Mystery Role": ["Software", 0.6, "Engineering", 0.6]})
     answered = stages.materialize(industry_enriched)
