@@ -76,9 +76,11 @@ INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
     **SKIP_METADATA_DESCRIPTIONS,
 })
 FUNCTION_METADATA = MetadataCatalog("function_enriched", {
-    "jobs_classified": "jobs whose function was asked for (stage 1 status ok), from the cache or the model",
+    "jobs_classified": "jobs with a stage 2 answer to give (stage 1 status ok), the whole feed's",
+    "answered_jobs": "of those, the jobs answered this run (from the cache or the model): the rows stage 1 rewrote, "
+                     "the failed ones, and every job of an industry whose functions or prompt changed",
     "industries": "industries those jobs fall in (one request group each)",
-    "jobs_per_industry": "jobs sent to stage 2, by industry",
+    "jobs_per_industry": "jobs with a stage 2 answer, by industry",
     "by_function_status": "jobs by stage 2 status: ok, no_fit (none of the industry's functions fits), failed, "
                           "skipped (archived at stage 1)",
     **_USAGE_DESCRIPTIONS,

@@ -109,10 +109,12 @@ def function_enriched(
         outcome = enrich_functions(engine, feed_id, clf, taxonomy)
         duration = elapsed()
     data_version = finish_stage(context, gate, complete=not outcome.function_status.get("failed"),
-                                duration_s=duration, stats={"function_status": outcome.function_status},
+                                duration_s=duration, stats={"function_status": outcome.function_status,
+                                                            "answered_jobs": outcome.answered},
                                 ai_usage=clf.usage.as_dict())
     return dg.MaterializeResult(data_version=data_version, metadata=FUNCTION_METADATA.emit({
         "jobs_classified": sum(outcome.per_industry.values()),
+        "answered_jobs": outcome.answered,
         "industries": len(outcome.per_industry),
         "jobs_per_industry": counts_table(outcome.per_industry, "industry"),
         "by_function_status": counts_table(outcome.function_status, "function status"),

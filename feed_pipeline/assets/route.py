@@ -14,6 +14,7 @@ from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.evaluation import run_label_metadata
 from feed_pipeline.core.jobs import Route
 from feed_pipeline.core.mirror import XANO_FIELDS
+from feed_pipeline.core.versions import stage_input_version
 from feed_pipeline.pipeline.route import (
     route_feed,
 )
@@ -37,14 +38,15 @@ def routed_jobs(
     run_id = context.run_id
     thresholds = routing.thresholds()
     taxonomy = feed_taxonomy(engine, feed_id)
-    gate = open_gate(engine, feed_id, "routed_jobs", upstream="function_enriched", settings={
-        "archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at,
-        "taxonomy": taxonomy.version, "reviews": job_store.review_version(engine, feed_id),
-        "published_fields": XANO_FIELDS})  # routing stores each approved job's record hash (jobs.record_hash)
+    settings = {"archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at,
+                "taxonomy": taxonomy.version,
+                "published_fields": XANO_FIELDS}  # routing stores each approved job's record hash (jobs.record_hash)
+    gate = open_gate(engine, feed_id, "routed_jobs", upstream="function_enriched",
+                     settings={**settings, "reviews": job_store.review_version(engine, feed_id)})
     if (skipped := begin_stage(context, gate)) is not None:
         return skipped
-    with stopwatch() as elapsed:
-        outcome = route_feed(engine, feed_id, run_id, thresholds, taxonomy)
+    with stopwatch() as elapsed:  # each job's own review decision is part of its route source, not of the salt
+        outcome = route_feed(engine, feed_id, run_id, thresholds, taxonomy, salt=stage_input_version(None, settings))
         duration = elapsed()
     counts = job_store.route_counts(engine, feed_id, run_id)
     limits = {"archive_below": thresholds.archive_below, "approve_at": thresholds.approve_at}

@@ -22,6 +22,7 @@ from feed_pipeline.core.enrichment import NO_FIT_FUNCTION, Classifier, Enrichmen
 
 # isort: split
 from feed_pipeline.core.enrichment import IndustryInput, IndustryResult, Taxonomy
+from feed_pipeline.core.identity import digest
 from feed_pipeline.core.jobs import JobRecord
 from feed_pipeline.core.prompts import (
     function_input_hash,
@@ -58,9 +59,11 @@ class IndustryOutcome:
 
 @dataclass(slots=True)
 class FunctionOutcome:
-    """What stage 2 did: jobs asked per industry, and every job's function status after it."""
+    """What stage 2 did: the feed's stage 2 jobs per industry, how many were answered this run, and every job's
+    function status after it."""
 
     per_industry: dict[str, int] = field(default_factory=dict)
+    answered: int = 0
     function_status: dict[str, int] = field(default_factory=dict)
 
 
@@ -155,27 +158,45 @@ def _redo_changed(engine: sa.Engine, feed_id: str, stage1: _Stage1) -> tuple[int
 
 
 def enrich_functions(engine: sa.Engine, feed_id: str, clf: Classifier, taxonomy: Taxonomy) -> FunctionOutcome:
-    """Stage 2 for every job stage 1 kept, one request group per industry (from the cache where it can)."""
+    """Stage 2 for the jobs stage 1 kept that have no current answer, one request group per industry (from the cache
+    where it can).
+
+    Each answer records the stage 2 settings of its industry (`function_source`). A row stage 1 rewrote has none,
+    so a rerun answers only those, the failed ones, and every row of an industry whose functions or prompt changed.
+    """
     outcome = FunctionOutcome()
-    where = enrichments.c.status == "ok"
-    for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
-        industry = rows[0]["industry"]
+    for industry, jobs in stages.enrichment_industries(engine, feed_id).items():
+        outcome.per_industry[industry] = jobs
         functions = taxonomy.functions_of(industry)
-        outcome.per_industry[industry] = outcome.per_industry.get(industry, 0) + len(rows)
-        inputs = function_inputs(engine, feed_id, taxonomy, industry, rows)
+        taxonomy_key = function_stage_hash(taxonomy, industry)
+        settings = function_settings(clf, taxonomy_key)
+        stale = sa.or_(enrichments.c.function_source.is_(None), enrichments.c.function_source != settings,
+                       enrichments.c.function_status == "failed")
+        where = sa.and_(enrichments.c.status == "ok", enrichments.c.industry == industry, stale)
+        for rows in stages.iter_enrichment_groups(engine, feed_id, "industry", where=where, max_group=CHUNK_JOBS):
+            outcome.answered += len(rows)
+            inputs = function_inputs(engine, feed_id, taxonomy_key, industry, rows)
 
-        def save(batch, fresh):
-            with engine.begin() as conn:
-                put_cached(conn, FUNCTION_STAGE, clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), fresh)
-                stages.update_enrichments(conn, feed_id, [stage2_update(r) for r in batch])
+            def save(batch, fresh, settings=settings):
+                with engine.begin() as conn:
+                    put_cached(conn, FUNCTION_STAGE, clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), fresh)
+                    stages.update_enrichments(conn, feed_id, [
+                        dict(stage2_update(r), function_source=settings) for r in batch])
 
-        _classify_with_cache(
-            engine, clf, FUNCTION_STAGE, inputs,
-            lambda misses, industry=industry, functions=functions: clf.classify_functions(industry, functions, misses),
-            function_result_from_json, save,
-        )
+            _classify_with_cache(
+                engine, clf, FUNCTION_STAGE, inputs,
+                lambda misses, industry=industry, functions=functions: clf.classify_functions(
+                    industry, functions, misses),
+                function_result_from_json, save,
+            )
     outcome.function_status = status_totals(stages.enrichment_summary(engine, feed_id), part=1)
     return outcome
+
+
+def function_settings(clf: Classifier, taxonomy_key: str) -> str:
+    """What a stage 2 answer in one industry depends on besides its row: the model, its prompt and the industry's
+    functions (`function_stage_hash`)."""
+    return digest("stage2", clf.model_name, stage_prompt_version(clf, FUNCTION_STAGE), taxonomy_key)
 
 
 def answer_violations(engine: sa.Engine, feed_id: str, taxonomy: Taxonomy) -> tuple[int, list[tuple[str, str]]]:
@@ -343,11 +364,11 @@ def _industry_result(row) -> IndustryResult:
     )
 
 
-def function_inputs(engine, feed_id: str, taxonomy: Taxonomy, industry: str, rows) -> list[FunctionInput]:
-    """Stage 2 inputs for one group of `industry` rows, each with its posting's original title and text."""
+def function_inputs(engine, feed_id: str, taxonomy_key: str, industry: str, rows) -> list[FunctionInput]:
+    """Stage 2 inputs for one group of `industry` rows, each with its posting's original title and text;
+    `taxonomy_key` is function_stage_hash for `industry`."""
     with engine.connect() as conn:
         originals = stages.deduped_titles_and_texts(conn, feed_id, {_first_member(r) for r in rows})
-    taxonomy_key = function_stage_hash(taxonomy, industry)
     return [function_input(industry, r, taxonomy_key, title=title, text=text)
             for r in rows for title, text in [originals.get(_first_member(r), ("", ""))]]
 

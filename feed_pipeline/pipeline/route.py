@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from feed_pipeline.core.confidence_bins import ConfidenceHistogram
 from feed_pipeline.core.dedupe import merge_records
 from feed_pipeline.core.enrichment import Taxonomy
+from feed_pipeline.core.identity import digest
 from feed_pipeline.core.jobs import JobRecord, Route
 from feed_pipeline.core.mirror import to_xano_record
 from feed_pipeline.core.routing import (
@@ -27,7 +29,8 @@ from feed_pipeline.core.routing import (
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store import stages
 from feed_pipeline.store.rows import batched, job_to_row
-from feed_pipeline.store.schema import enrichments, jobs
+from feed_pipeline.store.schema import jobs
+from feed_pipeline.store.stages import STAGE2_COLUMNS
 
 ROUTE_CHUNK = 500
 REVIEW_SAMPLE_SIZE = 15
@@ -43,47 +46,66 @@ class RoutingOutcome:
     review_sample: list[tuple]  # the manual-review jobs nearest approval, highest confidence first
 
 
-def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresholds,
-               taxonomy: Taxonomy) -> RoutingOutcome:
+def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresholds, taxonomy: Taxonomy, *,
+               salt: str) -> RoutingOutcome:
     """Route every enriched, unenriched and rejected job of the feed into `jobs` in one transaction, and mark
-    the jobs that left the feed removed when the last ingest was complete."""
+    the jobs that left the feed removed when the last ingest was complete.
+
+    `salt` names the routing settings. A job whose source (`route_source`: its enrichment as the AI stages left it,
+    its review decision and `salt`) is the one it was last routed from keeps its row: only its `last_run_id` moves.
+    """
     complete = stages.last_ingest_complete(engine, feed_id)
     histogram = ConfidenceHistogram(thresholds)
-    nearest_review: list[tuple] = []  # min-heap of (confidence, job_key, row) holding the highest confidences
+    nearest_review: list[tuple[float, str]] = []  # min-heap of (confidence, job_key): the highest confidences
     enriched_keys: set[str] = set()  # deduped keys the enrichments cover (a pass 2 job covers its members)
+
+    def tally(key: str, route: Route, confidence: float | None) -> None:
+        if confidence is None:
+            return
+        histogram.add(confidence)
+        if route is Route.MANUAL_REVIEW:  # the jobs nearest approval (a no-fit job has no confidence)
+            if len(nearest_review) < REVIEW_SAMPLE_SIZE:
+                heapq.heappush(nearest_review, (confidence, key))
+            else:
+                heapq.heappushpop(nearest_review, (confidence, key))
+
     with engine.begin() as conn:
-        stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id).order_by(enrichments.c.job_key)
-        with engine.connect() as reader:
-            result = reader.execution_options(stream_results=True, yield_per=ROUTE_CHUNK).execute(stmt).mappings()
-            for chunk in result.partitions(ROUTE_CHUNK):
-                members = stages.get_deduped(conn, feed_id, {k for e in chunk for k in e["merged_keys"]})
-                decided = job_store.review_decisions_for(conn, feed_id, [e["job_key"] for e in chunk])
-                rows = []
-                for e in chunk:
-                    job = _merged_job([members[k] for k in sorted(e["merged_keys"]) if k in members], e)
-                    decision, content_hash = decided.get(job.job_key, (None, None))
-                    route = route_enriched_job(
-                        enrichment_status=e["status"], enrichment_error=e["error"],
-                        industry_confidence=e["industry_confidence"], function_confidence=e["function_confidence"],
-                        function_status=e["function_status"], function_error=e["function_error"],
-                        taxonomy_valid=taxonomy.has_function(e["industry"], e["job_function"]),
-                        thresholds=thresholds,
-                        review_decision=decision if content_hash == job.content_hash else None,
-                    )
-                    if route.routing_confidence is not None:
-                        histogram.add(route.routing_confidence)
-                    if route.route is Route.MANUAL_REVIEW and route.routing_confidence is not None:
-                        # the jobs nearest approval; a no-fit job has no routing confidence and is not among them
-                        entry = (route.routing_confidence, job.job_key,
-                                 (round(route.routing_confidence, 3), e["ai_title"] or job.title, job.company,
-                                  e["industry"], e["job_function"], job.url, job.job_key))
-                        if len(nearest_review) < REVIEW_SAMPLE_SIZE:
-                            heapq.heappush(nearest_review, entry)
-                        else:
-                            heapq.heappushpop(nearest_review, entry)
-                    rows.append(_job_row(job, e, route))
-                    enriched_keys.update(e["merged_keys"] or [e["job_key"]])
-                job_store.upsert_routed_jobs(conn, run_id, rows)
+        routed = job_store.routed_sources(conn, feed_id)
+        for chunk in stages.iter_enrichment_answers(engine, feed_id, chunk=ROUTE_CHUNK):
+            decided = job_store.review_decisions_for(conn, feed_id, [e["job_key"] for e in chunk])
+            kept: list[str] = []
+            redo: dict[str, str | None] = {}
+            for e in chunk:
+                key = e["job_key"]
+                enriched_keys.update(e["merged_keys"] or [key])
+                source = route_source(salt, e, decided.get(key))
+                held = routed.get(key)
+                if source is not None and held is not None and held[0] == source:
+                    kept.append(key)
+                    tally(key, Route(held[1]), held[2])
+                else:
+                    redo[key] = source
+            job_store.touch_jobs(conn, feed_id, run_id, kept)
+            if not redo:
+                continue
+            full = stages.get_enrichments(conn, feed_id, redo)
+            members = stages.get_deduped(conn, feed_id, {k for e in full.values() for k in e["merged_keys"]})
+            rows = []
+            for key in sorted(redo):
+                e = full[key]
+                job = _merged_job([members[k] for k in sorted(e["merged_keys"]) if k in members], e)
+                decision, content_hash = decided.get(job.job_key, (None, None))
+                route = route_enriched_job(
+                    enrichment_status=e["status"], enrichment_error=e["error"],
+                    industry_confidence=e["industry_confidence"], function_confidence=e["function_confidence"],
+                    function_status=e["function_status"], function_error=e["function_error"],
+                    taxonomy_valid=taxonomy.has_function(e["industry"], e["job_function"]),
+                    thresholds=thresholds,
+                    review_decision=decision if content_hash == job.content_hash else None,
+                )
+                tally(key, route.route, route.routing_confidence)
+                rows.append(_job_row(job, e, route, redo[key]))
+            job_store.upsert_routed_jobs(conn, run_id, rows)
         # Removal below is decided from the feed's jobs (deduped_jobs), never from the enrichments, which a
         # crashed stage may have left partial: a job the AI stages did not reach is failed and retried.
         for keys in stages.iter_deduped_keys(engine, feed_id, chunk=ROUTE_CHUNK):
@@ -99,8 +121,18 @@ def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresho
                 _job_row(job, None, RouteDecision(Route.REJECTED, job.rejection_reason, None)) for job in batch
             ])
         removed = job_store.mark_removed(conn, feed_id, run_id) if complete else 0
-    review_sample = [row for _, _, row in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
+        sample = [key for _, key in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
+        review_sample = job_store.review_sample_rows(conn, feed_id, sample)
     return RoutingOutcome(complete, removed, histogram, review_sample)
+
+
+def route_source(salt: str, answers: Mapping[str, Any], decision: tuple[str, str] | None) -> str | None:
+    """What a job's route and row are made from besides its deduped jobs (which its enrichment's `answer_hash`
+    covers): the enrichment as stage 1 wrote it, stage 2's answer, its review decision, and the routing settings.
+    None for an enrichment written before answers were hashed: such a job is always routed again."""
+    if not answers["answer_hash"]:
+        return None
+    return digest("route", salt, answers["answer_hash"], *(repr(answers[c]) for c in STAGE2_COLUMNS), repr(decision))
 
 
 def threshold_violations(engine: sa.Engine, feed_id: str, thresholds: Thresholds) -> list[tuple[str, str]]:
@@ -132,7 +164,8 @@ def _merged_job(members: list[JobRecord], enrichment: dict[str, Any]) -> JobReco
     return merge_records(members, enrichment["job_key"])
 
 
-def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteDecision) -> dict[str, Any]:
+def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteDecision,
+             source: str | None = None) -> dict[str, Any]:
     row = job_to_row(job)
     e = enrichment or {}
     row.update(
@@ -142,6 +175,7 @@ def _job_row(job: JobRecord, enrichment: dict[str, Any] | None, decision: RouteD
         ai_description=e.get("ai_description"), skills=list(e.get("skills") or []),
         tech_stack=list(e.get("tech_stack") or []), seniority=e.get("seniority"),
         remote_policy=e.get("remote_policy"), route=decision.route.value, reason=decision.reason,
+        route_source=source,
     )
     row["record_hash"] = _record_hash(row) if decision.route is Route.APPROVED else None
     return row

@@ -41,11 +41,7 @@ def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, An
     changed = [r for r in rows if not _same_row(stored.get(r["job_key"]), r)]
     if len(changed) < len(rows):
         changed_keys = {r["job_key"] for r in changed}
-        conn.execute(
-            jobs.update()
-            .where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_([k for k in keys if k not in changed_keys]))
-            .values(last_run_id=run_id, last_seen_at=now)
-        )
+        touch_jobs(conn, feed_id, run_id, [k for k in keys if k not in changed_keys], now)
     if changed:
         full = [dict(r, last_run_id=run_id, first_seen_at=now, last_seen_at=now, updated_at=now) for r in changed]
         update_cols = [c for c in full[0] if c not in PRESERVED_ON_UPDATE]
@@ -60,6 +56,32 @@ def upsert_routed_jobs(conn: sa.Connection, run_id: str, rows: list[dict[str, An
     if history:
         conn.execute(job_route_history.insert(), history)
     return len(history)
+
+
+def touch_jobs(conn: sa.Connection, feed_id: str, run_id: str, job_keys: Sequence[str],
+               now: datetime | None = None) -> None:
+    """Jobs this run saw unchanged: only `last_run_id` and `last_seen_at` move (the run's counts and removal see
+    them; `updated_at` and the search index stay)."""
+    for start in range(0, len(job_keys), 500):
+        conn.execute(jobs.update().where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(job_keys[start:start + 500]))
+                     .values(last_run_id=run_id, last_seen_at=now or utcnow()))
+
+
+def routed_sources(conn: sa.Connection, feed_id: str) -> dict[str, tuple[str | None, str, float | None]]:
+    """job_key -> (route_source, route, routing_confidence) of every job of the feed."""
+    stmt = sa.select(jobs.c.job_key, jobs.c.route_source, jobs.c.route, jobs.c.routing_confidence).where(
+        jobs.c.feed_id == feed_id)
+    return {key: (source, route, confidence) for key, source, route, confidence in conn.execute(stmt)}
+
+
+def review_sample_rows(conn: sa.Connection, feed_id: str, job_keys: Sequence[str]) -> list[tuple]:
+    """(confidence, title, company, industry, function, url, job key) of these jobs, in the order given: the
+    manual-review sample routing shows (the AI title, the feed's when none)."""
+    stmt = sa.select(jobs.c.job_key, jobs.c.routing_confidence, sa.func.coalesce(sa.func.nullif(jobs.c.ai_title, ""), jobs.c.title),
+                     jobs.c.company, jobs.c.industry, jobs.c.job_function, jobs.c.url).where(
+        jobs.c.feed_id == feed_id, jobs.c.job_key.in_(list(job_keys)))
+    found = {key: (round(conf, 3), *rest, key) for key, conf, *rest in conn.execute(stmt)}
+    return [found[key] for key in job_keys if key in found]
 
 
 def _same_row(stored: sa.RowMapping | None, row: dict[str, Any]) -> bool:

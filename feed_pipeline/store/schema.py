@@ -174,6 +174,9 @@ enrichments = sa.Table(
     # What the row was made from: stage 1's settings and the digests of the deduped jobs it stands for
     # (`core.enrichment_sources`); a row whose sources still match is kept by the next stage 1 run.
     sa.Column("source_hash", sa.String(32)),
+    # A digest of the row as stage 1 and pass 2 wrote it (`store.stages.write_enrichments`): with the stage 2
+    # columns, what routing compares to know whether a job's route can have changed.
+    sa.Column("answer_hash", sa.String(32)),
     sa.Column("locations", JSONType, nullable=False),
     sa.Column("is_multi_location", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -188,6 +191,9 @@ enrichments = sa.Table(
     sa.Column("function_confidence", sa.Float),
     sa.Column("function_status", sa.String(16)),  # ok | no_fit | failed | skipped
     sa.Column("function_error", sa.Text),
+    # The stage 2 settings the function was answered under (`pipeline.enrich.function_settings`); NULL when
+    # stage 1 rewrote the row since, so stage 2 answers only rows without a current answer.
+    sa.Column("function_source", sa.String(32)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("feed_id", "job_key"),
     sa.Index("ix_enrichments_feed_industry", "feed_id", "industry"),
@@ -222,6 +228,9 @@ jobs = sa.Table(
     # An approved job's published record hash (core.mirror.record_hash), set by routing: the mirror and its check
     # diff Xano on it without building every record. NULL for the other routes.
     sa.Column("record_hash", sa.String(32)),
+    # What the job was last routed from (`pipeline.route.route_source`): its enrichment, its review decision and
+    # the routing settings. A rerun routes again only the jobs whose source differs.
+    sa.Column("route_source", sa.String(32)),
     sa.Column("last_run_id", sa.String(64)),
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),

@@ -23,7 +23,7 @@ WRITE_BATCH = 1000
 
 
 def _hashed_columns(table: sa.Table, *volatile: str) -> tuple[str, ...]:
-    """Every stored value of a stage row but the digest itself and `volatile` ones: what its `row_hash` covers."""
+    """Every stored value of a stage row but the digest (`row_hash`) and `volatile` ones: what the digest covers."""
     return tuple(c.name for c in table.columns if c.name not in ("row_hash", *volatile))
 
 
@@ -31,8 +31,8 @@ _RAW_HASHED = _hashed_columns(raw_jobs, "ingested_at")
 _DEDUPED_HASHED = _hashed_columns(deduped_jobs, "run_id")
 
 
-def _with_row_hash(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
-    row["row_hash"] = digest(*(repr(row[name]) for name in columns))
+def _with_row_hash(row: dict[str, Any], columns: tuple[str, ...], into: str = "row_hash") -> dict[str, Any]:
+    row[into] = digest(*(repr(row[name]) for name in columns))
     return row
 
 
@@ -338,6 +338,8 @@ def get_deduped(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> d
 # --- enrichments ----------------------------------------------------------------------------------------------
 
 ENRICHMENT_DEFAULTS = {"skills": [], "tech_stack": [], "merged_keys": [], "locations": []}
+# What stage 1 and pass 2 write of a row (stage 2 fills the function columns later): what `answer_hash` covers.
+_ANSWER_HASHED = _hashed_columns(enrichments, "answer_hash", "updated_at")
 
 
 def reset_enrichments(conn: sa.Connection, feed_id: str) -> None:
@@ -349,11 +351,13 @@ def write_enrichments(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     now = utcnow()
-    full = [dict(ENRICHMENT_DEFAULTS, **row, updated_at=now) for row in rows]
+    full = [dict(ENRICHMENT_DEFAULTS, **row) for row in rows]
     columns = [c.name for c in enrichments.columns if c.name not in ("feed_id", "job_key")]
     for row in full:
         for c in columns:
             row.setdefault(c, None)
+        _with_row_hash(row, _ANSWER_HASHED, into="answer_hash")
+        row["updated_at"] = now
     upsert_rows(conn, enrichments, full, ("feed_id", "job_key"), columns)
 
 
@@ -383,6 +387,26 @@ def update_enrichments(conn: sa.Connection, feed_id: str, updates: list[dict[str
 def delete_enrichments(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> None:
     for keys in batched(job_keys, WRITE_BATCH):
         conn.execute(enrichments.delete().where(enrichments.c.feed_id == feed_id, enrichments.c.job_key.in_(keys)))
+
+
+# Stage 2's answer in a row (stage 2 updates them after `answer_hash` was taken).
+STAGE2_COLUMNS = ("function_status", "job_function", "function_confidence", "function_error")
+
+
+def iter_enrichment_answers(engine: sa.Engine, feed_id: str, chunk: int = WRITE_BATCH) -> Iterator[list[sa.RowMapping]]:
+    """The feed's enrichment rows in key order, `chunk` at a time, with only what says whether a job's route can
+    have changed: key, merged keys, `answer_hash` and stage 2's answer."""
+    stmt = (sa.select(enrichments.c.job_key, enrichments.c.merged_keys, enrichments.c.answer_hash,
+                      *(enrichments.c[c] for c in STAGE2_COLUMNS))
+            .where(enrichments.c.feed_id == feed_id).order_by(enrichments.c.job_key))
+    with engine.connect() as conn:
+        yield from conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt).mappings().partitions(
+            chunk)
+
+
+def get_enrichments(conn: sa.Connection, feed_id: str, job_keys: Iterable[str]) -> dict[str, sa.RowMapping]:
+    stmt = sa.select(enrichments).where(enrichments.c.feed_id == feed_id, enrichments.c.job_key.in_(list(job_keys)))
+    return {r["job_key"]: r for r in conn.execute(stmt).mappings()}
 
 
 def iter_enrichment_sources(engine: sa.Engine, feed_id: str) -> Iterator[EnrichmentSource]:
@@ -439,6 +463,15 @@ def iter_enrichment_groups(
         stmt = stmt.where(where)
     stmt = stmt.order_by(column, enrichments.c.job_key)
     yield from stream_groups(engine, stmt, key, max_group=max_group)
+
+
+def enrichment_industries(engine: sa.Engine, feed_id: str) -> dict[str, int]:
+    """Industry -> jobs stage 1 kept for stage 2 (status ok), in industry order."""
+    stmt = (sa.select(enrichments.c.industry, sa.func.count())
+            .where(enrichments.c.feed_id == feed_id, enrichments.c.status == "ok")
+            .group_by(enrichments.c.industry).order_by(enrichments.c.industry))
+    with engine.connect() as conn:
+        return dict(conn.execute(stmt).all())
 
 
 def enrichment_summary(engine: sa.Engine, feed_id: str) -> dict[str, Any]:

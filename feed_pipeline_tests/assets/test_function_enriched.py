@@ -8,7 +8,7 @@ from feed_pipeline.store.schema import enrichments
 from feed_pipeline_tests.assets.conftest import ANSWERS
 from feed_pipeline_tests.fakes.classifier import FAKE_MODEL
 
-FUNCTION_KEYS = {"jobs_classified", "industries", "jobs_per_industry", "by_function_status", "model",
+FUNCTION_KEYS = {"jobs_classified", "answered_jobs", "industries", "jobs_per_industry", "by_function_status", "model",
                  "prompt_version", "ai_calls", "ai_input_tokens", "ai_output_tokens", "ai_cache_hits", "ai_retries",
                  "ai_estimated_cost_usd", "ai_quota_exhausted"}
 
@@ -29,7 +29,7 @@ def test_stage2_asks_per_industry_with_its_functions_and_stores_each_function(st
         sorted([(backend, "ok", "Engineering", 0.9), (sales, "ok", "Sales", 0.7),
                 (nurse, "skipped", None, None), (mystery, None, None, None)])
     assert stages.metadata(result, "function_enriched") == {
-        "jobs_classified": 2, "industries": 1,
+        "jobs_classified": 2, "answered_jobs": 2, "industries": 1,
         "jobs_per_industry": [{"industry": "Software", "jobs": 2}],
         "by_function_status": [{"function status": "-", "jobs": 1}, {"function status": "ok", "jobs": 2},
                                {"function status": "skipped", "jobs": 1}],
@@ -54,6 +54,22 @@ def test_unchanged_stage1_output_is_skipped_and_asks_nothing(stages):
     assert (metadata["skipped_unchanged"], metadata["figures_from_run"]) == (True, first.run_id)
     assert {k: v for k, v in metadata.items() if k not in ("skipped_unchanged", "figures_from_run")} == \
         stages.metadata(first, "function_enriched")
+    assert stages.classifier.asked == asked
+
+
+def test_a_rerun_answers_only_rows_without_a_current_answer(stages):
+    from feed_pipeline.store.stage_versions import forget_stage_versions
+
+    stages.upstream_of("function_enriched")
+    stages.materialize(function_enriched)
+    asked = list(stages.classifier.asked)
+    forget_stage_versions(stages.engine, stages.feed, ("function_enriched",))  # the stage cannot skip
+
+    again = stages.materialize(function_enriched)
+
+    metadata = stages.metadata(again, "function_enriched")
+    assert (metadata["jobs_classified"], metadata["answered_jobs"], metadata["ai_cache_hits"]) == (2, 0, 0), \
+        "every row already holds its answer under the same settings: nothing is read again, not even the cache"
     assert stages.classifier.asked == asked
 
 

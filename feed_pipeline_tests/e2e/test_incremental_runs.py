@@ -119,12 +119,34 @@ def test_a_review_decision_makes_routing_run_again_on_an_unchanged_feed(pipeline
     pipeline.run()
     key = sorted(pipeline.jobs_by_route("manual_review"))[0]
     job_store.record_review(pipeline.engine, key, "approve", note="checked")
+    before = _rows_by_key(pipeline)
 
     again = pipeline.run()
 
     assert _skipped(pipeline, again["run_id"]) == {"deduped_jobs", "industry_enriched", "function_enriched"}
     assert key in pipeline.jobs_by_route("approved")
+    after = _rows_by_key(pipeline)
+    assert {k for k in after if after[k][1] != before[k][1]} == {key}, "only the reviewed job is routed again"
     assert key in {r["job_key"] for r in _approved_in_xano(pipeline)}
+
+
+def test_a_job_routed_failed_while_its_enrichment_was_missing_is_routed_again_when_it_returns(pipeline):
+    from feed_pipeline.store.schema import enrichments
+    from feed_pipeline.store.stage_versions import forget_stage_versions
+
+    pipeline.run()
+    key = sorted(pipeline.jobs_by_route("approved"))[0]
+    with pipeline.engine.begin() as conn:  # what a stage 1 that died before reaching the job leaves
+        conn.execute(enrichments.delete().where(enrichments.c.feed_id == FEED, enrichments.c.job_key == key))
+    forget_stage_versions(pipeline.engine, FEED, ("routed_jobs",))
+    pipeline.run()
+    assert key in pipeline.jobs_by_route("failed")
+
+    forget_stage_versions(pipeline.engine, FEED, ("industry_enriched",))
+    back = pipeline.run()
+
+    assert back["status"] == "success"
+    assert key in pipeline.jobs_by_route("approved"), "its enrichment is back: the failed route is not kept"
 
 
 def _approved_in_xano(pipeline: Pipeline) -> list[dict]:
