@@ -91,6 +91,8 @@ ROUTED_METADATA = MetadataCatalog("routed_jobs", {
     "dagster/row_count": "jobs of the feed in `jobs` after this run, all routes",
     "routes": "jobs by route after this run (rejected = closed, expired, invalid or removed)",
     "removed": "jobs that left the feed in this run (marked rejected/removed); 0 after an incomplete ingest",
+    "routed_again": "enriched jobs routed again this run because their enrichment, review decision or the routing "
+                    "settings changed (the others kept their route and row)",
     "ingest_complete": "false when the last ingest was incomplete, so no job could be marked removed",
     "thresholds": "the routing resource's thresholds this run used: archived below archive_below, approved "
                   "at approve_at or above, manual review between",

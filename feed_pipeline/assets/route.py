@@ -54,11 +54,12 @@ def routed_jobs(
         context, gate, complete=True, duration_s=duration,
         counts={r.value: counts.get(r.value, 0) for r in Route if r is not Route.REJECTED} | {
             "removed": outcome.removed},
-        stats={"thresholds": limits, "ingest_complete": outcome.ingest_complete})
+        stats={"thresholds": limits, "ingest_complete": outcome.ingest_complete, "routed_again": outcome.routed_again})
     return dg.MaterializeResult(data_version=data_version, metadata=ROUTED_METADATA.emit({
         "dagster/row_count": sum(counts.values()),
         "routes": counts_table(counts, "route"),
         "removed": outcome.removed,
+        "routed_again": outcome.routed_again,
         "ingest_complete": outcome.ingest_complete,
         "thresholds": dg.MetadataValue.json(limits),
         "confidence_histogram": table(

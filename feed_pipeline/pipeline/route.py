@@ -44,6 +44,7 @@ class RoutingOutcome:
     removed: int
     histogram: ConfidenceHistogram
     review_sample: list[tuple]  # the manual-review jobs nearest approval, highest confidence first
+    routed_again: int = 0  # enriched jobs whose route source changed (the others kept their row)
 
 
 def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresholds, taxonomy: Taxonomy, *,
@@ -58,6 +59,7 @@ def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresho
     histogram = ConfidenceHistogram(thresholds)
     nearest_review: list[tuple[float, str]] = []  # min-heap of (confidence, job_key): the highest confidences
     enriched_keys: set[str] = set()  # deduped keys the enrichments cover (a pass 2 job covers its members)
+    routed_again = 0
 
     def tally(key: str, route: Route, confidence: float | None) -> None:
         if confidence is None:
@@ -88,6 +90,7 @@ def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresho
             job_store.touch_jobs(conn, feed_id, run_id, kept)
             if not redo:
                 continue
+            routed_again += len(redo)
             full = stages.get_enrichments(conn, feed_id, redo)
             members = stages.get_deduped(conn, feed_id, {k for e in full.values() for k in e["merged_keys"]})
             rows = []
@@ -123,7 +126,7 @@ def route_feed(engine: sa.Engine, feed_id: str, run_id: str, thresholds: Thresho
         removed = job_store.mark_removed(conn, feed_id, run_id) if complete else 0
         sample = [key for _, key in sorted(nearest_review, key=lambda item: (-item[0], item[1]))]
         review_sample = job_store.review_sample_rows(conn, feed_id, sample)
-    return RoutingOutcome(complete, removed, histogram, review_sample)
+    return RoutingOutcome(complete, removed, histogram, review_sample, routed_again)
 
 
 def route_source(salt: str, answers: Mapping[str, Any], decision: tuple[str, str] | None) -> str | None:

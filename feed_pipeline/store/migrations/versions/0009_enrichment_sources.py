@@ -1,8 +1,8 @@
 """What each stage row was made from, so a rerun redoes only what changed: deduped_jobs.row_hash,
 enrichments.source_hash / answer_hash / function_source, jobs.route_source.
 
-Rows written before have none, so every feed's next run redoes all its jobs once (the AI stages from the cache)
-and fills them.
+Rows written before have none; PIPELINE_LOGIC_VERSION moved with it, so every feed's next run redoes all its
+stages once (the AI stages from the cache) and fills them.
 
 Revision ID: 0009
 Revises: 0008
