@@ -68,7 +68,7 @@ def industry_enriched(
     data_version = finish_stage(  # jobs left failed are asked again next run: the stage is not done
         context, gate, complete=not statuses.get("failed") and not usage.quota_exhausted, duration_s=duration,
         stats={"pass2_merged_jobs": outcome.merged_away, "model": clf.model_name, "statuses": statuses,
-               "answered_jobs": outcome.redone, "kept_rows": outcome.kept_rows},
+               "answered_jobs": outcome.answered, "kept_rows": outcome.kept_rows},
         ai_usage=usage.as_dict())
     context.log.info(f"feed {feed_id}: stage 1 {statuses}; pass 2 merged {outcome.merged_away} jobs")
     return dg.MaterializeResult(data_version=data_version, metadata=INDUSTRY_METADATA.emit({
@@ -76,7 +76,7 @@ def industry_enriched(
         "by_status": counts_table(statuses, "stage 1 status"),
         "pass2_merged_away": outcome.merged_away,
         "pass2_groups": outcome.groups,
-        "answered_jobs": outcome.redone,
+        "answered_jobs": outcome.answered,
         "kept_rows": outcome.kept_rows,
         "model": clf.model_name,
         "prompt_version": clf.prompt_version,

@@ -53,7 +53,7 @@ class IndustryOutcome:
     statuses: dict[str, int]
     merged_away: int
     groups: int
-    redone: int = 0
+    answered: int = 0
     kept_rows: int = 0
 
 
@@ -88,7 +88,7 @@ def enrich_industries(engine: sa.Engine, feed_id: str, clf: Classifier, *, taxon
     merge_on_ai_title(engine, feed_id, dedupe_config, archive_below, blocks)
     before, merged_away, groups = stages.pass2_totals(engine, feed_id)
     return IndustryOutcome(before, status_totals(stages.enrichment_summary(engine, feed_id)), merged_away, groups,
-                           redone=stage1.answered, kept_rows=kept)
+                           answered=stage1.answered, kept_rows=kept)
 
 
 @dataclass(slots=True)

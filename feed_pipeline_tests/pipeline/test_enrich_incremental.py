@@ -97,7 +97,7 @@ def test_a_rerun_redoes_only_changed_jobs_and_their_groups_and_equals_a_run_from
 
     assert sorted(t for titles in clf.asked for t in titles) == ["Barista", "Cashier", "Lead Backend Engineer"]
     assert clf.usage.cache_hits == 3, "the unchanged jobs of the groups B3 joins and S2 leaves: from the cache"
-    assert (second.kept_rows, second.redone) == (1, 6)
+    assert (second.kept_rows, second.answered) == (1, 6)
     assert (second.merged_away, second.groups) == (2, 1), "B1+B2+B3 merged; S1 and S2 apart"
 
     scratch = engine_for(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
@@ -113,9 +113,9 @@ def test_other_settings_or_a_failed_answer_are_never_kept(db_url):
 
     other, clf = run(engine, "run-2", FIRST, incremental=True, salt="s2")
 
-    assert (other.kept_rows, other.redone) == (0, 7), "new settings: every deduped job is answered again"
+    assert (other.kept_rows, other.answered) == (0, 7), "new settings: every deduped job is answered again"
     with engine.begin() as conn:
         conn.execute(enrichments.update().where(enrichments.c.ai_title == "Data Analyst").values(status="failed"))
     retried, clf = run(engine, "run-3", FIRST, incremental=True, salt="s2")
     assert clf.usage.cache_hits == 1 and retried.statuses == {"ok": 5}, "the failed row is answered again"
-    assert (retried.kept_rows, retried.redone) == (4, 1)
+    assert (retried.kept_rows, retried.answered) == (4, 1)
