@@ -268,10 +268,12 @@ def replace_deduped_blocks(
                 figures.append({"feed_id": feed_id, "block_key": block.key, "fingerprint": block.fingerprint,
                                 "figures": stats.figures()})
                 yield stats
-            # A merged key can move between blocks when a posting's title or company changes: clear it too.
-            stale = sa.or_(deduped_jobs.c.block_key.in_(block_keys),
-                           deduped_jobs.c.job_key.in_([j.job_key for j in merged]))
-            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id, stale))
+            # A merged key can move between blocks when a posting's title or company changes: clear it too. Two
+            # statements, each on its index (an OR of the two would scan every row of the feed, once per chunk).
+            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
+                                                     deduped_jobs.c.block_key.in_(block_keys)))
+            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
+                                                     deduped_jobs.c.job_key.in_([j.job_key for j in merged])))
             for batch in batched(merged, WRITE_BATCH):
                 conn.execute(deduped_jobs.insert(), [deduped_row(j, run_id) for j in batch])
             upsert_rows(conn, dedupe_blocks, figures, ("feed_id", "block_key"), ["fingerprint", "figures"])
