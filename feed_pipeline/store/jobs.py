@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feed_pipeline.core.jobs import RejectionReason, Route
-from feed_pipeline.store.rows import as_utc, upsert_rows, utcnow
+from feed_pipeline.store.rows import as_utc, batched, upsert_rows, utcnow
 from feed_pipeline.store.schema import job_route_history, jobs, review_decisions
 
 PRESERVED_ON_UPDATE = ("feed_id", "job_key", "first_seen_at")
@@ -62,9 +62,10 @@ def touch_jobs(conn: sa.Connection, feed_id: str, run_id: str, job_keys: Sequenc
                now: datetime | None = None) -> None:
     """Jobs this run saw unchanged: only `last_run_id` and `last_seen_at` move (the run's counts and removal see
     them; `updated_at` and the search index stay)."""
-    for start in range(0, len(job_keys), 500):
-        conn.execute(jobs.update().where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(job_keys[start:start + 500]))
-                     .values(last_run_id=run_id, last_seen_at=now or utcnow()))
+    now = now or utcnow()
+    for keys in batched(job_keys, 500):
+        conn.execute(jobs.update().where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(keys))
+                     .values(last_run_id=run_id, last_seen_at=now))
 
 
 def routed_sources(conn: sa.Connection, feed_id: str) -> dict[str, tuple[str | None, str, float | None]]:
@@ -77,9 +78,9 @@ def routed_sources(conn: sa.Connection, feed_id: str) -> dict[str, tuple[str | N
 def review_sample_rows(conn: sa.Connection, feed_id: str, job_keys: Sequence[str]) -> list[tuple]:
     """(confidence, title, company, industry, function, url, job key) of these jobs, in the order given: the
     manual-review sample routing shows (the AI title, the feed's when none)."""
-    stmt = sa.select(jobs.c.job_key, jobs.c.routing_confidence, sa.func.coalesce(sa.func.nullif(jobs.c.ai_title, ""), jobs.c.title),
-                     jobs.c.company, jobs.c.industry, jobs.c.job_function, jobs.c.url).where(
-        jobs.c.feed_id == feed_id, jobs.c.job_key.in_(list(job_keys)))
+    title = sa.func.coalesce(sa.func.nullif(jobs.c.ai_title, ""), jobs.c.title)
+    stmt = sa.select(jobs.c.job_key, jobs.c.routing_confidence, title, jobs.c.company, jobs.c.industry,
+                     jobs.c.job_function, jobs.c.url).where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(list(job_keys)))
     found = {key: (round(conf, 3), *rest, key) for key, conf, *rest in conn.execute(stmt)}
     return [found[key] for key in job_keys if key in found]
 

@@ -9,7 +9,8 @@ from feed_pipeline.resources.routing import RoutingResource
 from feed_pipeline.store import jobs as job_store
 from feed_pipeline.store.schema import job_route_history, jobs
 
-ROUTED_KEYS = {"dagster/row_count", "routes", "removed", "routed_again", "ingest_complete", "thresholds", "confidence_histogram",
+ROUTED_KEYS = {"dagster/row_count", "routes", "removed", "routed_again",
+               "ingest_complete", "thresholds", "confidence_histogram",
                "manual_review_sample"}
 
 
@@ -43,7 +44,8 @@ def test_every_job_is_routed_by_the_thresholds_and_saved_with_its_reason(stages)
                                      "thresholds")} == {
         "dagster/row_count": 5,
         "routes": [{"route": r, "jobs": 1} for r in ("approved", "archived", "failed", "manual_review", "rejected")],
-        "removed": 0, "routed_again": 4, "ingest_complete": True, "thresholds": {"archive_below": 0.5, "approve_at": 0.86}}
+        "removed": 0, "routed_again": 4, "ingest_complete": True,
+        "thresholds": {"archive_below": 0.5, "approve_at": 0.86}}
     assert {label: cell for label, cell in _histogram(metadata).items() if cell[1]} == {
         "[0.30, 0.40)": ("archived", 1), "[0.70, 0.80)": ("manual_review", 1), "[0.90, 1.00]": ("approved", 1)}
     assert metadata["manual_review_sample"] == [{

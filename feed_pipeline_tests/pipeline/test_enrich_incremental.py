@@ -82,12 +82,6 @@ def table(engine) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sa.select(*columns).order_by(enrichments.c.job_key))]
 
 
-def merged_titles(engine) -> list[list[str]]:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(enrichments.c.merged_keys, enrichments.c.ai_title)).all()
-    return sorted(sorted(k[:4] for k in keys) + [title] for keys, title in rows)
-
-
 def test_a_rerun_redoes_only_changed_jobs_and_their_groups_and_equals_a_run_from_scratch(db_url, tmp_path):
     engine = engine_for(db_url)
     first, _ = run(engine, "run-1", FIRST, incremental=False)
