@@ -80,7 +80,8 @@ def review_sample_rows(conn: sa.Connection, feed_id: str, job_keys: Sequence[str
     manual-review sample routing shows (the AI title, the feed's when none)."""
     title = sa.func.coalesce(sa.func.nullif(jobs.c.ai_title, ""), jobs.c.title)
     stmt = sa.select(jobs.c.job_key, jobs.c.routing_confidence, title, jobs.c.company, jobs.c.industry,
-                     jobs.c.job_function, jobs.c.url).where(jobs.c.feed_id == feed_id, jobs.c.job_key.in_(list(job_keys)))
+                     jobs.c.job_function, jobs.c.url).where(
+        jobs.c.feed_id == feed_id, jobs.c.job_key.in_(list(job_keys)))
     found = {key: (round(conf, 3), *rest, key) for key, conf, *rest in conn.execute(stmt)}
     return [found[key] for key in job_keys if key in found]
 
