@@ -103,7 +103,7 @@ def run_stage(url: str, db_url: str) -> dict:
     reader = open_feed(FeedSpec(id=FEED_ID, kind="xml", url=url, params={}), force=True)
     records = TimedRecords(reader)
     try:
-        written = stages.replace_raw_jobs(engine, FEED_ID, records)
+        written = stages.replace_raw_jobs(engine, FEED_ID, records).written
     finally:
         reader.close()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started

@@ -14,6 +14,8 @@ RAW_METADATA = MetadataCatalog("raw_jobs", {
     "skipped_unchanged": "true when the feed's version (ETag, Last-Modified or content hash) had not changed and "
                          "nothing was parsed: the figures below are then the last ingest's, still true of the data",
     "written_this_run": "postings this run wrote: new or changed since the last ingest (0 when nothing changed)",
+    "kept_unread": "postings whose records were read byte for byte as at the last ingest: their stored rows were "
+                   "kept without normalizing the records again (XML feeds)",
     "accepted": "postings of the latest version that were not rejected (closed, expired, invalid)",
     "bytes_read": "bytes of the feed read by the ingest that produced the data",
     "profile": "XML profile (field mapping) used; empty for job API feeds",

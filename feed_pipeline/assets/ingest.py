@@ -48,7 +48,8 @@ def raw_jobs(
     read, by_reason = result.read, result.by_reason
     total = sum(by_reason.values())
     if read.complete:
-        context.log.info(f"feed {feed_id}: {total} postings ({result.written} written this run)")
+        context.log.info(f"feed {feed_id}: {total} postings ({result.written} written this run, "
+                         f"{result.kept_unread} read unchanged)")
     else:
         context.log.warning(f"feed {feed_id}: ingest INCOMPLETE ({read.error}); no job will be treated as removed")
     data_stats, data_run = data_ingest(engine, feed_id, context.run_id, result)
@@ -59,12 +60,14 @@ def raw_jobs(
         context, gate, complete=read.complete, rewrote=not read.unchanged, duration_s=duration,
         counts={"raw": total} | {reason: by_reason.get(reason, 0) for reason in ("closed", "expired", "invalid")},
         stats={"complete": read.complete, "unchanged": read.unchanged, "written": result.written,
+               "kept_unread": result.kept_unread,
                "bytes_read": read.bytes_read, "error": read.error, "source_errors": read.source_errors,
                "coverage": data_coverage.shares() if data_coverage else None})
     metadata: dict[str, object] = {
         "dagster/row_count": total,
         "skipped_unchanged": read.unchanged,
         "written_this_run": result.written,
+        "kept_unread": result.kept_unread,
         "accepted": by_reason.get("accepted", 0),
         "bytes_read": int(data_stats.get("bytes_read") or 0),
         "profile": data_stats.get("profile") or "",

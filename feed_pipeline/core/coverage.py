@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from feed_pipeline.core.jobs import JobRecord, RejectionReason
+from feed_pipeline.core.jobs import JobRecord, RejectionReason, UnchangedPosting
 
 # field -> what "has it" means, in the order shown to operators.
 COVERAGE_FIELDS: Mapping[str, str] = {
@@ -41,6 +41,14 @@ def _has(job: JobRecord, name: str) -> bool:
     return bool(getattr(job, name))
 
 
+def coverage_mask(job: JobRecord) -> int | None:
+    """The COVERAGE_FIELDS the posting has, one bit each in their order; None for a closure notice, which is not
+    counted. Stored with the raw posting, so a record read unchanged counts without being normalized again."""
+    if job.rejection_reason == RejectionReason.CLOSED.value:
+        return None
+    return sum(1 << bit for bit, name in enumerate(COVERAGE_FIELDS) if _has(job, name))
+
+
 @dataclass
 class FieldCoverage:
     """Counts postings and, per COVERAGE_FIELDS entry, the postings that have it. O(1) memory per ingest."""
@@ -48,12 +56,13 @@ class FieldCoverage:
     postings: int = 0
     filled: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERAGE_FIELDS, 0))
 
-    def add(self, job: JobRecord) -> None:
-        if job.rejection_reason == RejectionReason.CLOSED.value:
+    def add(self, job: JobRecord | UnchangedPosting) -> None:
+        mask = job.coverage_mask if isinstance(job, UnchangedPosting) else coverage_mask(job)
+        if mask is None:
             return
         self.postings += 1
-        for name in COVERAGE_FIELDS:
-            if _has(job, name):
+        for bit, name in enumerate(COVERAGE_FIELDS):
+            if mask >> bit & 1:
                 self.filled[name] += 1
 
     def shares(self) -> dict[str, float | None]:

@@ -77,6 +77,9 @@ class JobRecord:
     source_ids: list[str] = field(default_factory=list)
     is_multi_location: bool = False
     dedupe_key: str = ""  # cross-feed identity (normalized title + company)
+    # Set by a source that can tell: the digest of the record exactly as read (raw_jobs keeps it), so the next read
+    # of the same bytes skips normalizing it (UnchangedPosting).
+    source_digest: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -85,6 +88,16 @@ class JobRecord:
     def from_dict(cls, data: dict[str, Any]) -> JobRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedPosting:
+    """A record a source read byte for byte as it did last time (its `source_digest` is stored with the posting):
+    the stored raw row stands, so only what the ingest counts travels."""
+
+    job_key: str
+    rejection_reason: str | None
+    coverage_mask: int | None  # core.coverage.coverage_mask of the stored posting
 
 
 # The job's terms (employment type, pay, remote or not, dates), in JobRecord's order: both the fields that make

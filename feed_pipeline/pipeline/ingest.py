@@ -5,9 +5,10 @@ incomplete ingest, so no later stage treats a job as removed on its account.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
@@ -15,11 +16,13 @@ import sqlalchemy as sa
 
 from feed_pipeline.core.coverage import FieldCoverage
 from feed_pipeline.core.dedupe import assign_dedupe_keys
-from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.jobs import JobRecord, UnchangedPosting
 from feed_pipeline.sources.base import FeedSpec, IngestOutcome
-from feed_pipeline.sources.registry import open_feed
+from feed_pipeline.sources.registry import RECORD_SKIPPING_KINDS, open_feed
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store import stages
+
+log = logging.getLogger(__name__)
 
 
 def feed_spec(feed: feed_store.Feed) -> FeedSpec:
@@ -29,27 +32,49 @@ def feed_spec(feed: feed_store.Feed) -> FeedSpec:
 
 @dataclass(slots=True)
 class IngestResult:
-    """The read's outcome, postings written this run, this ingest's stats as stored, postings by reason."""
+    """The read's outcome, postings written this run, this ingest's stats as stored, postings by reason, and the
+    postings kept because their records were read byte for byte as last time (not normalized again)."""
 
     read: IngestOutcome
     written: int
     stats: dict[str, Any] = field(default_factory=dict)
     by_reason: dict[str, int] = field(default_factory=dict)
+    kept_unread: int = 0
 
 
 def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool, started_at: datetime,
-                env: Mapping[str, str] | None = None) -> IngestResult:
+                env: Mapping[str, str] | None = None, now: datetime | None = None) -> IngestResult:
     """Read the feed (skipping an unchanged file unless `force`) into raw_jobs and record the ingest; a failed
-    read is recorded as incomplete, then raised. `env` holds the job APIs' credentials (JobApiResource.as_env)."""
+    read is recorded as incomplete, then raised. `env` holds the job APIs' credentials (JobApiResource.as_env);
+    `now` is when expiry is judged (the current time by default).
+
+    A record read byte for byte as last time keeps its stored posting without being normalized again (see
+    `sources.xml_feed.XmlFeedReader`); when a document repeats a posting id so that this would keep the wrong
+    occurrence, the feed is read again without skipping.
+    """
+    now = now or datetime.now(UTC)
+    known = stages.known_raw_postings(engine, feed.id, now) if feed.kind in RECORD_SKIPPING_KINDS else None
+    try:
+        return _ingest(engine, feed, run_id, force=force, started_at=started_at, env=env, now=now, known=known)
+    except stages.RereadNeeded as exc:
+        log.info("%s; reading the feed again without skipping unchanged records", exc)
+        return _ingest(engine, feed, run_id, force=True, started_at=started_at, env=env, now=now, known=None)
+
+
+def _ingest(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool, started_at: datetime,
+            env: Mapping[str, str] | None, now: datetime,
+            known: Mapping[str, UnchangedPosting] | None) -> IngestResult:
     coverage = FieldCoverage()
-    reader = open_feed(feed_spec(feed), force=force, env=env)
+    reader = open_feed(feed_spec(feed), force=force, env=env, now=now, known=known)
+    write = stages.RawWrite()
     try:
         jobs = iter(reader)
         first = next(jobs, None)
-        written = 0
         if first is not None or not reader.outcome.unchanged:
             records = chain([first], jobs) if first is not None else jobs
-            written = stages.replace_raw_jobs(engine, feed.id, _with_block_keys(records, coverage))
+            write = stages.replace_raw_jobs(engine, feed.id, _with_block_keys(records, coverage))
+    except stages.RereadNeeded:
+        raise
     except Exception as exc:
         stages.record_ingest(engine, feed.id, run_id, started_at=started_at, complete=False, unchanged=False,
                              error=f"{type(exc).__name__}: {exc}", stats={})
@@ -66,13 +91,14 @@ def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force:
     if read.complete and not read.unchanged:
         feed_store.save_fetch_state(engine, feed.id, etag=read.etag, last_modified=read.last_modified,
                                     content_hash=read.content_hash)
-    return IngestResult(read, written, stats, stages.raw_counts(engine, feed.id))
+    return IngestResult(read, write.written, stats, stages.raw_counts(engine, feed.id), write.kept_unread)
 
 
-def _with_block_keys(jobs: Iterable[JobRecord], coverage: FieldCoverage) -> Iterator[JobRecord]:
+def _with_block_keys(jobs: Iterable[JobRecord | UnchangedPosting],
+                     coverage: FieldCoverage) -> Iterator[JobRecord | UnchangedPosting]:
     for job in jobs:
         coverage.add(job)
-        if job.rejection_reason is None:
+        if isinstance(job, JobRecord) and job.rejection_reason is None:
             assign_dedupe_keys(job)
         yield job
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
+from feed_pipeline.core.jobs import UnchangedPosting
 from feed_pipeline.sources.adzuna import AdzunaReader
 from feed_pipeline.sources.base import FeedConfigError, FeedReader, FeedSpec
 from feed_pipeline.sources.feed_bytes import probe_body
@@ -24,14 +26,19 @@ SOURCES: dict[str, Callable[..., FeedReader]] = {
 API_KINDS = frozenset({*API_SOURCES, "multi"})
 # Kinds whose version can be checked cheaply (HEAD / stat) by the feed-update sensor.
 PROBEABLE_KINDS = frozenset({"xml"})
+# Kinds whose reader digests each record and skips the ones it is given as unchanged (`known`).
+RECORD_SKIPPING_KINDS = frozenset({"xml"})
 
 
 def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
-              env: Mapping[str, str] | None = None) -> FeedReader:
+              env: Mapping[str, str] | None = None, now: datetime | None = None,
+              known: Mapping[str, UnchangedPosting] | None = None) -> FeedReader:
     """A reader for the feed. Nothing is fetched until iteration starts; `force` parses an unchanged feed too.
 
     A given `fetcher` is shared and left open; without one the reader makes its own and closes it in close().
     `env` holds the job APIs' credentials and hosts by variable name (resources.job_apis.JobApiResource.as_env).
+    `now` is the time expiry is judged at; `known` (source digest -> stored posting, for that `now`) lets a reader
+    of RECORD_SKIPPING_KINDS yield an UnchangedPosting for a record it read last time; other readers ignore it.
     Raises FeedConfigError for a kind no source handles or params the source cannot use.
     """
     factory = SOURCES.get(spec.kind)
@@ -40,6 +47,8 @@ def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | Non
                               f"known kinds: {', '.join(sorted(SOURCES))}")
     if spec.kind in API_KINDS:
         return factory(spec, force=force, fetcher=fetcher, env=env)
+    if spec.kind in RECORD_SKIPPING_KINDS:
+        return factory(spec, force=force, fetcher=fetcher, now=now, known=known)
     return factory(spec, force=force, fetcher=fetcher)
 
 

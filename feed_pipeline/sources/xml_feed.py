@@ -18,21 +18,25 @@ A dropped connection is resumed without yielding a record twice (see http_fetch)
 """
 from __future__ import annotations
 
+import hashlib
 import html.entities
+import json
 import logging
 import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 import httpx
 from lxml import etree
 
+from feed_pipeline.core.coverage import COVERAGE_FIELDS
 from feed_pipeline.core.identity import assign_identity, make_content_hash, make_fallback_job_key
-from feed_pipeline.core.jobs import JobRecord, RejectionReason
+from feed_pipeline.core.jobs import JobRecord, RejectionReason, UnchangedPosting
 from feed_pipeline.core.normalize import DEFAULT_LIMITS, FieldLimits, job_from_fields
+from feed_pipeline.core.versions import PIPELINE_LOGIC_VERSION
 from feed_pipeline.sources.base import FeedConfigError, FeedError, FeedSpec, IngestOutcome, OneShotReader
 from feed_pipeline.sources.feed_bytes import FeedBody, cap_bytes, locate, max_feed_bytes, open_body
 from feed_pipeline.sources.http_fetch import GZIP_MAGIC, FetchError, HttpFetcher, decompress_stream, describe_error
@@ -213,10 +217,15 @@ class XmlFeedReader(OneShotReader):
     Feed params: `profile` / `record_tag` / `fields` / `date_order` / `case_sensitive` (see xml_profiles),
     `max_record_bytes` (default 4 MiB), `max_field_chars` (default 500,000), `max_short_field_chars`
     (default 8,192), `max_feed_bytes` (default FEED_PIPELINE_MAX_FEED_BYTES or 2 GiB, see feed_bytes).
+
+    Each cleanly parsed record's JobRecord carries `source_digest`, a digest of its bytes and of everything its
+    normalization depends on but the clock. Given `known` (digest -> the stored posting, built for this `now`:
+    store.stages.known_raw_postings), a record whose digest is there is not parsed again: the reader yields that
+    UnchangedPosting instead. The first record is always parsed (it may choose the profile).
     """
 
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
-                 now: datetime | None = None):
+                 now: datetime | None = None, known: Mapping[str, UnchangedPosting] | None = None):
         if not isinstance(spec.params, dict):
             raise FeedConfigError(f"feed {spec.id!r}: params must be an object; got {type(spec.params).__name__}")
         try:
@@ -244,6 +253,9 @@ class XmlFeedReader(OneShotReader):
         self._repaired = 0
         self._encoding: str | None = None
         self._gzip = False
+        self._known = known or {}
+        self._unread = 0
+        self._digest_salt: bytes | None = None
 
     # -- FeedReader
 
@@ -253,7 +265,7 @@ class XmlFeedReader(OneShotReader):
 
     # -- pipeline
 
-    def _records(self) -> Iterator[JobRecord]:
+    def _records(self) -> Iterator[JobRecord | UnchangedPosting]:
         started = time.perf_counter()
         try:
             if self._fetcher is None and locate(self.spec).transport == "http":
@@ -284,7 +296,9 @@ class XmlFeedReader(OneShotReader):
         for reason in (RejectionReason.CLOSED, RejectionReason.EXPIRED, RejectionReason.INVALID):
             stats[f"rejected_{reason.value}"] = self._rejections[reason.value]
         stats["accepted"] = outcome.records_seen - sum(self._rejections.values())
-        stats["repaired_records"] = self._repaired
+        stats["repaired_records"] = self._repaired  # of the records parsed (an unchanged one is not)
+        if self._known:
+            stats["unchanged_records"] = self._unread
         stats["gzip"] = self._gzip
         if self._encoding:
             stats["encoding"] = self._encoding
@@ -319,7 +333,7 @@ class XmlFeedReader(OneShotReader):
     def _set_encoding(self, name: str) -> None:
         self._encoding = name
 
-    def _parse(self, body: FeedBody) -> Iterator[JobRecord]:
+    def _parse(self, body: FeedBody) -> Iterator[JobRecord | UnchangedPosting]:
         outcome = self.outcome
         tag = self._profile.record_tag if self._profile else "job"
         insensitive = self._profile.case_insensitive if self._profile else True
@@ -364,7 +378,7 @@ class XmlFeedReader(OneShotReader):
         finally:
             outcome.stats["decoded_bytes"] = decoded
 
-    def _handle(self, frame: DocumentBytes | RecordFrame) -> JobRecord | None:
+    def _handle(self, frame: DocumentBytes | RecordFrame) -> JobRecord | UnchangedPosting | None:
         """Feed document bytes to the document parser, or turn a record frame into a JobRecord."""
         if isinstance(frame, DocumentBytes):
             try:
@@ -379,11 +393,34 @@ class XmlFeedReader(OneShotReader):
             where = "after the end of the document" if shape.root_closed else "outside any root element"
             self.outcome.mark_incomplete(f"record {frame.position:,} at byte {frame.offset:,} is {where}")
             return None
-        job = self._job_from_frame(frame)
+        source_digest = self._source_digest(frame)  # None until the first record chose the profile
+        job = self._known.get(source_digest) if source_digest is not None else None
+        if job is not None:
+            self._unread += 1
+        else:
+            job = self._job_from_frame(frame, source_digest)
         self.outcome.records_seen += 1
         if job.rejection_reason:
             self._rejections[job.rejection_reason] += 1
         return job
+
+    def _source_digest(self, frame: RecordFrame) -> str | None:
+        """The record's bytes under everything that decides what they normalize to (the code's logic version,
+        the feed's params, its profile, the field limits, the document's namespaces); None for an oversized
+        record and before the profile is known."""
+        if frame.oversized or self._profile is None:
+            return None
+        if self._digest_salt is None:
+            self._digest_salt = json.dumps(
+                [PIPELINE_LOGIC_VERSION, SOURCE_NAME, self.spec.id, self.spec.params, self._profile.name,
+                 [self.limits.max_field_chars, self.limits.max_short_field_chars], list(COVERAGE_FIELDS)],
+                sort_keys=True, default=str).encode()
+        hashed = hashlib.blake2b(self._digest_salt, digest_size=16)
+        if self._shape.namespaces:
+            hashed.update(repr(sorted(self._shape.namespaces.items())).encode())
+        hashed.update(b"\x00")
+        hashed.update(frame.data)
+        return hashed.hexdigest()
 
     # -- one record
 
@@ -437,7 +474,7 @@ class XmlFeedReader(OneShotReader):
                         self.spec.id, profile.name, ", ".join(lost))
         return self._mapper
 
-    def _job_from_frame(self, frame: RecordFrame) -> JobRecord:
+    def _job_from_frame(self, frame: RecordFrame, source_digest: str | None = None) -> JobRecord:
         element, problem = self._parse_record(frame)
         if element is None:
             flat: dict[str, str | None] = {}
@@ -466,4 +503,7 @@ class XmlFeedReader(OneShotReader):
             if job.rejection_reason is None:  # cannot happen: rejection_of requires id or url
                 job.rejection_reason = RejectionReason.INVALID.value
                 job.rejection_detail = "no id and no url: the job cannot be identified"
+            return job  # its key and detail name its place in the document: never taken as unchanged
+        if problem is None:  # a broken record's detail names its place too
+            job.source_digest = source_digest or self._source_digest(frame)
         return job

@@ -125,6 +125,10 @@ raw_jobs = _stage_jobs_table(
     # A digest of every other stored value (`store.stages.raw_row`): a rerun rewrites only the postings whose digest
     # changed, and pass 1 fingerprints a block from its postings' digests.
     sa.Column("row_hash", sa.String(32)),
+    # The record as the source sent it (JobRecord.source_digest) and the posting's coverage bits: the next read
+    # of the same bytes keeps this row without normalizing the record again (UnchangedPosting).
+    sa.Column("source_digest", sa.String(32)),
+    sa.Column("coverage_mask", sa.Integer),
 )
 
 # ingests: one row per ingest attempt, so "incomplete" is visible and later stages can ask.

@@ -8,9 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.coverage import coverage_mask
 from feed_pipeline.core.dedupe import DedupeStats, block_fingerprint
 from feed_pipeline.core.identity import digest
-from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.jobs import JobRecord, RejectionReason, UnchangedPosting
 from feed_pipeline.core.redact import redact_text
 from feed_pipeline.core.stage1_sources import EnrichmentSource
 from feed_pipeline.store.rows import batched, job_to_row, row_to_job, stream_groups, upsert_rows, utcnow
@@ -27,7 +28,9 @@ def _hashed_columns(table: sa.Table, *volatile: str) -> tuple[str, ...]:
     return tuple(c.name for c in table.columns if c.name not in ("row_hash", *volatile))
 
 
-_RAW_HASHED = _hashed_columns(raw_jobs, "ingested_at")
+# The read's own bookkeeping is not the posting: a record re-sent with other bytes but the same values keeps its
+# digest, so pass 1 does not cluster its block again.
+_RAW_HASHED = _hashed_columns(raw_jobs, "ingested_at", "source_digest", "coverage_mask")
 _DEDUPED_HASHED = _hashed_columns(deduped_jobs, "run_id")
 
 
@@ -39,7 +42,8 @@ def _with_row_hash(row: dict[str, Any], columns: tuple[str, ...], into: str = "r
 def raw_row(job: JobRecord, ingested_at: datetime) -> dict[str, Any]:
     """The raw_jobs row of `job`, with the digest of its values (`row_hash`)."""
     row = job_to_row(job)
-    row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail, ingested_at=ingested_at)
+    row.update(rejection_reason=job.rejection_reason, rejection_detail=job.rejection_detail, ingested_at=ingested_at,
+               source_digest=job.source_digest, coverage_mask=coverage_mask(job))
     return _with_row_hash(row, _RAW_HASHED)
 
 
@@ -48,39 +52,73 @@ def deduped_row(job: JobRecord, run_id: str) -> dict[str, Any]:
     return _with_row_hash(dict(job_to_row(job), run_id=run_id), _DEDUPED_HASHED)
 
 
+class RereadNeeded(Exception):
+    """A record skipped as unchanged has a posting id an earlier record of the same read rewrote: the stored row
+    is gone, so the feed must be read again without skipping (`replace_raw_jobs` rolled back)."""
+
+
+def known_raw_postings(engine: sa.Engine, feed_id: str, now: datetime) -> dict[str, UnchangedPosting]:
+    """source digest -> the stored posting, for the records a reader may skip as unchanged: every stored posting
+    with a digest, except one that would be judged differently now (an expiry passed since it was stored)."""
+    c = raw_jobs.c
+    decided = sa.or_(c.expires_at.is_(None), c.expires_at >= now,
+                     c.rejection_reason.in_([RejectionReason.CLOSED.value, RejectionReason.EXPIRED.value]))
+    stmt = (sa.select(c.source_digest, c.job_key, c.rejection_reason, c.coverage_mask)
+            .where(c.feed_id == feed_id, c.source_digest.is_not(None), decided))
+    with engine.connect() as conn:
+        return {d: UnchangedPosting(key, reason, mask) for d, key, reason, mask in conn.execute(stmt)}
+
+
 def replace_raw_jobs(
     engine: sa.Engine,
     feed_id: str,
-    jobs: Iterable[JobRecord],
-) -> int:
-    """Make the feed's raw postings `jobs`, streamed in batches, in one transaction; returns how many were written.
+    jobs: Iterable[JobRecord | UnchangedPosting],
+) -> RawWrite:
+    """Make the feed's raw postings `jobs`, streamed in batches, in one transaction.
 
     A posting whose stored values are the same (its `row_hash`) is not rewritten, and keeps when it was first stored
-    with those values; a posting no longer in the feed is deleted. A posting id seen twice in one document keeps its
-    last occurrence (feeds do repeat records).
+    with those values; an UnchangedPosting keeps its row as it is; a posting no longer in the feed is deleted. A
+    posting id seen twice in one document keeps its last occurrence (feeds do repeat records). Raises RereadNeeded
+    (nothing written) when an UnchangedPosting follows a rewrite of its own id.
     """
     now = utcnow()
-    written = 0
+    result = RawWrite()
     with engine.begin() as conn:
-        held = dict(conn.execute(sa.select(raw_jobs.c.job_key, raw_jobs.c.row_hash)
-                                 .where(raw_jobs.c.feed_id == feed_id)).all())  # job key -> what the table holds
+        held = {key: (row_hash, source) for key, row_hash, source in conn.execute(  # what the table holds
+            sa.select(raw_jobs.c.job_key, raw_jobs.c.row_hash, raw_jobs.c.source_digest)
+            .where(raw_jobs.c.feed_id == feed_id))}
         unseen = set(held)
+        rewritten: set[str] = set()
         for batch in batched(jobs, WRITE_BATCH):
             rows = {}
             for job in batch:
-                row = raw_row(job, now)
                 unseen.discard(job.job_key)
-                if held.get(job.job_key) != row["row_hash"]:
+                if isinstance(job, UnchangedPosting):
+                    if job.job_key in rewritten or job.job_key in rows:
+                        raise RereadNeeded(f"feed {feed_id!r}: posting {job.job_key} repeats in the document")
+                    result.kept_unread += 1
+                    continue
+                row = raw_row(job, now)
+                if held.get(job.job_key) != (row["row_hash"], row["source_digest"]):
                     rows[job.job_key] = row
                     if job.job_key in held:  # a repeat later in the document compares with this occurrence
-                        held[job.job_key] = row["row_hash"]
+                        held[job.job_key] = (row["row_hash"], row["source_digest"])
             if rows:
                 upsert_rows(conn, raw_jobs, list(rows.values()), ("feed_id", "job_key"),
                             [c for c in next(iter(rows.values())) if c not in ("feed_id", "job_key")])
-                written += len(rows)
+                result.written += len(rows)
+                rewritten.update(rows)
         for keys in batched(sorted(unseen), WRITE_BATCH):
             conn.execute(raw_jobs.delete().where(raw_jobs.c.feed_id == feed_id, raw_jobs.c.job_key.in_(keys)))
-    return written
+    return result
+
+
+@dataclass
+class RawWrite:
+    """What `replace_raw_jobs` did: postings written, and postings kept without being read again."""
+
+    written: int = 0
+    kept_unread: int = 0
 
 
 def raw_counts(engine: sa.Engine, feed_id: str) -> dict[str, int]:

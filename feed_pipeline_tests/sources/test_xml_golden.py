@@ -38,7 +38,8 @@ def _feeds(tmp_dir: Path) -> dict[str, Path]:
 def _read(path: Path) -> dict:
     reader = XmlFeedReader(FeedSpec(id="golden", kind="xml", url=str(path), params={}), force=True, now=NOW)
     try:
-        jobs = [job.to_dict() for job in reader]
+        # source_digest is the read's bookkeeping (what lets the next read skip the record), not the record.
+        jobs = [{k: v for k, v in job.to_dict().items() if k != "source_digest"} for job in reader]
     finally:
         reader.close()
     outcome = reader.outcome

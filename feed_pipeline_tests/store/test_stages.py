@@ -81,12 +81,12 @@ def raw_rows(engine) -> dict[str, tuple]:
 def test_a_rerun_writes_only_the_postings_that_changed_and_deletes_the_ones_gone(db_url):
     engine = engine_for(db_url)
     jobs = [posting(f"R{n}", title, city) for n, (title, city) in enumerate(ROLES)]
-    assert stages.replace_raw_jobs(engine, "f", jobs) == 6
+    assert stages.replace_raw_jobs(engine, "f", jobs).written == 6
     before = raw_rows(engine)
-    assert stages.replace_raw_jobs(engine, "f", jobs) == 0, "nothing changed: nothing written"
+    assert stages.replace_raw_jobs(engine, "f", jobs).written == 0, "nothing changed: nothing written"
     assert raw_rows(engine) == before, "unchanged postings keep their row, when they were stored included"
     edited = [*jobs[:2], posting("R2", "Data Analyst", "Boston"), *jobs[3:5]]  # R2 moved, R5 left the feed
-    assert stages.replace_raw_jobs(engine, "f", edited) == 1
+    assert stages.replace_raw_jobs(engine, "f", edited).written == 1
     after = raw_rows(engine)
     assert set(after) == {j.job_key for j in edited}
     assert after[jobs[2].job_key][1] == ["Boston"]
