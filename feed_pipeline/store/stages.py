@@ -306,14 +306,25 @@ def replace_deduped_blocks(
                 figures.append({"feed_id": feed_id, "block_key": block.key, "fingerprint": block.fingerprint,
                                 "figures": stats.figures()})
                 yield stats
-            # A merged key can move between blocks when a posting's title or company changes: clear it too. Two
-            # statements, each on its index (an OR of the two would scan every row of the feed, once per chunk).
-            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
-                                                     deduped_jobs.c.block_key.in_(block_keys)))
-            conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
-                                                     deduped_jobs.c.job_key.in_([j.job_key for j in merged])))
-            for batch in batched(merged, WRITE_BATCH):
-                conn.execute(deduped_jobs.insert(), [deduped_row(j, run_id) for j in batch])
+            # Only the rows that differ are rewritten: a block clustered again mostly gives back the jobs it had.
+            held = dict(conn.execute(sa.select(deduped_jobs.c.job_key, deduped_jobs.c.row_hash).where(
+                deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(block_keys))).all())
+            rows = [deduped_row(j, run_id) for j in merged]
+            fresh = [r for r in rows if held.get(r["job_key"]) != r["row_hash"]]
+            kept = {r["job_key"] for r in rows} - {r["job_key"] for r in fresh}
+            # A merged key can move between blocks when a posting's title or company changes: a fresh row's key is
+            # cleared wherever it is. Each statement on one index (an OR would scan every row of the feed).
+            for keys in batched([k for k in held if k not in kept], WRITE_BATCH):
+                conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
+                                                         deduped_jobs.c.job_key.in_(keys)))
+            for keys in batched([r["job_key"] for r in fresh if r["job_key"] not in held], WRITE_BATCH):
+                conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
+                                                         deduped_jobs.c.job_key.in_(keys)))
+            for batch in batched(fresh, WRITE_BATCH):
+                conn.execute(deduped_jobs.insert(), batch)
+            for keys in batched(sorted(kept), WRITE_BATCH):
+                conn.execute(deduped_jobs.update().where(deduped_jobs.c.feed_id == feed_id,
+                                                         deduped_jobs.c.job_key.in_(keys)).values(run_id=run_id))
             upsert_rows(conn, dedupe_blocks, figures, ("feed_id", "block_key"), ["fingerprint", "figures"])
 
         for block in blocks:

@@ -1,4 +1,5 @@
 """Stage tables: partition rewrites that replace, never duplicate, even when jobs move between blocks."""
+import dataclasses
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -102,6 +103,29 @@ def test_a_posting_repeated_in_one_document_keeps_its_last_occurrence_on_every_r
     assert [v[1] for v in raw_rows(engine).values()] == [["Austin"]]
     stages.replace_raw_jobs(engine, "f", [old, new])
     assert [v[1] for v in raw_rows(engine).values()] == [["Denver"]]
+
+
+def test_a_block_clustered_again_rewrites_only_its_jobs_that_changed(sqlite_url, tmp_path):
+    engine = engine_for(sqlite_url)
+    roles = ["Plan the menu and run the kitchen line.", "Keep the books and pay the suppliers on time.",
+             "Greet the guests and seat them at their tables."]
+    jobs = [posting(f"R{n}", "Store Manager", city) for n, city in enumerate(["Reno", "Boise", "Elko"])]
+    jobs = [dataclasses.replace(job, description=text) for job, text in zip(jobs, roles, strict=True)]
+    dedupe_and_count(engine, "run-1", jobs)
+    rowids = "select job_key, rowid from deduped_jobs"
+    with engine.connect() as conn:
+        before = dict(conn.execute(sa.text(rowids)).all())
+    edited = [*jobs[:2], dataclasses.replace(jobs[2], description="Greet the guests and run the front desk.")]
+    again = dedupe_and_count(engine, "run-2", edited)
+    assert again.reused_blocks == 0, "the block was clustered again"
+    with engine.connect() as conn:
+        after = dict(conn.execute(sa.text(rowids)).all())
+        assert set(conn.execute(sa.select(deduped_jobs.c.run_id)).scalars()) == {"run-2"}
+    assert sorted(k for k in after if after[k] == before.get(k)) == sorted(j.job_key for j in jobs[:2]), (
+        "the two unchanged jobs keep their rows; the edited one is written again")
+    scratch = engine_for(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
+    dedupe_and_count(scratch, "run-1", edited)
+    assert deduped_rows(engine) == deduped_rows(scratch)
 
 
 def test_a_retitled_posting_moves_block_without_a_duplicate_key(db_url):
