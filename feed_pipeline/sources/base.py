@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from feed_pipeline.core.jobs import JobRecord
+from feed_pipeline.core.jobs import JobRecord, UnchangedPosting
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class IngestOutcome:
 
 
 class FeedReader(Protocol):
-    """An iterable of normalized JobRecords (identity assigned, rejection_reason set when rejected).
+    """An iterable of normalized JobRecords (identity assigned, rejection_reason set when rejected), and, from a
+    reader opened with `known` (sources.registry.open_feed), an UnchangedPosting for each record read last time.
 
     Iteration streams: memory stays bounded however big the feed. Errors that stop the feed before it
     could be read at all (unreachable host, 404, missing file, bad feed configuration) raise `FeedError`
@@ -59,7 +60,7 @@ class FeedReader(Protocol):
 
     outcome: IngestOutcome
 
-    def __iter__(self) -> Iterator[JobRecord]: ...
+    def __iter__(self) -> Iterator[JobRecord | UnchangedPosting]: ...
 
     def close(self) -> None: ...
 
@@ -75,13 +76,13 @@ class OneShotReader:
     _own_fetcher: bool
     _started: bool
 
-    def __iter__(self) -> Iterator[JobRecord]:
+    def __iter__(self) -> Iterator[JobRecord | UnchangedPosting]:
         if self._started:
             raise RuntimeError(f"feed {self.spec.id!r}: a FeedReader can be iterated only once; open the feed again")
         self._started = True
         return self._records()
 
-    def _records(self) -> Iterator[JobRecord]:
+    def _records(self) -> Iterator[JobRecord | UnchangedPosting]:
         raise NotImplementedError
 
     def _close_resources(self) -> None:
