@@ -133,8 +133,8 @@ class _Stage1:
 
 
 def _redo_changed(engine: sa.Engine, feed_id: str, stage1: _Stage1) -> tuple[int, set[str]]:
-    """Redo stage 1 for the jobs whose rows are stale and for every job of the pass 2 groups they leave or join;
-    returns (rows kept, the groups pass 2 must merge again)."""
+    """Redo stage 1 for the jobs whose rows are stale and for the merged jobs of the pass 2 groups they leave or
+    join; returns (rows kept, the groups pass 2 must merge again)."""
     plan = plan_stage1(stage1.salt, stages.deduped_row_hashes(engine, feed_id),
                        stages.iter_enrichment_sources(engine, feed_id))
     with engine.begin() as conn:
@@ -143,7 +143,8 @@ def _redo_changed(engine: sa.Engine, feed_id: str, stage1: _Stage1) -> tuple[int
     frontier, todo, written = set(plan.blocks), set(plan.redo), set()
     taken = 0
     while todo or frontier:
-        # A group some job leaves or joins is merged again from its jobs' own answers: take its kept rows apart.
+        # A group some job leaves or joins is merged again from its jobs' own answers: take its merged rows apart
+        # (a row pass 2 left alone already is one).
         with engine.begin() as conn:
             rows, members = stages.take_enrichment_blocks(conn, feed_id, frontier, keep=written)
         taken += rows

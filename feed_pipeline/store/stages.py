@@ -471,14 +471,15 @@ def iter_enrichment_sources(engine: sa.Engine, feed_id: str) -> Iterator[Enrichm
 
 def take_enrichment_blocks(conn: sa.Connection, feed_id: str, blocks: Iterable[str],
                            keep: set[str]) -> tuple[int, set[str]]:
-    """Delete the rows of these pass 2 groups but those in `keep`; returns (rows deleted, the deduped jobs they
-    stood for)."""
+    """Delete the merged rows of these pass 2 groups but those in `keep`; returns (rows deleted, the deduped jobs
+    they stood for). A row pass 2 left alone is already its job's own stage 1 answer: it stays, and pass 2 merges
+    the group again from it."""
     members: set[str] = set()
     deleted = 0
     for chunk in batched(sorted(blocks), WRITE_BATCH):
         stmt = sa.select(enrichments.c.job_key, enrichments.c.merged_keys).where(
             enrichments.c.feed_id == feed_id, enrichments.c.ai_block_key.in_(chunk))
-        taken = [(key, merged) for key, merged in conn.execute(stmt) if key not in keep]
+        taken = [(key, merged) for key, merged in conn.execute(stmt) if len(merged or ()) > 1 and key not in keep]
         delete_enrichments(conn, feed_id, [key for key, _ in taken])
         deleted += len(taken)
         for key, merged in taken:

@@ -101,6 +101,21 @@ def test_a_rerun_redoes_only_changed_jobs_and_their_groups_and_equals_a_run_from
         second.merged_away, second.groups, second.before_pass2, second.statuses)
 
 
+def test_a_job_joining_a_group_leaves_its_unmerged_rows_alone(db_url, tmp_path):
+    engine = engine_for(db_url)
+    run(engine, "run-1", FIRST, incremental=False)
+    joined = [*FIRST, posting("D2", "Data Analyst", "Reno", "Model the demand of each store for the buyers.")]
+
+    second, clf = run(engine, "run-2", joined, incremental=True)
+
+    assert [t for titles in clf.asked for t in titles] == ["Data Analyst"] and clf.usage.cache_hits == 0, (
+        "only the new job is answered: D1's row, which pass 2 left alone, is already its own answer")
+    assert (second.kept_rows, second.answered) == (5, 1)
+    scratch = engine_for(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
+    run(scratch, "run-1", joined, incremental=False)
+    assert table(engine) == table(scratch)
+
+
 def test_other_settings_or_a_failed_answer_are_never_kept(db_url):
     engine = engine_for(db_url)
     run(engine, "run-1", FIRST, incremental=False)
