@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
@@ -462,38 +463,27 @@ def _link_similar(
     `window` > 0 limits earlier reps to that many positions (large blocks).
     """
     cutoff = config.score_cutoff
-    probes = config.probes_per_role
-    processed: dict[int, list[int]] = {}  # component root -> positions in `order` already seen, ascending
+    table = _ProbeTable(config.probes_per_role)
     comparisons = 0
     for position, rep in enumerate(order):
-        low = position - window if window else 0
-        own_root = components.find(rep)
-        probe_positions: list[int] = []
-        probe_roots: list[int] = []
         if window:
-            for root in [root for root, positions in processed.items() if positions[-1] < low]:
-                del processed[root]  # out of the window for good: positions only grow
-        for root, positions in processed.items():
-            if root == own_root:
-                continue
-            nearest = positions[max(len(positions) - probes, bisect_left(positions, low) if window else 0) :]
-            probe_positions.extend(nearest)
-            probe_roots.extend([root] * len(nearest))
+            table.drop_before(position - window)
+        own_root = components.find(rep)
+        own_probes = table.count.get(own_root, 0)
         touched = {own_root}
-        if probe_positions:
-            scores = _scores(rep_texts[rep], [rep_texts[order[probe]] for probe in probe_positions], config)
-            comparisons += len(scores)
+        if len(table.positions) > own_probes:
+            comparisons += len(table.positions) - own_probes
             best: dict[int, tuple[float, int]] = {}  # root -> (best score, position of that probe)
-            votes: Counter[int] = Counter()  # root -> probes matched minus probes missed
-            for root, score, probe in zip(probe_roots, scores, probe_positions, strict=True):
-                votes[root] += 1 if score >= cutoff else -1
-                if score >= cutoff and score > best.get(root, (0.0, 0))[0]:
-                    best[root] = (score, probe)
+            matched: Counter[int] = Counter()  # root -> its probes that matched
+            for index, score in table.matches(rep_texts[rep], own_root if own_probes else None, config):
+                root = table.roots[index]
+                matched[root] += 1
+                if score > best.get(root, (0.0, 0))[0]:
+                    best[root] = (score, table.positions[index])
             # A role is joined when most of its probed members match, not just one borderline member.
-            best = {root: found for root, found in best.items() if votes[root] > 0}
+            best = {root: found for root, found in best.items() if 2 * matched[root] > table.count[root]}
             # The rep's own role (if it already has members here) vouches for it first.
-            own_seen = processed.get(own_root)
-            anchor = rep_texts[order[own_seen[-1]]] if own_seen else None
+            anchor = table.last_text(own_root) if own_probes else None
             for root, (_, probe) in sorted(best.items(), key=lambda item: (-item[1][0], item[0])):
                 # Joining a second role through this one posting needs the two roles to match
                 # directly too, so one borderline posting cannot chain two different roles.
@@ -505,17 +495,87 @@ def _link_similar(
                     continue  # different requisitions or employment types: never one role
                 touched.add(root)
                 anchor = anchor if anchor is not None else rep_texts[order[probe]]
-        for root in touched:  # components that merged: one list of seen positions under the new root
+        for root in touched:  # components that merged: their probes now stand for the new root
             current = components.find(root)
-            if current != root and root in processed:
-                processed[current] = sorted(processed.get(current, []) + processed.pop(root))
-        processed.setdefault(components.find(rep), []).append(position)
+            if current != root:
+                table.relabel(root, current)
+        table.add(position, rep_texts[rep], components.find(rep))
     return comparisons
+
+
+class _ProbeTable:
+    """Each role's `probes` latest positions in `order` (those a new rep is scored against), in position order,
+    with their texts, so one rep is scored against every other role's probes in one call."""
+
+    def __init__(self, probes: int) -> None:
+        self.probes = probes
+        self.positions: list[int] = []
+        self.texts: list[str] = []
+        self.roots: list[int] = []
+        self.count: dict[int, int] = {}  # root -> its entries
+
+    def drop_before(self, low: int) -> None:
+        cut = bisect_left(self.positions, low)
+        if cut:
+            for root in self.roots[:cut]:
+                self._forget(root)
+            del self.positions[:cut], self.texts[:cut], self.roots[:cut]
+
+    def add(self, position: int, text: str, root: int) -> None:
+        self.positions.append(position)
+        self.texts.append(text)
+        self.roots.append(root)
+        self.count[root] = self.count.get(root, 0) + 1
+        self._trim(root)
+
+    def relabel(self, old: int, new: int) -> None:
+        if old not in self.count:
+            return
+        roots = self.roots
+        for index, root in enumerate(roots):
+            if root == old:
+                roots[index] = new
+        self.count[new] = self.count.get(new, 0) + self.count.pop(old)
+        self._trim(new)
+
+    def matches(self, text: str, skip_root: int | None, config: DedupeConfig) -> list[tuple[int, float]]:
+        """(index, score) of the entries `text` matches, those of `skip_root` (the rep's own role) not scored."""
+        if skip_root is None:
+            return _matches(text, self.texts, config)
+        others = [index for index, root in enumerate(self.roots) if root != skip_root]
+        found = _matches(text, [self.texts[index] for index in others], config)
+        return [(others[index], score) for index, score in found]
+
+    def last_text(self, root: int) -> str:
+        index = len(self.roots) - 1 - self.roots[::-1].index(root)
+        return self.texts[index]
+
+    def _trim(self, root: int) -> None:
+        """Keep the root's latest `probes` entries: the earliest go first."""
+        while self.count[root] > self.probes:
+            index = self.roots.index(root)
+            del self.positions[index], self.texts[index], self.roots[index]
+            self._forget(root)
+
+    def _forget(self, root: int) -> None:
+        self.count[root] -= 1
+        if not self.count[root]:
+            del self.count[root]
+
+
+def _matches(query: str, choices: list[str], config: DedupeConfig) -> list[tuple[int, float]]:
+    """(index, score) of the choices the query reaches the cutoff with, in index order."""
+    cutoff = config.score_cutoff
+    if len(choices) < _CDIST_MIN_CHOICES:
+        return [(i, score) for i, choice in enumerate(choices)
+                if (score := fuzz.ratio(query, choice, score_cutoff=cutoff)) >= cutoff]
+    scores = process.cdist([query], choices, scorer=fuzz.ratio, score_cutoff=cutoff, workers=config.workers)[0]
+    hits = np.flatnonzero(scores >= cutoff)
+    return list(zip(hits.tolist(), scores[hits].tolist(), strict=True))
 
 
 def _attach_snippets(rep_texts: Sequence[str], components: _Components, config: DedupeConfig) -> int:
     """Join a truncated description to the one role whose description starts the same way."""
-    cutoff = config.score_cutoff
     lengths = [len(text) for text in rep_texts]
     longest = max(lengths)
     comparisons = 0
@@ -523,13 +583,10 @@ def _attach_snippets(rep_texts: Sequence[str], components: _Components, config: 
         size = lengths[short]
         if size < config.snippet_min_words or size >= config.snippet_length_ratio * longest:
             continue
-        matched_roots: set[int] = set()
-        for long, long_text in enumerate(rep_texts):
-            if size >= config.snippet_length_ratio * lengths[long]:
-                continue
-            comparisons += 1
-            if fuzz.ratio(short_text, long_text[:size], score_cutoff=cutoff) >= cutoff:
-                matched_roots.add(components.find(long))
+        longs = [long for long, length in enumerate(lengths) if size < config.snippet_length_ratio * length]
+        comparisons += len(longs)
+        starts = [rep_texts[long][:size] for long in longs]
+        matched_roots = {components.find(longs[index]) for index, _ in _matches(short_text, starts, config)}
         # Exactly one other role matches: attach. Several (or ours and another): ambiguous, leave it.
         if len(matched_roots) == 1 and components.find(short) not in matched_roots:
             components.union(short, matched_roots.pop())
