@@ -503,6 +503,9 @@ def _link_similar(
     return comparisons
 
 
+_SKIP_BY_COPY = 4  # see _ProbeTable.matches
+
+
 class _ProbeTable:
     """Each role's `probes` latest positions in `order` (those a new rep is scored against), in position order,
     with their texts, so one rep is scored against every other role's probes in one call."""
@@ -539,9 +542,12 @@ class _ProbeTable:
         self._trim(new)
 
     def matches(self, text: str, skip_root: int | None, config: DedupeConfig) -> list[tuple[int, float]]:
-        """(index, score) of the entries `text` matches, those of `skip_root` (the rep's own role) not scored."""
-        if skip_root is None:
-            return _matches(text, self.texts, config)
+        """(index, score) of the entries `text` matches but those of `skip_root` (the rep's own role). Its few
+        entries are scored and dropped when the table is large (cheaper than copying the table without them),
+        left out of the call when they are a good share of it."""
+        if skip_root is None or self.count[skip_root] * _SKIP_BY_COPY < len(self.roots):
+            roots = self.roots
+            return [(index, score) for index, score in _matches(text, self.texts, config) if roots[index] != skip_root]
         others = [index for index, root in enumerate(self.roots) if root != skip_root]
         found = _matches(text, [self.texts[index] for index in others], config)
         return [(others[index], score) for index, score in found]
