@@ -442,14 +442,6 @@ def cluster_postings(jobs: Sequence[JobRecord], config: DedupeConfig) -> BlockCl
 _CDIST_MIN_CHOICES = 16
 
 
-def _scores(query: str, choices: list[str], config: DedupeConfig) -> list[float]:
-    """Similarity (0-100) of the query to each choice; 0 below the cutoff, which lets rapidfuzz stop early."""
-    cutoff = config.score_cutoff
-    if len(choices) < _CDIST_MIN_CHOICES:
-        return [fuzz.ratio(query, choice, score_cutoff=cutoff) for choice in choices]
-    return process.cdist([query], choices, scorer=fuzz.ratio, score_cutoff=cutoff, workers=config.workers)[0].tolist()
-
-
 def _link_similar(
     rep_texts: Sequence[str], order: list[int], window: int, components: _Components, config: DedupeConfig
 ) -> int:
@@ -489,7 +481,7 @@ def _link_similar(
                 # directly too, so one borderline posting cannot chain two different roles.
                 if anchor is not None:
                     comparisons += 1
-                    if _scores(anchor, [rep_texts[order[probe]]], config)[0] < cutoff:
+                    if fuzz.ratio(anchor, rep_texts[order[probe]], score_cutoff=cutoff) < cutoff:
                         continue
                 if not components.union(rep, root):
                     continue  # different requisitions or employment types: never one role
