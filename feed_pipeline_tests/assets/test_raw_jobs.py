@@ -12,8 +12,8 @@ from feed_pipeline.store import stages as stage_store
 from feed_pipeline.store.schema import raw_jobs as raw_table
 from feed_pipeline_tests.assets.conftest import POSTINGS, feed_xml
 
-RAW_KEYS = {"dagster/row_count", "skipped_unchanged", "written_this_run", "kept_unread", "accepted", "bytes_read", "profile",
-            "complete", "by_rejection_reason", "coverage", "records_per_s", "reader_stats"}
+RAW_KEYS = {"dagster/row_count", "skipped_unchanged", "written_this_run", "kept_unread", "accepted", "bytes_read",
+            "profile", "complete", "by_rejection_reason", "coverage", "records_per_s", "reader_stats"}
 COVERAGE = {"id": 5, "title": 5, "company": 5, "location": 5, "date": 5, "employment_type": 5, "salary": 0}
 
 
