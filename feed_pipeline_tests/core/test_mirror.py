@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from feed_pipeline.core.mirror import (
     XANO_FIELDS,
     MirrorPlan,
-    check_delete_safety,
     changed_fields,
+    check_delete_safety,
     plan_mirror,
     record_hash,
     to_xano_record,
