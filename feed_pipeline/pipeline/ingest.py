@@ -6,9 +6,10 @@ incomplete ingest, so no later stage treats a job as removed on its account.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -53,7 +54,7 @@ def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force:
     occurrence, the feed is read again without skipping.
     """
     now = now or datetime.now(UTC)
-    known = stages.known_raw_postings(engine, feed.id, now) if feed.kind in RECORD_SKIPPING_KINDS else None
+    known = partial(stages.known_raw_postings, engine, feed.id, now) if feed.kind in RECORD_SKIPPING_KINDS else None
     try:
         return _ingest(engine, feed, run_id, force=force, started_at=started_at, env=env, now=now, known=known)
     except stages.RereadNeeded as exc:
@@ -63,7 +64,7 @@ def ingest_feed(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force:
 
 def _ingest(engine: sa.Engine, feed: feed_store.Feed, run_id: str, *, force: bool, started_at: datetime,
             env: Mapping[str, str] | None, now: datetime,
-            known: Mapping[str, UnchangedPosting] | None) -> IngestResult:
+            known: Callable[[], Mapping[str, UnchangedPosting]] | None) -> IngestResult:
     coverage = FieldCoverage()
     reader = open_feed(feed_spec(feed), force=force, env=env, now=now, known=known)
     write = stages.RawWrite()

@@ -32,13 +32,14 @@ RECORD_SKIPPING_KINDS = frozenset({"xml"})
 
 def open_feed(spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
               env: Mapping[str, str] | None = None, now: datetime | None = None,
-              known: Mapping[str, UnchangedPosting] | None = None) -> FeedReader:
+              known: Callable[[], Mapping[str, UnchangedPosting]] | None = None) -> FeedReader:
     """A reader for the feed. Nothing is fetched until iteration starts; `force` parses an unchanged feed too.
 
     A given `fetcher` is shared and left open; without one the reader makes its own and closes it in close().
     `env` holds the job APIs' credentials and hosts by variable name (resources.job_apis.JobApiResource.as_env).
-    `now` is the time expiry is judged at; `known` (source digest -> stored posting, for that `now`) lets a reader
-    of RECORD_SKIPPING_KINDS yield an UnchangedPosting for a record it read last time; other readers ignore it.
+    `now` is the time expiry is judged at; `known` (a loader of source digest -> stored posting for that `now`, called
+    only if the document is read) lets a reader of RECORD_SKIPPING_KINDS yield an UnchangedPosting for a record it
+    read last time; other readers ignore it.
     Raises FeedConfigError for a kind no source handles or params the source cannot use.
     """
     factory = SOURCES.get(spec.kind)

@@ -26,7 +26,7 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -219,13 +219,14 @@ class XmlFeedReader(OneShotReader):
     (default 8,192), `max_feed_bytes` (default FEED_PIPELINE_MAX_FEED_BYTES or 2 GiB, see feed_bytes).
 
     Each cleanly parsed record's JobRecord carries `source_digest`, a digest of its bytes and of everything its
-    normalization depends on but the clock. Given `known` (digest -> the stored posting, built for this `now`:
-    store.stages.known_raw_postings), a record whose digest is there is not parsed again: the reader yields that
-    UnchangedPosting instead. The first record is always parsed (it may choose the profile).
+    normalization depends on but the clock. Given `known`, a loader of digest -> stored posting for this `now`
+    (store.stages.known_raw_postings), called once if the document is read at all, a record whose digest is there
+    is not parsed again: the reader yields that UnchangedPosting instead. The first record is always parsed (it may
+    choose the profile).
     """
 
     def __init__(self, spec: FeedSpec, *, force: bool = False, fetcher: HttpFetcher | None = None,
-                 now: datetime | None = None, known: Mapping[str, UnchangedPosting] | None = None):
+                 now: datetime | None = None, known: Callable[[], Mapping[str, UnchangedPosting]] | None = None):
         if not isinstance(spec.params, dict):
             raise FeedConfigError(f"feed {spec.id!r}: params must be an object; got {type(spec.params).__name__}")
         try:
@@ -253,7 +254,8 @@ class XmlFeedReader(OneShotReader):
         self._repaired = 0
         self._encoding: str | None = None
         self._gzip = False
-        self._known = known or {}
+        self._load_known = known
+        self._known: Mapping[str, UnchangedPosting] = {}
         self._unread = 0
         self._digest_salt: bytes | None = None
 
@@ -277,6 +279,8 @@ class XmlFeedReader(OneShotReader):
                 outcome.unchanged = True
                 outcome.content_hash = self._body.content_hash
                 return
+            if self._load_known is not None:  # only now: an unchanged document needs none of it
+                self._known = self._load_known()
             yield from self._parse(self._body)
             if outcome.complete:
                 outcome.content_hash = self._body.content_hash
@@ -297,7 +301,7 @@ class XmlFeedReader(OneShotReader):
             stats[f"rejected_{reason.value}"] = self._rejections[reason.value]
         stats["accepted"] = outcome.records_seen - sum(self._rejections.values())
         stats["repaired_records"] = self._repaired  # of the records parsed (an unchanged one is not)
-        if self._known:
+        if self._load_known is not None:
             stats["unchanged_records"] = self._unread
         stats["gzip"] = self._gzip
         if self._encoding:

@@ -9,6 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from feed_pipeline.pipeline.ingest import IngestResult, ingest_feed
+from feed_pipeline.sources.base import FeedSpec
+from feed_pipeline.sources.xml_feed import XmlFeedReader
 from feed_pipeline.store import feeds as feed_store
 from feed_pipeline.store.db import engine_for
 from feed_pipeline.store.schema import raw_jobs
@@ -104,3 +106,20 @@ def test_other_feed_params_normalize_every_record_again(db_url, tmp_path):
     assert ingest(engine, url, "r2").kept_unread == 3
     assert ingest(engine, url, "r3", params={"max_field_chars": 5000}).kept_unread == 0
     assert ingest(engine, url, "r4", params={"max_field_chars": 5000}).kept_unread == 3
+
+
+def test_the_known_postings_are_loaded_only_when_the_document_is_read(tmp_path):
+    url = write(tmp_path / "feed.xml", record("R0"), record("R1"))
+    first = XmlFeedReader(FeedSpec(id=FEED, kind="xml", url=url, params={}), force=True, now=NOW)
+    assert len(list(first)) == 2
+
+    def must_not_load():
+        raise AssertionError("an unchanged document needs no known postings")
+
+    unchanged = XmlFeedReader(FeedSpec(id=FEED, kind="xml", url=url, params={},
+                                       content_hash=first.outcome.content_hash), now=NOW, known=must_not_load)
+    assert list(unchanged) == [] and unchanged.outcome.unchanged
+    loads = []
+    changed = XmlFeedReader(FeedSpec(id=FEED, kind="xml", url=url, params={}), force=True, now=NOW,
+                            known=lambda: loads.append(1) or {})
+    assert len(list(changed)) == 2 and loads == [1]
