@@ -245,19 +245,22 @@ def last_ingest_complete(engine: sa.Engine, feed_id: str) -> bool:
 # --- deduped_jobs ---------------------------------------------------------------------------------------------
 
 
-def previous_merged_keys(conn: sa.Connection, feed_id: str, block_keys: Iterable[str]) -> dict[str, str]:
-    """member raw key -> merged key, from the last pass 1 output of these blocks (keeps merged keys stable)."""
+def held_deduped(conn: sa.Connection, feed_id: str, block_keys: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The last pass 1 output of these blocks, read once: (merged key -> row digest, member raw key -> merged key;
+    the second keeps merged keys stable)."""
     keys = list(block_keys)
     if not keys:
-        return {}
-    stmt = sa.select(deduped_jobs.c.job_key, deduped_jobs.c.member_keys).where(
+        return {}, {}
+    stmt = sa.select(deduped_jobs.c.job_key, deduped_jobs.c.row_hash, deduped_jobs.c.member_keys).where(
         deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(keys)
     )
-    mapping: dict[str, str] = {}
-    for merged_key, members in conn.execute(stmt):
+    hashes: dict[str, str] = {}
+    previous: dict[str, str] = {}
+    for merged_key, row_hash, members in conn.execute(stmt):
+        hashes[merged_key] = row_hash
         for member in members or []:
-            mapping[member] = merged_key
-    return mapping
+            previous[member] = merged_key
+    return hashes, previous
 
 
 def replace_deduped_blocks(
@@ -296,7 +299,7 @@ def replace_deduped_blocks(
             if not changed:
                 return
             block_keys = {b.key for b in changed}
-            previous = previous_merged_keys(conn, feed_id, block_keys)
+            held, previous = held_deduped(conn, feed_id, block_keys)
             postings = raw_block_jobs(conn, feed_id, block_keys)
             merged: list[JobRecord] = []
             figures: list[dict[str, Any]] = []
@@ -307,22 +310,19 @@ def replace_deduped_blocks(
                                 "figures": stats.figures()})
                 yield stats
             # Only the rows that differ are rewritten: a block clustered again mostly gives back the jobs it had.
-            held = dict(conn.execute(sa.select(deduped_jobs.c.job_key, deduped_jobs.c.row_hash).where(
-                deduped_jobs.c.feed_id == feed_id, deduped_jobs.c.block_key.in_(block_keys))).all())
             rows = [deduped_row(j, run_id) for j in merged]
             fresh = [r for r in rows if held.get(r["job_key"]) != r["row_hash"]]
-            kept = {r["job_key"] for r in rows} - {r["job_key"] for r in fresh}
-            # A merged key can move between blocks when a posting's title or company changes: a fresh row's key is
-            # cleared wherever it is. Each statement on one index (an OR would scan every row of the feed).
-            for keys in batched([k for k in held if k not in kept], WRITE_BATCH):
-                conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
-                                                         deduped_jobs.c.job_key.in_(keys)))
-            for keys in batched([r["job_key"] for r in fresh if r["job_key"] not in held], WRITE_BATCH):
+            same = {r["job_key"] for r in rows} - {r["job_key"] for r in fresh}
+            # Cleared: the blocks' rows that are not kept, and each fresh row's key wherever it is (a merged key moves
+            # between blocks when a posting's title or company changes). By key, on its index: an OR with the block
+            # would scan every row of the feed.
+            stale = [k for k in held if k not in same] + [r["job_key"] for r in fresh if r["job_key"] not in held]
+            for keys in batched(stale, WRITE_BATCH):
                 conn.execute(deduped_jobs.delete().where(deduped_jobs.c.feed_id == feed_id,
                                                          deduped_jobs.c.job_key.in_(keys)))
             for batch in batched(fresh, WRITE_BATCH):
                 conn.execute(deduped_jobs.insert(), batch)
-            for keys in batched(sorted(kept), WRITE_BATCH):
+            for keys in batched(sorted(same), WRITE_BATCH):
                 conn.execute(deduped_jobs.update().where(deduped_jobs.c.feed_id == feed_id,
                                                          deduped_jobs.c.job_key.in_(keys)).values(run_id=run_id))
             upsert_rows(conn, dedupe_blocks, figures, ("feed_id", "block_key"), ["fingerprint", "figures"])
