@@ -54,7 +54,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem3"  # bump when scoring rules change: cached offline results then go stale
+SEMANTIC_SCORING_VERSION = "sem4"  # bump when scores change (sem4: batch-independent products): answers go stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
@@ -221,8 +221,8 @@ class LabelIndex:
         `tokens` let several indexes share one embedding and one tokenization of the same postings."""
         title_vecs, text_vecs = vectors if vectors is not None else self.embed(titles, texts)
         title_tokens, text_tokens = tokens if tokens is not None else tokenize_all(titles, texts)
-        title_sem = np.maximum.reduceat(title_vecs @ self._phrase_vectors.T, self._starts, axis=1)
-        text_sem = text_vecs @ self._document_vectors.T
+        title_sem = np.maximum.reduceat(rows_times(title_vecs, self._phrase_vectors.T), self._starts, axis=1)
+        text_sem = rows_times(text_vecs, self._document_vectors.T)
         w = self.weights
         out = []
         for n in range(len(titles)):
@@ -234,6 +234,27 @@ class LabelIndex:
                               + w["title_sem"] * parts["title_sem"] + w["text_sem"] * parts["text_sem"])
             out.append(parts)
         return out
+
+
+def rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """`rows @ matrix`, each row's result bit for bit the same whatever else is in the batch.
+
+    BLAS sums a product in an order that depends on how many rows it is given (a single row even takes a
+    matrix-vector path), so a posting scored in a batch of 200 and alone could differ in the last bits, and a rerun
+    that classifies only the changed postings could round a confidence differently from a first run. Multiplying in
+    blocks of ROW_BLOCK rows (the last one padded with zeros) gives every row the same arithmetic.
+    """
+    count = rows.shape[0]
+    padding = -count % ROW_BLOCK
+    if padding:
+        rows = np.concatenate([rows, np.zeros((padding, rows.shape[1]), dtype=rows.dtype)])
+    out = np.empty((rows.shape[0], matrix.shape[1]), dtype=np.result_type(rows, matrix))
+    for start in range(0, rows.shape[0], ROW_BLOCK):
+        np.matmul(rows[start:start + ROW_BLOCK], matrix, out=out[start:start + ROW_BLOCK])
+    return out[:count]
+
+
+ROW_BLOCK = 32
 
 
 def tokenize_all(titles: list[str], texts: list[str]) -> tuple[list[list[str]], list[list[str]]]:

@@ -21,7 +21,7 @@ from feed_pipeline.core.semantic_classifier import (
     spell_out_capitals,
 )
 from feed_pipeline.core.taxonomy import load_taxonomy, taxonomy_from_dict
-from feed_pipeline.labeled_set import LABELED_DIR
+from feed_pipeline.labeled_set import LABELED_DIR, load_board
 from feed_pipeline.resources.offline_classifier import CALIBRATION_PATH, load_calibration
 
 PM_NAMES_ONLY = LABELED_DIR / "taxonomies" / "pm_board_names_only.json"
@@ -135,6 +135,23 @@ def test_confidences_are_probabilities_for_every_answer(calibrated):
     assert all(0.0 <= r.confidence <= 1.0 for r in results)
     functions = function_of(clf, "Healthcare", FunctionInput("a", "Registered Nurse", "ICU patient care."))
     assert all(0.0 <= r.confidence <= 1.0 for r in functions)
+
+
+def test_a_posting_scores_the_same_to_the_last_bit_alone_or_in_any_batch(calibrated):
+    """A rerun classifies only the changed postings, in other batches than the first run did: every score must be
+    the same float, or a confidence could round (or cross a threshold) differently from a from-scratch run."""
+    board = load_board("general_board")
+    clf = calibrated(board.taxonomy)
+    jobs = [IndustryInput(j.id, j.title, j.company, j.description, (j.location,)) for j in board.jobs[:70]]
+    together = clf.industry_decisions(jobs)
+    assert [d.features for d in clf.industry_decisions(jobs[5:8])] == [d.features for d in together[5:8]]
+    assert [clf.industry_decisions([job])[0].features for job in jobs[:40]] == [d.features for d in together[:40]]
+    industry = board.jobs[0].industry
+    functions = clf.taxonomy.functions_of(industry)
+    inputs = [FunctionInput(j.id, "", "", (), title=j.title, text=j.description) for j in board.jobs[:70]]
+    together = clf.function_decisions(industry, functions, inputs)
+    assert [clf.function_decisions(industry, functions, [inp])[0].features for inp in inputs[:40]] == [
+        d.features for d in together[:40]]
 
 
 def test_shipped_calibration_never_lowers_confidence_as_evidence_grows():
