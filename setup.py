@@ -39,6 +39,7 @@ setup(
         "safetensors>=0.4,<1",
         "tokenizers>=0.19,<1",
         "numpy>=2,<3",
+        "threadpoolctl>=3.5,<4",  # the offline classifier's BLAS on one thread (its processes are the parallelism)
     ],
     extras_require={
         "dev": [

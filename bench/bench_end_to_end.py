@@ -71,6 +71,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def helper_peak_rss_mb() -> float:
+    """The largest peak of the classifier's helper processes that have ended (they end with their stage)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 # --- the worker: runs in its own process ---------------------------------------------------------------------
 
 
@@ -103,7 +108,8 @@ def _timed_run(defs, instance, db_url: str) -> dict:
     stages = {name: (stage or {}).get("duration_s", 0.0) for name, stage in (report.get("stages") or {}).items()}
     return {"status": summary["status"], "wall_s": round(wall, 2), "stages_s": stages,
             "without_mirror_s": round(wall - stages.get("xano_mirror", 0.0), 2), "counts": summary.get("counts"),
-            "mirror": summary.get("mirror"), "peak_rss_mb": round(peak_rss_mb(), 1)}
+            "mirror": summary.get("mirror"), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "helper_peak_rss_mb": round(helper_peak_rss_mb(), 1)}
 
 
 def _snapshot(db_url: str, xano) -> dict:

@@ -40,7 +40,7 @@ from feed_pipeline.store.rows import batched
 from feed_pipeline.store.schema import enrichments
 
 INDUSTRY_STAGE, FUNCTION_STAGE = "industry", "function"
-CHUNK_JOBS = 1000  # jobs looked up in the cache and handed to the classifier at a time
+CHUNK_JOBS = 4000  # jobs looked up in the cache and handed to the classifier at a time (in batches)
 PASS2_BATCH = 500  # jobs of multi-job pass 2 groups fetched in one query
 
 

@@ -10,7 +10,8 @@ the other's.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import os
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ from feed_pipeline.core.keyword_classifier import KeywordClassifier
 from feed_pipeline.core.semantic_classifier import CALIBRATORS, SemanticClassifier
 from feed_pipeline.core.taxonomy import load_taxonomy
 from feed_pipeline.resources.classifier import ClassifierResource
+from feed_pipeline.resources.classifier_pool import PooledClassifier
 
 CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "calibration.json"
 
@@ -45,6 +47,20 @@ def semantic_classifier(taxonomy: Taxonomy, batch_size: int = 200) -> SemanticCl
                               calibration_version=version, batch_size=batch_size)
 
 
+def offline_classifier(method: str, taxonomy: Taxonomy, batch_size: int) -> Classifier:
+    """The offline classifier `method` names ("semantic" or "keyword")."""
+    if method == "keyword":
+        return KeywordClassifier(taxonomy, batch_size=batch_size)
+    return semantic_classifier(taxonomy, batch_size=batch_size)
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class OfflineClassifierResource(ClassifierResource):
     """The offline classifiers: no network, no cost, deterministic."""
 
@@ -54,7 +70,16 @@ class OfflineClassifierResource(ClassifierResource):
         description="semantic: calibrated embeddings + phrases (default); keyword: the keyword scorer.",
     )
 
+    workers: int = Field(
+        default=2, ge=1,
+        description="Processes that classify a large stage run: this one and workers - 1 helpers (at most one per "
+                    "usable core), started once the run has asked for parallel_min_jobs jobs. 1: this process only.",
+    )
+    parallel_min_jobs: int = Field(
+        default=2000, ge=0, description="Jobs a stage run asks for before helper processes start (about 1 s each).")
+
     def classifier(self, taxonomy: Taxonomy) -> Classifier:
-        if self.method == "keyword":
-            return KeywordClassifier(taxonomy, batch_size=self.batch_size)
-        return semantic_classifier(taxonomy, batch_size=self.batch_size)
+        return PooledClassifier(offline_classifier(self.method, taxonomy, self.batch_size),
+                                partial(offline_classifier, self.method, taxonomy, self.batch_size),
+                                helpers=min(self.workers, usable_cores()) - 1, batch_size=self.batch_size,
+                                min_jobs=self.parallel_min_jobs)
