@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 
 import dagster as dg
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from feed_pipeline.core.enrichment import Classifier, FunctionInput, IndustryInput
 from feed_pipeline.labeled_set import load_board
 from feed_pipeline.resources.classifier_pool import PooledClassifier
-from feed_pipeline.resources.offline_classifier import OfflineClassifierResource, offline_classifier
+from feed_pipeline.resources.offline_classifier import OfflineClassifierResource, offline_classifier, usable_cores
 from feed_pipeline.store.schema import enrichments
 from feed_pipeline_tests.e2e.test_routing_lifecycle import FEED, Pipeline
 
@@ -121,3 +122,13 @@ def test_a_feed_run_with_a_helper_equals_one_without(db_url, request, tmp_path):
         assert pooled.run()["status"] == single.run()["status"] == "success"
     assert _enrichment_rows(pooled) == _enrichment_rows(single)
     assert pooled.jobs_by_route("approved").keys() == single.jobs_by_route("approved").keys()
+
+
+@pytest.mark.parametrize(("cpu_max", "cap"), [("150000 100000\n", 1), ("400000 100000\n", 4), ("max 100000\n", None),
+                                              ("50000 100000\n", 1), (None, None), ("garbage", None)])
+def test_helpers_count_the_containers_cpu_quota_not_the_hosts_cores(tmp_path, cpu_max, cap):
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    cores = len(os.sched_getaffinity(0))
+    assert usable_cores(path) == (cores if cap is None else min(cores, cap))
