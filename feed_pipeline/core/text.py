@@ -195,7 +195,13 @@ def html_to_text(markup: str | None) -> str:
 
 
 def plain_text(markup: str | None) -> str:
-    """`html_to_text` on one line: what the classifiers, titles and summaries read."""
+    """`html_to_text` on one line: what the classifiers, titles and summaries read.
+
+    Text that is plain already (a stored description: no tag, entity or control character) only has its spaces
+    collapsed, which is all html_to_text would do to it; the classifiers read each description several times.
+    """
+    if markup and "<" not in markup and "&" not in markup and _CONTROL_CHARS.search(markup) is None:
+        return " ".join(markup.split())
     return " ".join(html_to_text(markup).split())
 
 

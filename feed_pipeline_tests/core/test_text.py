@@ -2,6 +2,8 @@
 description text) and the memos that keep it cheap. The safety side (no markup survives) is test_content_safety."""
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from feed_pipeline.core import text as core_text
@@ -74,3 +76,12 @@ def test_clean_text_memo_gives_the_same_answer_twice_and_stays_bounded():
     assert len(core_text._CLEAN_MEMO) <= core_text.MEMO_MAX_ENTRIES
     long_value = "<i>x</i> " * 100  # over the memo's length: cleaned, never kept
     assert clean_text(long_value) == " ".join(["x"] * 100) and long_value not in core_text._CLEAN_MEMO
+
+
+def test_plain_text_of_text_that_is_plain_already_equals_the_full_conversion():
+    """The shortcut for plain text (stored descriptions) must give what html_to_text then collapsing would."""
+    alphabet = "ab Z.,;é \t\n\r\x0b\x0c\x1c\x1d\x85\u2028\u00a0\u3000\x00\x07&<>"
+    picker = random.Random(7)
+    for _ in range(20_000):
+        value = "".join(picker.choice(alphabet) for _ in range(picker.randint(0, 30)))
+        assert plain_text(value) == " ".join(html_to_text(value).split()), repr(value)
