@@ -1048,13 +1048,15 @@ def merge_enriched_block(
     *,
     claimed_keys: set[str] | None = None,
     stats: DedupeStats | None = None,
+    singletons: bool = True,
 ) -> list[tuple[JobRecord, IndustryResult, list[str]]]:
     """Pass 2: merge deduped jobs of one `ai_block_key` whose descriptions match, as in pass 1.
 
     Returns (merged job, the best-supported stage 1 result re-keyed to the merged job, the deduped
     job keys merged into it), sorted by key. The merged key follows the pass 1 rule over the deduped
     keys (`previous_keys`: deduped key -> the pass 2 key it had last run), so a job that merges with
-    nothing keeps its deduped key.
+    nothing keeps its deduped key. Without `singletons`, the jobs that merge with nothing are left out
+    (a caller that keeps their rows need not have them rebuilt).
     """
     if not items:
         return []
@@ -1076,6 +1078,8 @@ def merge_enriched_block(
             "group them by ai_block_key(job, result.ai_title) first"
         )
     block = blocks.pop()
+    if stats is not None and not singletons:
+        raise ValueError("merge_enriched_block: stats count every output job; pass singletons=True with stats")
     clusters = cluster_postings(ordered, config)
     groups, split = split_large_groups(clusters.groups, ordered, config.max_members)
     member_groups = [[ordered[index] for index in group] for group in groups]
@@ -1084,6 +1088,8 @@ def merge_enriched_block(
     )
     triples = []
     for group, key in zip(member_groups, merged_keys, strict=True):
+        if len(group) < 2 and not singletons:
+            continue
         merged = merge_records(group, key)
         best = _best_result([(job, result_of[job.job_key]) for job in group])
         triples.append((merged, dataclasses.replace(best, job_key=key), [job.job_key for job in group]))

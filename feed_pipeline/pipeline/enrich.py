@@ -318,9 +318,8 @@ def merge_on_ai_title(engine, feed_id: str, dedupe_config: DedupeConfig, archive
                     continue
                 row_of = {r["job_key"]: r for r in rows}
                 items = [(jobs[k], _industry_result(r)) for k, r in row_of.items() if k in jobs]
-                for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed):
-                    if len(merged_keys) < 2:
-                        continue
+                for job, result, merged_keys in merge_enriched_block(items, dedupe_config, claimed_keys=claimed,
+                                                                      singletons=False):
                     replaced.extend(merged_keys)
                     row = _merged_row(feed_id, job, result, merged_keys, row_of[min(merged_keys)], archive_below)
                     row["source_hash"] = row_source(row_of[k]["source_hash"] or "" for k in merged_keys)

@@ -635,6 +635,19 @@ def test_pass_two_leaves_a_job_that_matches_nothing_under_its_own_key():
     assert {merged.job_key for merged, _, _ in out} == {job.job_key, other.job_key}
 
 
+def test_pass_two_without_singletons_gives_only_the_merges_and_the_same_ones():
+    base = text(42)
+    alone = merge_block([posting("1", description=text(98))], CONFIG)[0]
+    pair = [merge_block([posting(key, city=city, description=edited(base, n))], CONFIG)[0]
+            for n, (key, city) in enumerate([("2", "Denver"), ("3", "Austin")])]
+    items = [(job, _result(job, 0.9)) for job in [alone, *pair]]
+    everything = merge_enriched_block(items, CONFIG)
+    assert merge_enriched_block(items, CONFIG, singletons=False) == [t for t in everything if len(t[2]) > 1]
+    assert len(everything) == 2
+    with pytest.raises(ValueError, match="singletons"):
+        merge_enriched_block(items, CONFIG, singletons=False, stats=DedupeStats())
+
+
 def test_pass_two_rejects_a_result_of_another_job_and_mixed_ai_blocks():
     job = merge_block([posting("1")], CONFIG)[0]
     other = merge_block([posting("2", city="Denver")], CONFIG)[0]
