@@ -60,6 +60,7 @@ _USAGE_DESCRIPTIONS = {
     "ai_retries": "requests retried (429, 5xx, timeouts, invalid answers)",
     "ai_estimated_cost_usd": "estimated cost of this run's calls at list prices",
     "ai_quota_exhausted": "true when a daily quota ran out: the rest failed and is retried next run",
+    "ai_helper_batches": "batches the offline classifier's helper processes answered (0: this process alone)",
 }
 INDUSTRY_METADATA = MetadataCatalog("industry_enriched", {
     "dagster/row_count": "jobs after the pass 2 merge",

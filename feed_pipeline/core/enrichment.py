@@ -105,6 +105,7 @@ class AIUsage:
     retries: int = 0
     estimated_cost_usd: float = 0.0
     quota_exhausted: bool = False
+    helper_batches: int = 0  # batches the offline classifier's helper processes answered (resources/classifier_pool)
 
     def as_dict(self) -> dict:
         return {
@@ -115,6 +116,7 @@ class AIUsage:
             "retries": self.retries,
             "estimated_cost_usd": round(self.estimated_cost_usd, 6),
             "quota_exhausted": self.quota_exhausted,
+            "helper_batches": self.helper_batches,
         }
 
 

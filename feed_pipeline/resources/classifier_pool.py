@@ -84,7 +84,6 @@ class PooledClassifier:
         self.batch_size = batch_size
         self.min_jobs = min_jobs
         self.asked = 0  # jobs asked for in this stage run
-        self.helper_batches = 0  # batches a helper answered (reported by tests and the benchmark)
         self._build = build
         self._pool: ProcessPoolExecutor | None = None
         self._warm = False  # a helper has answered: waiting for one is worth it
@@ -167,7 +166,7 @@ class PooledClassifier:
             self._give_up(exc)
             return here(batch)
         self._warm = True
-        self.helper_batches += 1
+        self.usage.helper_batches += 1
         return answers
 
     def _helper_pool(self) -> ProcessPoolExecutor | None:

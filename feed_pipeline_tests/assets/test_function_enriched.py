@@ -10,7 +10,7 @@ from feed_pipeline_tests.fakes.classifier import FAKE_MODEL
 
 FUNCTION_KEYS = {"jobs_classified", "answered_jobs", "industries", "jobs_per_industry", "by_function_status", "model",
                  "prompt_version", "ai_calls", "ai_input_tokens", "ai_output_tokens", "ai_cache_hits", "ai_retries",
-                 "ai_estimated_cost_usd", "ai_quota_exhausted"}
+                 "ai_estimated_cost_usd", "ai_quota_exhausted", "ai_helper_batches"}
 
 
 def test_stage2_asks_per_industry_with_its_functions_and_stores_each_function(stages):
@@ -35,7 +35,7 @@ def test_stage2_asks_per_industry_with_its_functions_and_stores_each_function(st
                                {"function status": "skipped", "jobs": 1}],
         "model": FAKE_MODEL, "prompt_version": "fake-ind-1+fake-fn-1",
         "ai_calls": 1, "ai_input_tokens": 0, "ai_output_tokens": 0, "ai_cache_hits": 0, "ai_retries": 0,
-        "ai_estimated_cost_usd": 0.0, "ai_quota_exhausted": False,
+        "ai_estimated_cost_usd": 0.0, "ai_quota_exhausted": False, "ai_helper_batches": 0,
     }
 
 

@@ -15,12 +15,14 @@ from feed_pipeline_tests.fakes.classifier import FAKE_MODEL, UNSCRIPTED, Asked
 INDUSTRY_KEYS = {"dagster/row_count", "by_status", "pass2_merged_away", "pass2_groups", "before_pass2",
                  "answered_jobs", "kept_rows", "model",
                  "prompt_version", "taxonomy_version", "category_hint", "ai_calls", "ai_input_tokens",
-                 "ai_output_tokens", "ai_cache_hits", "ai_retries", "ai_estimated_cost_usd", "ai_quota_exhausted"}
+                 "ai_output_tokens", "ai_cache_hits", "ai_retries", "ai_estimated_cost_usd", "ai_quota_exhausted",
+                 "ai_helper_batches"}
 
 
 def _usage(calls: int, cache_hits: int) -> dict:
     return {"ai_calls": calls, "ai_input_tokens": 0, "ai_output_tokens": 0, "ai_cache_hits": cache_hits,
-            "ai_retries": 0, "ai_estimated_cost_usd": 0.0, "ai_quota_exhausted": False}
+            "ai_retries": 0, "ai_estimated_cost_usd": 0.0, "ai_quota_exhausted": False,
+            "ai_helper_batches": 0}
 
 
 def test_stage1_asks_once_for_every_deduped_job_and_stores_each_answer(stages):

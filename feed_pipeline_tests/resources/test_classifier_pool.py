@@ -40,7 +40,7 @@ def _until_a_helper_answers(clf: PooledClassifier, ask, timeout: float = 60.0) -
     deadline = time.monotonic() + timeout
     while True:
         answers = _batches(ask())
-        if clf.helper_batches or time.monotonic() > deadline:
+        if clf.usage.helper_batches or time.monotonic() > deadline:
             return answers
         time.sleep(0.2)
 
@@ -59,11 +59,11 @@ def test_helpers_answer_both_stages_exactly_as_this_process_would_batch_for_batc
                                    parallel_min_jobs=0).open_classifier(board.taxonomy) as clf:
         assert isinstance(clf, PooledClassifier) and clf.helpers == 1
         assert _until_a_helper_answers(clf, lambda: clf.classify_industries(jobs)) == expected
-        assert clf.helper_batches > 0
-        before = clf.helper_batches
+        assert clf.usage.helper_batches > 0
+        before = clf.usage.helper_batches
         assert _until_a_helper_answers(
             clf, lambda: clf.classify_functions(industry, functions, stage2)) == expected2
-        assert clf.helper_batches > before
+        assert clf.usage.helper_batches > before
         assert clf.usage.calls == 0
 
 
@@ -84,7 +84,7 @@ def test_a_helper_that_cannot_start_costs_time_never_an_answer(board, caplog):
             time.sleep(0.2)
         assert "classifier helper failed" in caplog.text
         assert _batches(clf.classify_industries(jobs)) == expected  # and afterwards, without the helper
-        assert clf.helper_batches == 0
+        assert clf.usage.helper_batches == 0
         assert caplog.text.count("classifier helper failed") == 1
     finally:
         clf.close()
