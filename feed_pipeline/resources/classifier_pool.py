@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,7 +42,6 @@ _helper_classifier: Classifier | None = None  # the helper process's own classif
 
 def _start_helper(build: Callable[[], Classifier]) -> None:
     global _helper_classifier
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per process: the processes are the parallelism
     threadpool_limits(1, user_api="blas")
     _helper_classifier = build()
 
