@@ -42,8 +42,8 @@ _helper_classifier: Classifier | None = None  # the helper process's own classif
 
 def _start_helper(build: Callable[[], Classifier]) -> None:
     global _helper_classifier
-    threadpool_limits(1, user_api="blas")
     _helper_classifier = build()
+    threadpool_limits(1, user_api="blas")  # for good, in this process: after build(), which loads the libraries
 
 
 @contextmanager
