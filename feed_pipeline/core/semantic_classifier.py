@@ -236,6 +236,9 @@ class LabelIndex:
         return out
 
 
+ROW_BLOCK = 32  # rows per matrix product (rows_times)
+
+
 def rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """`rows @ matrix`, each row's result bit for bit the same whatever else is in the batch.
 
@@ -252,9 +255,6 @@ def rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     for start in range(0, rows.shape[0], ROW_BLOCK):
         np.matmul(rows[start:start + ROW_BLOCK], matrix, out=out[start:start + ROW_BLOCK])
     return out[:count]
-
-
-ROW_BLOCK = 32
 
 
 def tokenize_all(titles: list[str], texts: list[str]) -> tuple[list[list[str]], list[list[str]]]:
