@@ -54,7 +54,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem4"  # bump when scores change (sem4: batch-independent products): answers go stale
+SEMANTIC_SCORING_VERSION = "sem5"  # bump when scores change (sem5: modified names borrowed as their source): stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
@@ -329,10 +329,12 @@ def borrowed_phrases(
         fit = PHRASE_FIT_MAPPING_SHARE * scores[s, candidates][None, :] + (1 - PHRASE_FIT_MAPPING_SHARE) * fit
         # A phrase that uses a word of a candidate's name ("frontend" -> "Frontend & Mobile", "accountant" ->
         # "Accounting") belongs there; the candidate the reference function maps to best keeps ties.
+        # A phrase that is a candidate's whole name plus a modifier ("vp of property management", "property
+        # bookkeeper" for "Property Management") names another role: it gets no bonus there.
         stems = [_stems(targets[c][1]) for c in candidates]
         for row, phrase in zip(fit, phrases, strict=True):
             words = _stems(phrase)
-            row += PHRASE_NAME_BONUS * np.array([len(words & name) / max(1, len(words)) for name in stems])
+            row += PHRASE_NAME_BONUS * np.array([_name_share(words, name) for name in stems])
         fit[:, int(np.argmax(scores[s, candidates]))] += PHRASE_STAYS_BONUS
         for (phrase, weight), row in zip(phrases.items(), fit, strict=True):
             bucket = out.setdefault(targets[candidates[int(np.argmax(row))]], {})
@@ -342,6 +344,13 @@ def borrowed_phrases(
         for phrase, weight in _phrases(reference, (ref_industry, ""), BORROWED_WEIGHT, with_description=False).items():
             bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
     return out
+
+
+def _name_share(words: set[str], name: set[str]) -> float:
+    """The share of a phrase's words that a label's name uses; none when the phrase is the whole name and more."""
+    if name and name < words:
+        return 0.0
+    return len(words & name) / max(1, len(words))
 
 
 def mapping_scores(reference: Taxonomy, sources: list[tuple[str, str]], taxonomy: Taxonomy,

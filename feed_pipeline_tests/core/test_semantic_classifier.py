@@ -110,6 +110,17 @@ def test_a_names_only_board_learns_role_words_from_the_bundled_taxonomy(calibrat
     assert result.job_function == function
 
 
+def test_a_bundled_phrase_that_is_a_board_labels_name_plus_a_modifier_keeps_its_own_meaning(calibrated):
+    """"property bookkeeper" (bundled: property accounting) and "vp of property management" (bundled: regional)
+    use the whole name "Property Management": they name other roles, and lend that label nothing."""
+    clf = calibrated(load_taxonomy(LABELED_DIR / "taxonomies" / "pm_board.json"))
+    bookkeeper, vp = function_of(clf, "Property Management",
+                                 FunctionInput("b", "", "", title="Property Bookkeeper", text=""),
+                                 FunctionInput("v", "", "", title="VP of Property Management", text=""))
+    assert bookkeeper.job_function == "Accounting & Compliance"
+    assert not (vp.job_function == "Property Management" and vp.confidence >= 0.86)
+
+
 def test_without_the_reference_a_names_only_board_cannot_place_a_service_manager(calibrated):
     clf = calibrated(load_taxonomy(PM_NAMES_ONLY), reference=False)
     (result,) = function_of(clf, "Property Management", FunctionInput("x", "", "", title="Service Manager", text=""))
