@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,9 +73,40 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def helper_peak_rss_mb() -> float:
-    """The largest peak of the classifier's helper processes that have ended (they end with their stage)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+class ChildRssSampler:
+    """The peak of this process's children's resident memory together (the offline classifier's helpers), sampled
+    from /proc every 0.2 s. RUSAGE_CHILDREN would not do: a child counts the parent's pages it was forked with
+    before it exec'd the fresh interpreter, so it reports about the parent's size whatever the helper uses."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ChildRssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.wait(self.interval):
+            total = 0
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    status = Path(f"/proc/{entry}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                if fields.get("PPid", "").strip() == me and "VmRSS" in fields:
+                    total += int(fields["VmRSS"].split()[0])
+            self.peak_kb = max(self.peak_kb, total)
 
 
 # --- the worker: runs in its own process ---------------------------------------------------------------------
@@ -102,14 +135,15 @@ def _timed_run(defs, instance, db_url: str) -> dict:
     from feed_pipeline.store import reports
 
     start = time.perf_counter()
-    summary = run_feed(defs, instance, FEED_ID, database_url=db_url)
+    with ChildRssSampler() as children:
+        summary = run_feed(defs, instance, FEED_ID, database_url=db_url)
     wall = time.perf_counter() - start
     report = reports.get_report(engine_for(db_url), summary["run_id"]) or {}
     stages = {name: (stage or {}).get("duration_s", 0.0) for name, stage in (report.get("stages") or {}).items()}
     return {"status": summary["status"], "wall_s": round(wall, 2), "stages_s": stages,
             "without_mirror_s": round(wall - stages.get("xano_mirror", 0.0), 2), "counts": summary.get("counts"),
             "mirror": summary.get("mirror"), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "helper_peak_rss_mb": round(helper_peak_rss_mb(), 1)}
+            "helpers_peak_rss_mb": round(children.peak_kb / 1024, 1)}
 
 
 def _snapshot(db_url: str, xano) -> dict:
