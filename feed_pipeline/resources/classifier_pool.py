@@ -19,7 +19,6 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
@@ -44,14 +43,6 @@ def _start_helper(build: Callable[[], Classifier]) -> None:
     global _helper_classifier
     _helper_classifier = build()
     threadpool_limits(1, user_api="blas")  # for good, in this process: after build(), which loads the libraries
-
-
-@contextmanager
-def one_blas_thread():
-    """BLAS on one thread: the classifier's products are small, and two processes (helpers, or two feeds' runs)
-    each running a BLAS pool over the same cores take about 50% longer than one thread each."""
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 
 def _helper_industries(jobs: Sequence[IndustryInput]) -> list[IndustryResult | EnrichmentFailure]:
@@ -114,7 +105,9 @@ class PooledClassifier:
         """Yield the answers of `jobs` batch by batch, in order, classifying each batch here or in a helper."""
         self.asked += len(jobs)
         pool = self._helper_pool() if len(jobs) > self.batch_size else None
-        with one_blas_thread():
+        # BLAS on one thread: the products are small, and two processes (helpers, or two feeds' runs) each running
+        # a BLAS pool over the same cores take about 50% longer than one thread each.
+        with threadpool_limits(1, user_api="blas"):
             if pool is None:
                 yield from classify_here(jobs)
             else:
