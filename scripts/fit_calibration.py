@@ -36,7 +36,7 @@ from feed_pipeline.labeled_set import board_names, load_board  # noqa: E402
 OUTPUT = ROOT / "feed_pipeline" / "data" / "calibration.json"
 FEATURES = {
     "function": ["top", "margin", "title_lex", "title_named", "title_unique", "title_sem", "text_sem", "agree",
-                 "distinct"],
+                 "distinct", "unranked"],
     "industry": ["top", "margin", "title_lex", "title_named", "title_unique", "agree", "domain_lex", "domain_sem"],
     "scope": ["top", "title_lex", "title_named", "title_sem", "text_sem", "domain_lex", "domain_sem"],
 }

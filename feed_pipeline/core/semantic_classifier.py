@@ -54,7 +54,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem5"  # bump when scores change (sem5: modified names borrowed as their source): stale
+SEMANTIC_SCORING_VERSION = "sem6"  # bump when scores change (sem6: rank-modified titles, generic heads): stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
@@ -195,9 +195,10 @@ class LabelIndex:
             names = [self.labels[i] for i in bare]
             raise ValueError(f"labels {names} have no words to match: give them a name with words")
         order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
-        self._phrase_vectors = np.ascontiguousarray(vectors[np.array(columns, dtype=np.int64)[order]])
+        # float64: see rows_times.
+        self._phrase_vectors = np.ascontiguousarray(vectors[np.array(columns, dtype=np.int64)[order]], dtype=np.float64)
         self._starts = np.searchsorted(np.array(owners, dtype=np.int64)[order], np.arange(len(specs)))
-        self._document_vectors = embedder.embed([s.document for s in specs])
+        self._document_vectors = embedder.embed([s.document for s in specs]).astype(np.float64)
         self.label_similarity = self._document_vectors @ self._document_vectors.T
 
     def lexical(self, tokens: list[str]) -> np.ndarray:
@@ -240,13 +241,16 @@ ROW_BLOCK = 32  # rows per matrix product (rows_times)
 
 
 def rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """`rows @ matrix`, each row's result bit for bit the same whatever else is in the batch.
+    """`rows @ matrix` in float64, each row's result bit for bit the same whatever else is in the batch.
 
     BLAS sums a product in an order that depends on how many rows it is given (a single row even takes a
     matrix-vector path), so a posting scored in a batch of 200 and alone could differ in the last bits, and a rerun
     that classifies only the changed postings could round a confidence differently from a first run. Multiplying in
-    blocks of ROW_BLOCK rows (the last one padded with zeros) gives every row the same arithmetic.
+    blocks of ROW_BLOCK rows (the last one padded with zeros) gives every block the same shape. Within a block,
+    OpenBLAS's float32 kernel also rounds a row differently by its position (0.3.31: rows 0 and 5 of a block
+    differ in the last bit); its float64 kernel does not, so the products run in float64.
     """
+    rows = rows.astype(np.float64, copy=False)
     count = rows.shape[0]
     padding = -count % ROW_BLOCK
     if padding:
@@ -279,6 +283,16 @@ def decision_features(parts: Mapping[str, np.ndarray], best: int, runner_up: int
         # The title names the winner and no other label (an ambiguous title names two).
         "title_unique": 1.0 if parts["title_lex"][best] > 0 and int(np.count_nonzero(parts["title_lex"])) == 1 else 0.0,
     }
+
+
+_RANK_MODIFIER = re.compile(r"\b(?:assistant|asst|associate|assoc|lead|deputy|apprentice|trainee)\b\.?(?=\s+\w)", re.I)
+
+
+def ranked_title(title: str) -> bool:
+    """The title puts a rank modifier before its role ("Assistant Property Manager", "Lead Maintenance
+    Technician"): a role between two ranks, which boards with a category for each rank file either way.
+    A modifier that is the role itself ("Nursing Assistant", "Team Lead", "Leasing Associate") is not one."""
+    return _RANK_MODIFIER.search(title) is not None
 
 
 def _ranked(total: np.ndarray) -> tuple[int, int | None]:
@@ -331,10 +345,9 @@ def borrowed_phrases(
         # "Accounting") belongs there; the candidate the reference function maps to best keeps ties.
         # A phrase that is a candidate's whole name plus a modifier ("vp of property management", "property
         # bookkeeper" for "Property Management") names another role: it gets no bonus there.
-        stems = [_stems(targets[c][1]) for c in candidates]
+        names = [targets[c][1] for c in candidates]
         for row, phrase in zip(fit, phrases, strict=True):
-            words = _stems(phrase)
-            row += PHRASE_NAME_BONUS * np.array([_name_share(words, name) for name in stems])
+            row += PHRASE_NAME_BONUS * np.array([_name_share(phrase, name) for name in names])
         fit[:, int(np.argmax(scores[s, candidates]))] += PHRASE_STAYS_BONUS
         for (phrase, weight), row in zip(phrases.items(), fit, strict=True):
             bucket = out.setdefault(targets[candidates[int(np.argmax(row))]], {})
@@ -346,11 +359,22 @@ def borrowed_phrases(
     return out
 
 
-def _name_share(words: set[str], name: set[str]) -> float:
-    """The share of a phrase's words that a label's name uses; none when the phrase is the whole name and more."""
-    if name and name < words:
+def _name_share(phrase: str, name: str) -> float:
+    """The share of a phrase's distinctive words that a label's name uses. None when the phrase is the whole
+    name and more, or when the two end in different generic heads ("resident manager" is not one of
+    "Resident Services", "regional manager" is one of "Regional Management"): each names another role."""
+    words, named = _stems(phrase), _stems(name)
+    if named and named < words:
         return 0.0
-    return len(words & name) / max(1, len(words))
+    phrase_head, name_head = _last_word(phrase), _last_word(name)
+    if phrase_head in _GENERIC_WORDS and name_head in _GENERIC_WORDS and phrase_head[:5] != name_head[:5]:
+        return 0.0
+    return len(words & named) / max(1, len(words))
+
+
+def _last_word(text: str) -> str:
+    words = tokenize(text)
+    return words[-1] if words else ""
 
 
 def mapping_scores(reference: Taxonomy, sources: list[tuple[str, str]], taxonomy: Taxonomy,
@@ -561,12 +585,13 @@ class SemanticClassifier:
         titles = [expand_title(j.title or j.ai_title) for j in jobs]
         texts = [_job_text(j.title or j.ai_title, j.text or j.ai_description, j.skills) for j in jobs]
         decisions = []
-        for parts in index.scores(titles, texts):
+        for title, parts in zip(titles, index.scores(titles, texts), strict=True):
             best, runner_up = _ranked(parts["total"])
             features = decision_features(parts, best, runner_up, self.weights)
             # Answers between two labels that mean nearly the same are riskier than between distinct ones.
             similar = float(index.label_similarity[best, runner_up]) if runner_up is not None else 0.0
             features["distinct"] = 1.0 - similar
+            features["unranked"] = 0.0 if ranked_title(title) else 1.0
             decisions.append(Scored(functions[best], features))
         return decisions
 

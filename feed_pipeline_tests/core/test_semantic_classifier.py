@@ -17,6 +17,7 @@ from feed_pipeline.core.semantic_classifier import (
     expand_title,
     name_phrases,
     prompt_version,
+    ranked_title,
     spell_out,
     spell_out_capitals,
 )
@@ -119,6 +120,34 @@ def test_a_bundled_phrase_that_is_a_board_labels_name_plus_a_modifier_keeps_its_
                                  FunctionInput("v", "", "", title="VP of Property Management", text=""))
     assert bookkeeper.job_function == "Accounting & Compliance"
     assert not (vp.job_function == "Property Management" and vp.confidence >= 0.86)
+
+
+def test_a_bundled_phrase_with_another_generic_head_than_a_board_labels_name_is_not_that_label(calibrated):
+    """"resident manager" (bundled: community & property management) shares "resident" with the board's
+    "Resident Services", but a manager is not a service: it stays with property management."""
+    clf = calibrated(load_taxonomy(PM_NAMES_ONLY))
+    (result,) = function_of(clf, "Property Management", FunctionInput("r", "", "", title="Resident Manager", text=""))
+    assert result.job_function == "Property Management"
+
+
+@pytest.mark.parametrize(("title", "ranked"), [
+    ("Assistant Property Manager", True), ("Lead Maintenance Technician", True), ("Associate Community Manager", True),
+    ("Asst. Maintenance Supervisor", True), ("Nursing Assistant", False), ("Team Lead", False),
+    ("Leasing Associate", False), ("Maintenance Technician", False), ("Leadership Coach", False),
+])
+def test_a_rank_modifier_is_a_word_before_the_role_not_the_role_itself(title, ranked):
+    assert ranked_title(title) is ranked
+
+
+def test_a_title_between_two_ranks_is_less_certain_than_the_same_role_plainly_named(calibrated):
+    """Boards with a category for each rank file "Assistant Maintenance Supervisor" either way."""
+    clf = calibrated(load_taxonomy(LABELED_DIR / "taxonomies" / "pm_board.json"))
+    plain, assistant = function_of(
+        clf, "Property Management",
+        FunctionInput("p", "", "", title="Maintenance Supervisor", text="Run the maintenance team."),
+        FunctionInput("a", "", "", title="Assistant Maintenance Supervisor", text="Run the maintenance team."))
+    assert plain.job_function == assistant.job_function == "Maintenance Supervisor"
+    assert assistant.confidence < plain.confidence
 
 
 def test_without_the_reference_a_names_only_board_cannot_place_a_service_manager(calibrated):
