@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -194,11 +195,13 @@ def html_to_text(markup: str | None) -> str:
     return _layer_to_text(_markup_layer(markup))
 
 
+@lru_cache(maxsize=1024)
 def plain_text(markup: str | None) -> str:
     """`html_to_text` on one line: what the classifiers, titles and summaries read.
 
     Text that is plain already (a stored description: no tag, entity or control character) only has its spaces
-    collapsed, which is all html_to_text would do to it; the classifiers read each description several times.
+    collapsed, which is all html_to_text would do to it. The classifiers read each description of a batch about
+    four times, so the last 1,024 answers are kept (a batch is a few hundred postings).
     """
     if markup and "<" not in markup and "&" not in markup and _CONTROL_CHARS.search(markup) is None:
         return " ".join(markup.split())

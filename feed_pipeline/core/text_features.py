@@ -4,6 +4,7 @@ path validates its answers against the same vocabularies (SENIORITY_LEVELS, REMO
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from feed_pipeline.core.dates import TEXT_DATE_ORDER, parse_loose_date
 from feed_pipeline.core.enrichment import REMOTE_POLICIES, SENIORITY_LEVELS
@@ -70,6 +71,7 @@ _DEADLINE_CUE = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)  # both classifier stages and the stage 1 facts clean the same titles
 def clean_title(title: str) -> str:
     """The title without pay, locations, urgency and schedule noise, abbreviations spelled out, shouting calmed.
 
