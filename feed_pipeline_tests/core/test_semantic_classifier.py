@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from feed_pipeline.core.calibration import CalibrationError, LogisticCalibrator, calibrators_from_dict
@@ -16,8 +17,10 @@ from feed_pipeline.core.semantic_classifier import (
     description_phrases,
     expand_title,
     name_phrases,
+    on_grid,
     prompt_version,
     ranked_title,
+    rows_times,
     spell_out,
     spell_out_capitals,
 )
@@ -192,6 +195,21 @@ def test_a_posting_scores_the_same_to_the_last_bit_alone_or_in_any_batch(calibra
     together = clf.function_decisions(industry, functions, inputs)
     assert [clf.function_decisions(industry, functions, [inp])[0].features for inp in inputs[:40]] == [
         d.features for d in together[:40]]
+
+
+def test_a_row_times_a_matrix_is_the_same_float_at_any_position_in_any_batch_and_close_to_the_cosine():
+    rng = np.random.default_rng(7)
+    units = rng.normal(size=(300, 256))
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    units[3] = 0.0  # a text without tokens
+    matrix = on_grid(units[:90]).T.copy()
+    together = rows_times(units.astype(np.float32), matrix)
+    for start, size in ((0, 1), (5, 1), (17, 3), (31, 40), (100, 200)):
+        part = rows_times(units[start:start + size].astype(np.float32), matrix)
+        assert np.array_equal(part, together[start:start + size])
+    assert np.abs(together - units @ units[:90].T).max() < 1e-3
+    with pytest.raises(ValueError, match="norm <= 1"):
+        rows_times(units[:2] * 2.0, matrix)
 
 
 def test_shipped_calibration_never_lowers_confidence_as_evidence_grows():
