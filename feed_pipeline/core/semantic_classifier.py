@@ -54,7 +54,7 @@ from feed_pipeline.core.text import plain_text
 from feed_pipeline.core.text_features import clean_title
 
 SEMANTIC_MODEL_NAME = "offline-semantic-v1"
-SEMANTIC_SCORING_VERSION = "sem7"  # bump when scores change (sem7: products on an integer grid): stale
+SEMANTIC_SCORING_VERSION = "sem8"  # bump when scores change (sem8: a name-plus-modifier phrase is pushed away): stale
 
 WEIGHTS = {"title_lex": 1.0, "text_lex": 0.35, "title_sem": 1.5, "text_sem": 1.0}
 NAME_PART_WEIGHT = 0.9
@@ -349,10 +349,14 @@ def borrowed_phrases(
         # "Accounting") belongs there; the candidate the reference function maps to best keeps ties.
         # A phrase that is a candidate's whole name plus a modifier ("vp of property management", "property
         # bookkeeper" for "Property Management") names another role: it gets no bonus there.
+        # Such a phrase is pushed away from that candidate, unless it is where the reference function maps to.
         names = [targets[c][1] for c in candidates]
+        home = int(np.argmax(scores[s, candidates]))
         for row, phrase in zip(fit, phrases, strict=True):
-            row += PHRASE_NAME_BONUS * np.array([_name_share(phrase, name) for name in names])
-        fit[:, int(np.argmax(scores[s, candidates]))] += PHRASE_STAYS_BONUS
+            shares = np.array([_name_share(phrase, name) for name in names])
+            shares[home] = max(shares[home], 0.0)
+            row += PHRASE_NAME_BONUS * shares
+        fit[:, home] += PHRASE_STAYS_BONUS
         for (phrase, weight), row in zip(phrases.items(), fit, strict=True):
             bucket = out.setdefault(targets[candidates[int(np.argmax(row))]], {})
             bucket[phrase] = max(bucket.get(phrase, 0.0), weight)
@@ -364,12 +368,13 @@ def borrowed_phrases(
 
 
 def _name_share(phrase: str, name: str) -> float:
-    """The share of a phrase's distinctive words that a label's name uses. None when the phrase is the whole
-    name and more, or when the two end in different generic heads ("resident manager" is not one of
-    "Resident Services", "regional manager" is one of "Regional Management"): each names another role."""
+    """The share of a phrase's distinctive words that a label's name uses. -1 when the phrase is the whole name
+    and more ("vp of property management", "property bookkeeper" for "Property Management"): it names another
+    role. 0 when the two end in different generic heads ("resident manager" is not one of "Resident Services",
+    "regional manager" is one of "Regional Management")."""
     words, named = _stems(phrase), _stems(name)
     if named and named < words:
-        return 0.0
+        return -1.0
     phrase_head, name_head = _last_word(phrase), _last_word(name)
     if phrase_head in _GENERIC_WORDS and name_head in _GENERIC_WORDS and phrase_head[:5] != name_head[:5]:
         return 0.0
