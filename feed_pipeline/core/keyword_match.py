@@ -93,10 +93,12 @@ class PhraseMatcher:
             if fuzzy and len(originals) == 1 and single_long_word:
                 self._fuzzy_keys.setdefault(1, []).append(key)
         # Phrases by their first word: a text is scanned once, and only words that start a phrase cost more.
-        self._by_first: dict[str, list[tuple[int, str]]] = {}
+        # A longer phrase keeps its second word (checked before the phrase is searched for) and its padded key.
+        self._by_first: dict[str, list[tuple[int, str, str, str]]] = {}
         for key in self._by_key:
             words = key.split(" ")
-            self._by_first.setdefault(words[0], []).append((len(words), key))
+            second = words[1] if len(words) > 1 else ""
+            self._by_first.setdefault(words[0], []).append((len(words), key, second, f" {key} "))
 
     def find(self, text: str) -> set[str]:
         """The phrases (as given to the constructor) that occur in `text`."""
@@ -105,20 +107,21 @@ class PhraseMatcher:
     def find_keys(self, tokens: list[str]) -> set[str]:
         """The normalized phrase keys (tokens joined by one space) that occur in `tokens`."""
         found_keys: set[str] = set()
-        longer: list[str] = []
-        for first in self._by_first.keys() & set(tokens):
-            for n, key in self._by_first[first]:
+        longer: list[tuple[str, str]] = []
+        present = set(tokens)
+        for first in self._by_first.keys() & present:
+            for n, key, second, padded in self._by_first[first]:
                 if n == 1:
                     found_keys.add(key)
-                else:
-                    longer.append(key)
+                elif second in present:
+                    longer.append((key, padded))
         if longer:
             # Tokens hold no spaces, so a phrase of several words occurs exactly where its key does, word-aligned.
             text = f" {' '.join(tokens)} "
-            found_keys.update(key for key in longer if f" {key} " in text)
+            found_keys.update(key for key, padded in longer if padded in text)
         candidates = [key for key in self._fuzzy_keys.get(1, ()) if key not in found_keys]
         if candidates and tokens:
-            found_keys.update(self._fuzzy_hits(candidates, sorted(set(tokens))))
+            found_keys.update(self._fuzzy_hits(candidates, sorted(present)))
         return found_keys
 
     def find_in_tokens(self, tokens: list[str]) -> set[str]:

@@ -266,6 +266,21 @@ def test_embedder_gives_unit_vectors_the_same_with_a_cold_or_reset_word_cache(em
     assert (embedder.embed(texts) == warm).all()
 
 
+def test_a_texts_vector_is_its_tokens_mean_direction_and_the_same_in_any_batch(embedder):
+    texts = ["Maintenance Technician", "  ", "Leasing consultant for a large apartment community. " * 40,
+             "Técnico de Mantenimiento", "HVAC"]
+    together = embedder.embed(texts)
+    for text, vector in zip(texts, together, strict=True):
+        assert np.array_equal(embedder.embed([text])[0], vector)
+        words = text.split()[:256]
+        if not words:
+            assert not vector.any()
+            continue
+        ids = [i for w in words for i in embedder._tokenizer.encode(w, add_special_tokens=False).ids]
+        mean = embedder._vectors[ids].astype(np.float64).sum(axis=0)
+        assert np.abs(mean / np.linalg.norm(mean) - vector).max() < 1e-6
+
+
 class CountingEmbedder:
     """The real embedder, counting the texts it embeds."""
 
