@@ -299,6 +299,17 @@ def ranked_title(title: str) -> bool:
     return _RANK_MODIFIER.search(title) is not None
 
 
+def first_max_per_segment(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per row, the column of each segment's first maximum (np.argmax's choice); segment k is the columns from
+    starts[k] to the next start, and none is empty."""
+    if rows.shape[0] == 0:
+        return np.zeros((0, len(starts)), dtype=np.int64)
+    lengths = np.diff(np.append(starts, rows.shape[1]))
+    hits = rows == np.repeat(np.maximum.reduceat(rows, starts, axis=1), lengths, axis=1)
+    columns = np.where(hits, np.arange(rows.shape[1]), rows.shape[1])
+    return np.minimum.reduceat(columns, starts, axis=1)
+
+
 def _ranked(total: np.ndarray) -> tuple[int, int | None]:
     order = np.argsort(-total, kind="stable")
     return int(order[0]), (int(order[1]) if len(order) > 1 else None)
@@ -566,18 +577,20 @@ class SemanticClassifier:
         texts = [_job_text(j.title, j.description, j.tags) for j in jobs]
         decisions = []
         industries = list(self.taxonomy.industries)
-        owner = np.array([industries.index(i) for i, _ in self._pairs], dtype=np.int64)
-        groups = [np.flatnonzero(owner == k) for k in range(len(industries))]
+        owner = np.array([industries.index(i) for i, _ in self._pairs], dtype=np.int64)  # grouped by industry
+        starts = np.searchsorted(owner, np.arange(len(industries)))
         vectors, tokens = self._stage1.embed(titles, texts), tokenize_all(titles, texts)
         domains = self._domains.scores(titles, texts, vectors, tokens)
+        stage1 = self._stage1.scores(titles, texts, vectors, tokens)
         w = self.weights
-        for parts, domain in zip(self._stage1.scores(titles, texts, vectors, tokens), domains, strict=True):
+        for parts, domain in zip(stage1, domains, strict=True):
             # An industry's own words (keywords, name, description) lift each of its functions.
             lift = INDUSTRY_KEYWORD_WEIGHT * (w["title_lex"] * domain["title_lex"] + w["text_lex"] * domain["text_lex"])
             parts["total"] = parts["total"] + lift[owner]
-            # An industry scores as its best function; the features describe the industries' race.
+        # An industry scores as its best function; the features describe the industries' race.
+        best_functions = first_max_per_segment(np.array([parts["total"] for parts in stage1]), starts)
+        for parts, domain, picks in zip(stage1, domains, best_functions, strict=True):
             per_industry: dict[str, np.ndarray] = {}
-            picks = np.array([members[int(np.argmax(parts["total"][members]))] for members in groups])
             for name in parts:
                 per_industry[name] = parts[name][picks]
             best, runner_up = _ranked(per_industry["total"])

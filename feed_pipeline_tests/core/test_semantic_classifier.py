@@ -16,6 +16,7 @@ from feed_pipeline.core.semantic_classifier import (
     SemanticClassifier,
     description_phrases,
     expand_title,
+    first_max_per_segment,
     name_phrases,
     on_grid,
     prompt_version,
@@ -211,6 +212,16 @@ def test_a_row_times_a_matrix_is_the_same_float_at_any_position_in_any_batch_and
     assert np.abs(together - units @ units[:90].T).max() < 1e-3
     with pytest.raises(ValueError, match="norm <= 1"):
         rows_times(units[:2] * 2.0, matrix)
+
+
+def test_first_max_per_segment_is_argmax_within_each_segment_ties_included():
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, 4, size=(50, 12)).astype(float)  # many ties
+    starts = np.array([0, 1, 5, 6, 11])
+    bounds = [*starts[1:], 12]
+    expected = [[lo + int(np.argmax(row[lo:hi])) for lo, hi in zip(starts, bounds, strict=True)] for row in rows]
+    assert first_max_per_segment(rows, starts).tolist() == expected
+    assert first_max_per_segment(np.zeros((0, 12)), starts).shape == (0, 5)
 
 
 def test_shipped_calibration_never_lowers_confidence_as_evidence_grows():
