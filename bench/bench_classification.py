@@ -67,7 +67,10 @@ def _speed_child(method: str, jobs_wanted: int, conn) -> None:
     results = {}
     for label, b in (("pm_board taxonomy", board), ("bundled taxonomy", general)):
         clf = make(method, b.taxonomy)
-        classify_jobs(clf, b.taxonomy, jobs[:50])  # warm: stage 2 indexes are built on first use
+        # Warm: stage 2 builds an industry's index on first use, once per process; a feed run pays it once, so
+        # one job of every industry the set has (and the first 50) are classified before the clock starts.
+        warm = {j.industry: j for j in jobs}
+        classify_jobs(clf, b.taxonomy, [*jobs[:50], *warm.values()])
         start_cpu, start = time.process_time(), time.perf_counter()
         classify_jobs(clf, b.taxonomy, jobs)
         wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
