@@ -64,6 +64,7 @@ _REMOTE_RULES = (
     ("onsite", ("site", "office", "person"), re.compile(r"\b(on[- ]?site|in[- ]office|in[- ]person)\b")),
 )
 
+_DEADLINE_WORDS = ("apply by", "applica", "deadline", "closing date")  # every cue of _DEADLINE_CUE holds one
 _DEADLINE_CUE = re.compile(
     r"\b(apply by|applications? (close|closes|are due|due)( on)?|application deadline|deadline( to apply)?|"
     r"closing date|accepting applications (until|through))\b[\s:,-]*(?P<rest>.{0,40})",
@@ -154,7 +155,11 @@ def remote_policy_from_text(*texts: str) -> str | None:
 def deadline_from_text(text: str, order: str = TEXT_DATE_ORDER) -> str | None:
     """The ISO date the text names as its application deadline ("Apply by March 15, 2027"), else None.
     Numeric dates are read in `order`, the feed's day/month order (core.dates.parse_loose_date)."""
-    for cue in _DEADLINE_CUE.finditer(plain_text(text)):
+    plain = plain_text(text)
+    lowered = plain.lower()
+    if not any(word in lowered for word in _DEADLINE_WORDS):  # most postings name none: skip the regex scan
+        return None
+    for cue in _DEADLINE_CUE.finditer(plain):
         parsed = parse_loose_date(cue.group("rest"), order)
         if parsed:
             return parsed.isoformat()
