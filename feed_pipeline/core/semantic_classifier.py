@@ -359,8 +359,8 @@ def borrowed_phrases(
         # A phrase that uses a word of a candidate's name ("frontend" -> "Frontend & Mobile", "accountant" ->
         # "Accounting") belongs there; the candidate the reference function maps to best keeps ties.
         # A phrase that is a candidate's whole name plus a modifier ("vp of property management", "property
-        # bookkeeper" for "Property Management") names another role: it gets no bonus there.
-        # Such a phrase is pushed away from that candidate, unless it is where the reference function maps to.
+        # bookkeeper" for "Property Management") names another role: it is pushed away from that candidate, unless
+        # that candidate is where the reference function maps to.
         names = [targets[c][1] for c in candidates]
         home = int(np.argmax(scores[s, candidates]))
         for row, phrase in zip(fit, phrases, strict=True):
