@@ -7,12 +7,18 @@ function agreement (industry and function both right), industry agreement, and t
 and coverage at the routing thresholds (archive < 0.5, approve >= 0.86). Then throughput (jobs/s, both stages,
 one core: BLAS threads pinned to 1) and peak memory, each classifier in its own process.
 
+`--perturb` also measures the semantic classifier on the held-out postings changed four ways a real feed
+changes them (the labels unchanged): title only (no description), the description cut to its first 200
+characters, a company paragraph appended that names three other functions of the board ("we hire across our
+Leasing, Maintenance and Corporate teams"), and requisition codes, schedule and place noise in the title.
+
 `--alternatives` also measures, on function agreement given the true industry, the alternatives the
 semantic classifier was chosen over: TF-IDF nearest label (scikit-learn, over names + descriptions +
 keywords), embeddings only, phrases only.
 
     .venv/bin/python bench/bench_classification.py                   # all boards, both splits, speed
     .venv/bin/python bench/bench_classification.py --alternatives    # plus the alternatives table
+    .venv/bin/python bench/bench_classification.py --perturb --skip-speed   # plus the changed held-out postings
     .venv/bin/python bench/bench_classification.py --boards pm_board --speed-jobs 2000
 """
 from __future__ import annotations
@@ -25,8 +31,10 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("RAYON_NUM_THREADS", "1")  # the tokenizers crate
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
+import random
 import resource
 import sys
 import time
@@ -36,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from feed_pipeline.core.keyword_classifier import KeywordClassifier  # noqa: E402
+from feed_pipeline.core.text import plain_text  # noqa: E402
 from feed_pipeline.labeled_set import board_names, classify_jobs, load_board, summarize  # noqa: E402
 from feed_pipeline.resources.offline_classifier import semantic_classifier  # noqa: E402
 
@@ -56,6 +65,43 @@ def quality(boards: list[str]) -> list[dict]:
             for method in ("keyword", "semantic"):
                 summary = summarize(classify_jobs(make(method, board.taxonomy), board.taxonomy, jobs))
                 rows.append({"board": name, "split": split, "method": method, **summary})
+    return rows
+
+
+def _boilerplate(job, taxonomy, picker: random.Random) -> str:
+    others = [f for f in taxonomy.functions_of(job.industry) if f != job.function]
+    named = picker.sample(others, min(3, len(others)))
+    if not named:
+        return job.description
+    teams = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return (f"{job.description}<p>About {job.company}: we hire across our {teams} teams, and every team member "
+            "shares our values of service and integrity.</p>")
+
+
+PERTURBATIONS = {
+    "as is": lambda job, taxonomy, picker: job,
+    "title only": lambda job, taxonomy, picker: dataclasses.replace(job, description=""),
+    "first 200 characters": lambda job, taxonomy, picker: dataclasses.replace(
+        job, description=plain_text(job.description)[:200]),
+    "company paragraph naming 3 other functions": lambda job, taxonomy, picker: dataclasses.replace(
+        job, description=_boilerplate(job, taxonomy, picker)),
+    "noisy title": lambda job, taxonomy, picker: dataclasses.replace(
+        job, title=f"NOW HIRING: {job.title} - Req #{picker.randint(10000, 99999)} (Full-Time) | {job.location}"),
+}
+
+
+def perturbed(boards: list[str]) -> list[dict]:
+    """The semantic classifier on each board's held-out postings, changed as PERTURBATIONS say (seeded)."""
+    rows = []
+    for name in boards:
+        base, taxonomy_file = VARIANTS.get(name, (name, None))
+        board = load_board(base, taxonomy_file=taxonomy_file)
+        classifier = make("semantic", board.taxonomy)
+        for label, change in PERTURBATIONS.items():
+            picker = random.Random(13)
+            jobs = [change(job, board.taxonomy, picker) for job in board.split("heldout")]
+            summary = summarize(classify_jobs(classifier, board.taxonomy, jobs))
+            rows.append({"board": name, "split": f"heldout: {label}", "method": "semantic", **summary})
     return rows
 
 
@@ -165,10 +211,13 @@ def main() -> int:
     parser.add_argument("--speed-jobs", type=int, default=5000, help="jobs per speed run (repeats the set)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--alternatives", action="store_true")
+    parser.add_argument("--perturb", action="store_true", help="also the held-out postings changed four ways")
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     args = parser.parse_args()
     rows = quality(args.boards)
     report = {"quality": rows}
+    if args.perturb:
+        report["perturbed"] = perturbed(args.boards)
     if not args.skip_speed:
         report["speed"] = speed(args.speed_jobs)
     if args.alternatives:
@@ -177,6 +226,9 @@ def main() -> int:
         print(json.dumps(report, indent=1))
         return 0
     print(markdown(rows))
+    if "perturbed" in report:
+        print("\nheld-out postings changed (semantic classifier, same labels):\n")
+        print(markdown(report["perturbed"]))
     if "speed" in report:
         print("\nspeed (both stages, one core):")
         for method, figures in report["speed"].items():
