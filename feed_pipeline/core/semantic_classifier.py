@@ -238,12 +238,16 @@ class LabelIndex:
 
 
 GRID = 4000.0  # a unit vector's scale on the integer grid (see rows_times)
-_EXACT_LIMIT = 2.0 ** 24  # float32 holds every integer up to this exactly
 
 
 def on_grid(vectors: np.ndarray) -> np.ndarray:
-    """Unit (or zero) vectors scaled by GRID and rounded to integers, held in float32."""
-    return np.rint(np.asarray(vectors, dtype=np.float64) * GRID).astype(np.float32)
+    """Unit (or zero) vectors scaled by GRID and rounded to integers, held in float32 (see rows_times)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    longest = float(np.linalg.norm(vectors, axis=-1).max(initial=0.0))
+    if longest > 1.0 + 1e-6:
+        raise ValueError(f"on_grid: vectors must have norm <= 1 (one has {longest:.4f}); the grid's products "
+                         "would no longer be exact")
+    return np.rint(vectors * GRID).astype(np.float32)
 
 
 def rows_times(rows: np.ndarray, grid_matrix: np.ndarray) -> np.ndarray:
@@ -253,16 +257,11 @@ def rows_times(rows: np.ndarray, grid_matrix: np.ndarray) -> np.ndarray:
     A rerun classifies only the changed postings, in other batches than a first run, so a posting's scores must not
     depend on its batch. A BLAS float product does: it sums in an order that depends on the number of rows and,
     in OpenBLAS 0.3.31's float32 kernel, on a row's position within its block. On the integer grid every product
-    and every partial sum is an integer of at most |a|·|b| <= (GRID + 8)^2 < 2^24 (Cauchy-Schwarz; rounding
-    adds at most sqrt(256)/2 to a norm), which float32 holds exactly, so every summation order gives the same
-    result and the fast float32 kernel can be used. The grid costs under 1e-3 of a cosine.
+    and every partial sum is an integer of at most |a|·|b| <= (GRID + 8)^2 < 2^24 (Cauchy-Schwarz, for the norms
+    on_grid allows; rounding adds at most sqrt(256)/2 to a norm), which float32 holds exactly, so every summation
+    order gives the same result and the fast float32 kernel can be used. The grid costs under 1e-3 of a cosine.
     """
-    grid_rows = on_grid(rows)
-    bound = float(np.linalg.norm(grid_rows, axis=1).max(initial=0.0)) * float(
-        np.linalg.norm(grid_matrix, axis=0).max(initial=0.0))
-    if bound >= _EXACT_LIMIT:
-        raise ValueError(f"rows_times: vectors must have norm <= 1 (product bound {bound:.0f} >= 2^24)")
-    return (grid_rows @ grid_matrix).astype(np.float64) * (1.0 / (GRID * GRID))
+    return (on_grid(rows) @ grid_matrix).astype(np.float64) * (1.0 / (GRID * GRID))
 
 
 def tokenize_all(titles: list[str], texts: list[str]) -> tuple[list[list[str]], list[list[str]]]:
