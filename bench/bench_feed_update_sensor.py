@@ -144,7 +144,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_feed_update_"))
     db_url = f"sqlite:///{work / 'feeds.sqlite'}"
     engine = engine_for(db_url)
-    defs = build_definitions(resources=build_resources({"FEED_PIPELINE_DATABASE_URL": db_url}))
+    # The sensor never mirrors; a database URL without a Xano URL must name the sandbox (definitions.xano_resource).
+    defs = build_definitions(resources=build_resources({"FEED_PIPELINE_DATABASE_URL": db_url,
+                                                        "FEED_PIPELINE_XANO_SANDBOX": "true"}))
     counters = Counters()
     bodies = {f"/feed{i}.xml": os.urandom(args.body_kb * 1024) for i in range(args.feeds)}
     server, etags = start_server(bodies, args.latency_ms / 1000, args.rate_mbps * 1e6 / 8, counters)
