@@ -52,6 +52,7 @@ from feed_pipeline.sources.xml_framing import (
 )
 from feed_pipeline.sources.xml_profiles import (
     FieldMapper,
+    JOB_FIELD_TAGS,
     XmlProfile,
     detect_profile,
     profile_from_params,
@@ -172,21 +173,38 @@ def flatten_record(element: etree._Element, lowercase: bool) -> dict[str, str | 
 
 
 class _DocumentShape:
-    """lxml parser target for the document around the records: no tree, just depth, root and namespaces."""
+    """lxml parser target for the document around the records: no tree, just depth, root and namespaces, and which
+    elements below the root hold job fields (what the records are, in a document where none was found)."""
+
+    _MAX_CHILD_TAGS = 64
+    _MAX_RECORD_LIKE = 256
 
     def __init__(self) -> None:
         self.depth = 0
         self.root: str | None = None
         self.root_closed = False
         self.namespaces: dict[str, str] = {}
+        self._open: list[tuple[str, set[str]]] = []  # each open element and its child tags (capped)
+        # (depth, parent, tag) -> how many such elements held three or more tags a job profile reads (a feed's
+        # header, `<publisher><name/><url/></publisher>`, holds fewer)
+        self.record_like: Counter[tuple[int, str, str]] = Counter()
 
     def start(self, tag, attrib, nsmap=None) -> None:
+        name = _local(tag)
         if self.depth == 0 and self.root is None:
-            self.root = _local(tag)
+            self.root = name
+        if self._open and len(children := self._open[-1][1]) < self._MAX_CHILD_TAGS:
+            children.add(name.lower())
+        self._open.append((name, set()))
         self.depth += 1
 
     def end(self, tag) -> None:
         self.depth -= 1
+        name, children = self._open.pop()
+        if self._open and len(children & JOB_FIELD_TAGS) >= 3:
+            key = (self.depth, self._open[-1][0], name)
+            if key in self.record_like or len(self.record_like) < self._MAX_RECORD_LIKE:
+                self.record_like[key] += 1
         if self.depth == 0:
             self.root_closed = True
 
@@ -200,8 +218,16 @@ class _DocumentShape:
     def close(self) -> None:
         return None
 
-
-# --------------------------------------------------------------------------------------------------- reader
+    def records_elsewhere(self, record_tag: str) -> str | None:
+        """Why a document without one `record_tag` record is not an empty feed: the elements that look like its
+        records (the most frequent, then the deepest), and the param that reads them; None when there are none."""
+        if not self.record_like:
+            return None
+        (_, parent, name), count = max(self.record_like.items(), key=lambda item: (item[1], item[0][0]))
+        plural = "s" if count != 1 else ""
+        return (f"no <{record_tag}> record in the document, but it holds {count:,} <{name}> element{plural} "
+                f"inside <{parent}> with job fields (title, url, description...): if those are the jobs, set the "
+                f"feed's params.record_tag to {name!r} (CLI: feeds add ... --param record_tag={name})")
 
 
 def _int_param(spec: FeedSpec, name: str, default: int, minimum: int) -> int:
@@ -361,8 +387,11 @@ class XmlFeedReader(OneShotReader):
                 outcome.mark_incomplete("the document is empty")
                 return
             self._document.close()
-            if self._shape.root and self._shape.root.lower() == "html" and outcome.records_seen == 0:
-                outcome.mark_incomplete("the document is an HTML page, not a job feed")
+            if outcome.records_seen == 0:
+                if self._shape.root and self._shape.root.lower() == "html":
+                    outcome.mark_incomplete("the document is an HTML page, not a job feed")
+                elif elsewhere := self._shape.records_elsewhere(tag):
+                    outcome.mark_incomplete(elsewhere)  # not an empty feed: nothing may be marked removed
         except DocumentEndedEarly as exc:
             outcome.mark_incomplete(f"truncated: {exc}")
         except MarkupTooLarge as exc:

@@ -220,6 +220,8 @@ def _mapped_keys(profile: XmlProfile) -> dict[str, frozenset[str]]:
 
 _BUILTIN_KEYS = {name: _mapped_keys(profile) for name, profile in BUILTIN_PROFILES.items()}
 _ANY_PROFILE_KEYS = frozenset(key for keys in _BUILTIN_KEYS.values() for key in keys)
+# The plain child tags some built-in profile reads (no attribute, no path): what a job record's children look like.
+JOB_FIELD_TAGS = frozenset(key for key in _ANY_PROFILE_KEYS if "/" not in key and not key.startswith("@"))
 # Every key some built-in profile reads as the record's own id, in the order they are preferred.
 ID_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
     key.lower() for profile in BUILTIN_PROFILES.values() for key in profile.fields["id"]))

@@ -344,6 +344,41 @@ def test_empty_but_complete_feed_is_fine(tmp_path):
     assert jobs == [] and outcome.complete
 
 
+RSS_ITEMS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Jobs at Acme</title>'
+             b'<link>https://acme.example/jobs</link><description>Open roles</description>'
+             b'<item><title>Staff Accountant</title><link>https://acme.example/jobs/1</link>'
+             b'<pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate><description>Close the books.</description></item>'
+             b'<item><title>Welder</title><link>https://acme.example/jobs/2</link>'
+             b'<description>MIG and TIG.</description></item></channel></rss>')
+
+
+def test_a_document_whose_records_have_another_tag_fails_and_names_the_param_to_set(tmp_path):
+    # An RSS job feed read with the default record tag: 0 records must not pass for an emptied feed (the run
+    # would mark every stored job removed); the error says which elements look like the records.
+    with pytest.raises(FeedError, match=r"2 <item> elements inside <channel>.*params\.record_tag to 'item'"):
+        read(write(tmp_path, RSS_ITEMS))
+    single = RSS_ITEMS.replace(RSS_ITEMS[RSS_ITEMS.index(b"<item><title>Welder"):RSS_ITEMS.index(b"</channel>")], b"")
+    with pytest.raises(FeedError, match=r"1 <item> element inside <channel>"):  # the item, not its channel
+        read(write(tmp_path, single))
+    namespaced = (b'<feed xmlns="urn:x"><vacancies><vacancy><jobtitle>Nurse</jobtitle><company>Mercy</company>'
+                  b'<city>Dayton</city></vacancy></vacancies></feed>')
+    with pytest.raises(FeedError, match=r"<vacancy> element inside <vacancies>"):
+        read(write(tmp_path, namespaced), {"profile": "indeed"})
+
+
+def test_the_named_record_tag_reads_them(tmp_path):
+    jobs, outcome = read(write(tmp_path, RSS_ITEMS), {"record_tag": "item"})
+    assert outcome.complete and [j.title for j in jobs] == ["Staff Accountant", "Welder"]
+    assert jobs[0].url == "https://acme.example/jobs/1" and jobs[0].posted_at == datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def test_a_feed_header_with_nested_elements_is_still_an_empty_feed(tmp_path):
+    data = (b"<source><publisher><name>P</name><url>https://p.example</url><logo>l.png</logo></publisher>"
+            b"<jobs></jobs></source>")
+    jobs, outcome = read(write(tmp_path, data))
+    assert jobs == [] and outcome.complete
+
+
 def test_one_malformed_record_is_rejected_alone(tmp_path):
     broken = b"<job><referencenumber>bad</referencenumber><title>Broken <b>tag</title><url>https://x/bad</url></job>"
     jobs, outcome = read(write(tmp_path, feed_xml(job_xml("1"), broken, job_xml("3"))))
