@@ -33,6 +33,7 @@ setup(
         "fastapi-offline>=1.7,<2",  # Swagger UI and ReDoc assets served locally: /docs works without internet
         "orjson>=3.10,<4",  # JSON columns: every stage reads and writes its rows' JSON through it
         "nh3>=0.2.17,<1",  # description_html allowlist sanitizer
+        "pycountry>=24.6,<27",  # ISO 3166 countries and US/Canadian subdivisions: a location text's parts (core/places.py)
         # The semantic offline classifier: static embeddings shipped inside the wordllama wheel (no torch,
         # nothing downloaded at run time), read with safetensors + tokenizers.
         "wordllama>=0.4,<0.5",

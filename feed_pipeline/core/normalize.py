@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, parse_date
 from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
+from feed_pipeline.core.places import split_location
 from feed_pipeline.core.text import (
     MEMO_MAX_CHARS,
     MEMO_MAX_ENTRIES,
@@ -488,6 +489,11 @@ def job_from_fields(
     is_remote = parse_remote(remote_text)
     if is_remote is None and (location_says_remote(location) or location_says_remote(city)):
         is_remote = True
+    locations = _locations(city, state, country, location)  # the feed's own words, before any part is inferred
+    postal_code = clean_text(fields.get("postal_code"))
+    if location and not (city or state) and (place := split_location(location)) is not None:
+        city, state = place.city, place.state  # "Columbus, OH 43215" given as one text
+        country, postal_code = country or place.country, postal_code or place.postal_code
 
     salary = parse_salary(clean_text(fields.get("salary")))
     salary_min = parse_amount(fields.get("salary_min"))
@@ -526,11 +532,11 @@ def job_from_fields(
         description=description,
         description_html=description_html,
         url=url,
-        locations=_locations(city, state, country, location),
+        locations=locations,
         city=city,
         state=state,
         country=country,
-        postal_code=clean_text(fields.get("postal_code")),
+        postal_code=postal_code,
         employment_type=_employment(fields),
         salary_min=salary_min,
         salary_max=salary_max,

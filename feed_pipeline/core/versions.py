@@ -15,7 +15,7 @@ from typing import Any
 
 # Bump when a stage's output for the same input and settings changes (a new parsing, dedupe or routing rule):
 # every feed's stages then run once again instead of skipping.
-PIPELINE_LOGIC_VERSION = "2026-11-30.3"
+PIPELINE_LOGIC_VERSION = "2026-12-01.1"
 
 
 def stage_input_version(upstream_version: str | None, settings: Mapping[str, Any]) -> str:
