@@ -51,8 +51,8 @@ from feed_pipeline.sources.xml_framing import (
     as_utf8,
 )
 from feed_pipeline.sources.xml_profiles import (
-    FieldMapper,
     JOB_FIELD_TAGS,
+    FieldMapper,
     XmlProfile,
     detect_profile,
     profile_from_params,
