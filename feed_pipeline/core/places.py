@@ -20,7 +20,8 @@ class PlaceParts:
     postal_code: str | None = None
 
 
-_SEVERAL_PLACES = re.compile(r"[;|/]|\s(?:or|and|&)\s", re.IGNORECASE)
+_SEVERAL_PLACES = re.compile(r"[;|/]")
+_CONJUNCTION = re.compile(r"\s(?:or|and|&)\s", re.IGNORECASE)  # "Austin or Dallas"; a country may hold one
 _WORK_MODE = re.compile(r"\s*[(\[](?:[^)\]]*\b(?:remote|hybrid|on-?site|in[- ]office)\b[^)\]]*)[)\]]\s*$",
                         re.IGNORECASE)
 _US_ZIP = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>\d{5}(?:-\d{4})?)$")
@@ -90,6 +91,8 @@ def split_location(text: str | None) -> PlaceParts | None:
         *head, country = parts
     else:
         head, country = parts, None
+    if any(_CONJUNCTION.search(part) for part in head):
+        return None
     # The postal code ends the part before the country, or the text: "Austin, TX 78701", "Austin, TX, 78701, US".
     rest, postal_code, postal_shape = _postal(head[-1])
     if postal_code:

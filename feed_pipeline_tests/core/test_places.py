@@ -30,6 +30,7 @@ from feed_pipeline.core.places import PlaceParts, split_location
         ("São Paulo, Brazil", PlaceParts("São Paulo", None, "Brazil")),
         ("Bengaluru, Karnataka, India", PlaceParts("Bengaluru", "Karnataka", "India")),
         ("Germany", PlaceParts(None, None, "Germany")),
+        ("Port of Spain, Trinidad and Tobago", PlaceParts("Port of Spain", None, "Trinidad and Tobago")),
     ],
 )
 def test_recognized_places_are_split(text, expected):
