@@ -230,6 +230,9 @@ class _DocumentShape:
                 f"feed's params.record_tag to {name!r} (CLI: feeds add ... --param record_tag={name})")
 
 
+# --------------------------------------------------------------------------------------------------- reader
+
+
 def _int_param(spec: FeedSpec, name: str, default: int, minimum: int) -> int:
     value = spec.params.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
