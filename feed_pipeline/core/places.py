@@ -99,6 +99,8 @@ def split_location(text: str | None) -> PlaceParts | None:
         head = head[:-1] + ([rest] if rest else [])
     if not head:
         return PlaceParts(country=country, postal_code=postal_code) if country else None
+    if (len(head) > 1 or country is not None) and head[0].lower() in countries:
+        return None  # "US, Canada", "USA, CA": a list of countries or regions, not a town in one
     *place, last = head
     if last.lower() in regions and place:
         # "Columbus, OH 43215", "Toronto, Ontario": the state or province names its country.
