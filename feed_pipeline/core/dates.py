@@ -135,12 +135,43 @@ def parse_date(value: str | None, order: str = DEFAULT_DATE_ORDER) -> datetime |
             return _as_utc(parsedate_to_datetime(text))
         except (TypeError, ValueError, IndexError, OverflowError):
             pass
+    text = _ORDINAL.sub(r"\1", text)  # "November 28th, 2026"
     for fmt in _WORDY_FORMATS:
         try:
             return _as_utc(datetime.strptime(text, fmt))
         except ValueError:
             continue
     return None
+
+
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_RELATIVE_TODAY = re.compile(r"^(?:posted\s+)?(?:today|just posted|just now|new)$", re.IGNORECASE)
+_RELATIVE_AGO = re.compile(
+    r"^(?:posted\s+)?(?:(?P<n>\d{1,3})|an?|one)\s+(?P<unit>minute|min|hour|hr|day|week|month)s?\s+ago$", re.IGNORECASE)
+_UNIT_DAYS = {"minute": 0, "min": 0, "hour": 0, "hr": 0, "day": 1, "week": 7, "month": 30}
+
+
+def parse_relative_date(value: str | None, now: datetime) -> datetime | None:
+    """The day a relative posting date names, seen at `now` (the ingest's clock): `today`, `Just posted`,
+    `yesterday`, `3 days ago`, `Posted 2 weeks ago`, `5 hours ago`; midnight UTC of that day (a month is 30 days).
+    None for anything else, including a bound such as `30+ days ago`, which names no day."""
+    if not value:
+        return None
+    text = " ".join(value.split())
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if _RELATIVE_TODAY.match(text):
+        return today
+    if text.lower() in ("yesterday", "posted yesterday"):
+        return today - timedelta(days=1)
+    match = _RELATIVE_AGO.match(text)
+    if not match:
+        return None
+    count = int(match["n"]) if match["n"] else 1
+    unit = match["unit"].lower()
+    if unit in ("hour", "hr", "minute", "min"):
+        moment = now.astimezone(UTC) - (timedelta(hours=count) if unit in ("hour", "hr") else timedelta(minutes=count))
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=count * _UNIT_DAYS[unit])
 
 
 # Dates inside free text ("apply by 03/04/2027", "March 5th, 2027", "5 March 2027", "2027-03-05"): this century's.

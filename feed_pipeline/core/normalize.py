@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, parse_date
+from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, parse_date, parse_relative_date
 from feed_pipeline.core.jobs import EmploymentType, JobRecord, RejectionReason
 from feed_pipeline.core.places import split_location
 from feed_pipeline.core.text import (
@@ -199,15 +199,19 @@ _PERIOD_PATTERNS = (
     ("year", re.compile(r"\b(year|yearly|annum|annual|annually|yr|pa|p\.a)\b|/\s*y\b", re.IGNORECASE)),
 )
 # A number: grouped thousands (`20,000`, `20.000`, `20 000`) or plain, optional decimals, optional `k`.
+# Indian grouping (lakh, crore: `6,00,000`, `1,20,00,000`) is tried first: read as Western it would be `6,00`.
 _AMOUNT = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\2\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"(?<![\w.])(\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,2})?|"
+    r"\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\2\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
     r"\s*([kK])?(?![\w])"
 )
 _RANGE_JOINER = re.compile(r"^\s*(?:-|–|—|to|bis|à|a)\s*(?:[A-Za-z]{3}\s*)?[^\d\s]{0,3}\s*$", re.IGNORECASE)
 
 
 def _amount_value(number: str, thousands_sep: str | None, kilo: str | None) -> float:
-    if thousands_sep:
+    if thousands_sep is None and number.count(",") > 1:  # Indian grouping
+        value = float(number.replace(",", ""))
+    elif thousands_sep:
         integer_part, decimals = number, ""
         tail = number[-3:]
         if len(number) > 3 and tail[0] in ".," and tail[0] != thousands_sep:
@@ -508,7 +512,7 @@ def job_from_fields(
 
     record_extra: dict[str, object] = published_extra(extra) if extra else {}
     date_text = clean_text(fields.get("date"))
-    posted_at = parse_date(date_text, date_order)
+    posted_at = parse_date(date_text, date_order) or parse_relative_date(date_text, now)
     if date_text and posted_at is None:
         record_extra["unparsed_date"] = date_text
     expires_text = clean_text(fields.get("expires"))

@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from feed_pipeline.core.dates import DEFAULT_DATE_ORDER, TEXT_DATE_ORDER, parse_date, parse_loose_date
+from feed_pipeline.core.dates import (
+    DEFAULT_DATE_ORDER,
+    TEXT_DATE_ORDER,
+    parse_date,
+    parse_loose_date,
+    parse_relative_date,
+)
 from feed_pipeline.core.enrichment import IndustryInput, Taxonomy
 from feed_pipeline.core.normalize import job_from_fields
 from feed_pipeline.core.posting_facts import PostingFacts
@@ -32,6 +38,8 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
         ("04-10-2023 14:30", "dmy", datetime(2023, 10, 4, 14, 30, tzinfo=UTC)),
         ("2024/05/01", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
         ("May 1, 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("May 1st, 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("22nd May 2024", "dmy", datetime(2024, 5, 22, tzinfo=UTC)),
         ("1 May 2024", "dmy", datetime(2024, 5, 1, tzinfo=UTC)),
         ("1714550400", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
         ("1714550400000", "dmy", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
@@ -91,3 +99,36 @@ def test_in_a_dd_mm_feed_apply_by_03_04_2027_is_the_3rd_of_april_like_the_feeds_
         industry="Healthcare", confidence=0.9)
     assert job.posted_at == datetime(2027, 4, 3, tzinfo=UTC)
     assert facts.application_deadline == "2027-04-03"
+
+
+SEEN_AT = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("today", datetime(2026, 12, 1, tzinfo=UTC)),
+        ("Just posted", datetime(2026, 12, 1, tzinfo=UTC)),
+        ("yesterday", datetime(2026, 11, 30, tzinfo=UTC)),
+        ("3 days ago", datetime(2026, 11, 28, tzinfo=UTC)),
+        ("Posted  2 weeks ago", datetime(2026, 11, 17, tzinfo=UTC)),
+        ("a month ago", datetime(2026, 11, 1, tzinfo=UTC)),
+        ("5 hours ago", datetime(2026, 12, 1, tzinfo=UTC)),
+        ("20 hours ago", datetime(2026, 11, 30, tzinfo=UTC)),
+        ("30+ days ago", None),  # a bound names no day
+        ("3 days", None),
+        ("in 3 days", None),
+        ("", None),
+    ],
+)
+def test_a_relative_posting_date_is_the_day_it_names_when_read(raw, expected):
+    assert parse_relative_date(raw, SEEN_AT) == expected
+
+
+def test_a_job_posted_3_days_ago_gets_that_day_and_keeps_no_unparsed_date():
+    job = job_from_fields("f", "xml", {"id": "1", "title": "Welder", "url": "https://x.example/1",
+                                       "date": "Posted 3 days ago"}, now=SEEN_AT)
+    assert job.posted_at == datetime(2026, 11, 28, tzinfo=UTC) and "unparsed_date" not in job.extra
+    job = job_from_fields("f", "xml", {"id": "1", "title": "Welder", "url": "https://x.example/1",
+                                       "date": "30+ days ago"}, now=SEEN_AT)
+    assert job.posted_at is None and job.extra["unparsed_date"] == "30+ days ago"

@@ -70,6 +70,9 @@ def test_parse_employment_type(raw, expected):
         ("", None),
         (None, None),
         ("$0", None),
+        # Indian grouping (lakh): read as Western it became 6.0 - 6.0
+        ("₹6,00,000 - ₹9,00,000 per annum", Salary(600000, 900000, "INR", "year")),
+        ("INR 1,20,00,000", Salary(12000000, 12000000, "INR", None)),
     ],
 )
 def test_parse_salary(raw, expected):
