@@ -131,6 +131,28 @@ _EMPLOYMENT_WORDS: dict[str, EmploymentType] = {
     "volunteer": EmploymentType.VOLUNTEER,
     "volunteering": EmploymentType.VOLUNTEER,
     "unpaid": EmploymentType.VOLUNTEER,
+    "temptoperm": EmploymentType.TEMPORARY,
+    "temptohire": EmploymentType.TEMPORARY,
+    # European feeds (Adzuna, Careerjet, Jobrapido) write their own languages' words.
+    "vollzeit": EmploymentType.FULL_TIME,
+    "teilzeit": EmploymentType.PART_TIME,
+    "minijob": EmploymentType.PART_TIME,
+    "befristet": EmploymentType.CONTRACT,
+    "praktikum": EmploymentType.INTERNSHIP,
+    "ausbildung": EmploymentType.INTERNSHIP,
+    "cdi": EmploymentType.FULL_TIME,
+    "cdd": EmploymentType.CONTRACT,
+    "tempsplein": EmploymentType.FULL_TIME,
+    "tempspartiel": EmploymentType.PART_TIME,
+    "alternance": EmploymentType.INTERNSHIP,
+    "jornadacompleta": EmploymentType.FULL_TIME,
+    "tiempocompleto": EmploymentType.FULL_TIME,
+    "jornadaparcial": EmploymentType.PART_TIME,
+    "mediajornada": EmploymentType.PART_TIME,
+    "tempoindeterminato": EmploymentType.FULL_TIME,
+    "tempodeterminato": EmploymentType.CONTRACT,
+    "voltijd": EmploymentType.FULL_TIME,
+    "deeltijd": EmploymentType.PART_TIME,
 }
 # Fragments recognised inside longer phrases ("Full-Time Permanent", "Contract-to-hire (6 months)").
 _EMPLOYMENT_FRAGMENTS = (

@@ -39,6 +39,9 @@ def test_clean_url_unescapes_ampersands_from_cdata():
         ("freelance", "contract"), ("temporary", "temporary"), ("Temp", "temporary"), ("seasonal", "temporary"),
         ("internship", "internship"), ("INTERN", "internship"), ("volunteer", "volunteer"),
         ("fulltime, parttime", "full_time"), ("Full-Time Permanent", "full_time"), ("per diem", "other"),
+        ("Temp-to-perm", "temporary"), ("Vollzeit", "full_time"), ("Teilzeit", "part_time"), ("CDI", "full_time"),
+        ("CDD", "contract"), ("Temps plein", "full_time"), ("Jornada completa", "full_time"),
+        ("Deeltijd", "part_time"),
         ("", None), (None, None),
     ],
 )
