@@ -46,20 +46,45 @@ def _regions() -> dict[str, tuple[str, str]]:
     return regions
 
 
+# The short forms feeds write that ISO 3166 does not list, by the country's alpha-2 code.
+_COUNTRY_EXTRAS = {"uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+                   "northern ireland": "GB", "great britain": "GB", "u.s.": "US", "u.s.a.": "US", "russia": "RU",
+                   "the netherlands": "NL", "holland": "NL", "uae": "AE", "czech republic": "CZ"}
+
+
 @cache
-def _countries() -> frozenset[str]:
-    """Lowercased country names and ISO codes, and the usual short forms feeds write."""
+def _countries() -> dict[str, str]:
+    """Lowercased country name, ISO code or usual short form -> the country's alpha-2 code."""
     import pycountry
 
-    names: set[str] = {"uk", "u.k.", "usa", "u.s.", "u.s.a.", "us", "england", "scotland", "wales",
-                       "northern ireland", "great britain", "south korea", "russia", "vietnam", "taiwan",
-                       "the netherlands", "holland", "uae", "czechia"}
+    names: dict[str, str] = {}
     for country in pycountry.countries:
         for attr in ("name", "common_name", "official_name", "alpha_2", "alpha_3"):
             value = getattr(country, attr, None)
             if value:
-                names.add(value.lower())
-    return frozenset(names)
+                names[value.lower()] = country.alpha_2
+    names.update(_COUNTRY_EXTRAS)
+    return names
+
+
+def country_spellings(value: str) -> frozenset[str]:
+    """Every lowercased way of writing the country `value` names (`US` -> us, usa, united states, ...), for
+    matching the country column whatever form each feed wrote; just `value` lowercased when it is no country."""
+    key = value.strip().lower()
+    code = _countries().get(key)
+    if code is None:
+        return frozenset({key})
+    return frozenset(name for name, other in _countries().items() if other == code)
+
+
+def region_spellings(value: str) -> frozenset[str]:
+    """The lowercased code and name of the US state or Canadian province `value` names (`Texas` -> tx, texas);
+    just `value` lowercased otherwise."""
+    key = value.strip().lower()
+    found = _regions().get(key)
+    if found is None:
+        return frozenset({key})
+    return frozenset(name for name, other in _regions().items() if other == found)
 
 
 def _postal(part: str) -> tuple[str, str | None, str | None]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feed_pipeline.core.places import country_spellings, region_spellings
 from feed_pipeline.store.rows import as_utc
 from feed_pipeline.store.schema import jobs, review_decisions
 
@@ -74,6 +75,9 @@ class JobQuery:
     remote_only: bool = False
     industry: str | None = None
     job_function: str | None = None
+    city: str | None = None
+    state: str | None = None  # a US state or Canadian province by code or name
+    country: str | None = None  # by name or code, whatever form the feed wrote
     route: str | None = "approved"  # None: every route
     posted_after: datetime | None = None
     distinct: bool = False
@@ -192,6 +196,12 @@ def _filter_conditions(query: JobQuery) -> list[sa.ColumnElement[bool]]:
         conditions.append(c.job_function == query.job_function)
     if query.posted_after is not None:
         conditions.append(c.posted_at >= as_utc(query.posted_after))
+    if query.city is not None:
+        conditions.append(sa.func.lower(c.city) == query.city.strip().lower())
+    if query.state is not None:
+        conditions.append(sa.func.lower(c.state).in_(sorted(region_spellings(query.state))))
+    if query.country is not None:
+        conditions.append(sa.func.lower(c.country).in_(sorted(country_spellings(query.country))))
     return conditions
 
 

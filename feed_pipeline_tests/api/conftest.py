@@ -40,13 +40,13 @@ CATALOGUE = {
     "b_backend": job_row("feed-b", "b2", "Backend Developer", source="remoteok",
                          description="Go microservices, some python scripting.", skills=["Go"],
                          employment_type="full_time", posted_at=at(7), salary_max=90000.0,
-                         salary_currency="USD"),
+                         salary_currency="USD", city="London", country="United Kingdom"),
     "b_sales": job_row("feed-b", "b3", "Sales Associate", source="remoteok", description="Retail sales.",
                        posted_at=at(11), route="archived", industry="Retail", job_function="Sales"),
     # Same posting time as a_nurse: only the primary key orders these two.
     "b_nurse": job_row("feed-b", "b4", "Night Nurse", source="remoteok", description="Night shifts, patient care.",
                        employment_type="full_time", posted_at=at(6), industry="Healthcare",
-                       job_function="Nursing"),
+                       job_function="Nursing", city="Toronto", state="ON", country="CA"),
 }
 KEYS = {name: row["job_key"] for name, row in CATALOGUE.items()}
 NAMES = {key: name for name, key in KEYS.items()}

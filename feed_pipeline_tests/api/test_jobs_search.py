@@ -78,6 +78,15 @@ def test_under_the_exact_count_limit_the_total_is_exact(catalogue_client, monkey
     ({"posted_after": "2026-10-08T13:00:00+01:00"}, ["b_python", "a_python", "a_analyst"]),
     ({"posted_after": "2026-10-08T12:00:01"}, ["b_python", "a_python"]),  # no offset: UTC
     ({"feed_id": "feed-a", "employment_type": "full_time", "remote_only": "true"}, ["a_python"]),
+    # Places: city in any case; a state or province by code or name; a country in every form feeds write.
+    ({"city": "AUSTIN"}, ["a_python"]),
+    ({"state": "Texas"}, ["a_python"]),
+    ({"state": "ontario"}, ["b_nurse"]),
+    ({"country": "USA"}, ["a_python"]),
+    ({"country": "Canada"}, ["b_nurse"]),
+    ({"country": "uk"}, ["b_backend"]),
+    ({"city": "London", "country": "GB"}, ["b_backend"]),
+    ({"country": "Atlantis"}, []),
 ])
 def test_filters_select_exactly_the_matching_jobs(catalogue_client, params, expected):
     response = catalogue_client.get("/api/jobs", params=params)

@@ -61,6 +61,13 @@ def list_jobs(
     remote_only: Annotated[bool, Query(description="only jobs the feed or the AI marks fully remote")] = False,
     industry: Annotated[SafeText | None, Query(max_length=200, description="taxonomy industry, exact")] = None,
     job_function: Annotated[SafeText | None, Query(max_length=200, description="taxonomy function, exact")] = None,
+    city: Annotated[SafeText | None, Query(max_length=200, description="city, any case")] = None,
+    state: Annotated[SafeText | None, Query(
+        max_length=200, description="state or region; a US state or Canadian province by code or name "
+                                    "(TX, Texas)")] = None,
+    country: Annotated[SafeText | None, Query(
+        max_length=200, description="country by name or code, matching every form feeds write (US, USA, "
+                                    "United States)")] = None,
     route: Annotated[RouteFilter, Query(description="`any` for every route")] = RouteFilter.APPROVED,
     posted_after: Annotated[datetime | None, AfterValidator(utc_datetime), Query(
         description="ISO 8601; without an offset it is UTC")] = None,
@@ -73,7 +80,8 @@ def list_jobs(
     query = search.JobQuery(
         search=search_text, sources=tuple(source), feed_id=feed_id,
         employment_type=employment_type.value if employment_type else None, remote_only=remote_only,
-        industry=industry, job_function=job_function, route=None if route.value == "any" else route.value,
+        industry=industry, job_function=job_function, city=city, state=state, country=country,
+        route=None if route.value == "any" else route.value,
         posted_after=posted_after, distinct=distinct, sort=sort, limit=limit, offset=offset,
     )
     try:
