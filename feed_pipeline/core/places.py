@@ -29,6 +29,7 @@ _CA_POSTAL = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>[A-Za-z]\d[A-Za-z] ?\d[A-
 _UK_POSTCODE = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2})$")
 _CITY = re.compile(r"^[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]+[^\W\d_]+)*\.?$")  # words of letters
 _MAX_PARTS = 4
+_MAX_CHARS = 160  # no place is written longer; a cap also bounds the regexes' backtracking on hostile text
 _NOT_PLACES = frozenset({"remote", "anywhere", "worldwide", "hybrid", "global", "multiple locations", "various",
                          "nationwide", "home based", "home-based", "work from home", "telecommute", "flexible"})
 
@@ -99,7 +100,7 @@ def _postal(part: str) -> tuple[str, str | None, str | None]:
 @lru_cache(maxsize=4096)
 def split_location(text: str | None) -> PlaceParts | None:
     """The parts of one place's text, or None when nothing in it is recognized."""
-    if not text:
+    if not text or len(text) > _MAX_CHARS:
         return None
     text = _WORK_MODE.sub("", text).strip(" ,")
     if not text or _SEVERAL_PLACES.search(text):

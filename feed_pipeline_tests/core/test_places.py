@@ -45,6 +45,7 @@ def test_recognized_places_are_split(text, expected):
         "Austin, TX; Dallas, TX", "Austin or Dallas, TX", "Manchester, Greater Manchester",
         "Building 4, Acme Campus", "Main St 5, Springfield, IL", "Springfield 62701", "12345",
         "<script>alert(1)</script>, TX",
+        "a" + " " * 8000 + "x", "A" * 200 + ", TX",  # hostile lengths: no place, and no slow regex
         "US, Canada", "USA, CA", "UK, Germany", "Europe", "North America", "🇺🇸 US-only", "USA / Canada",
     ],
 )
