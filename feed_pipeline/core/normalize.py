@@ -11,6 +11,7 @@ allowlist keeps, URLs are http(s) (see the plain-text rule in core.text and `vet
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -227,6 +228,14 @@ _AMOUNT = re.compile(
     r"\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\2\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
     r"\s*([kK])?(?![\w])"
 )
+# A run of 2,000 digit groups reads as infinity; nothing over a trillion in any currency is a salary.
+_MAX_AMOUNT = 1e12
+
+
+def _plausible_amount(value: float) -> bool:
+    return math.isfinite(value) and value < _MAX_AMOUNT
+
+
 _RANGE_JOINER = re.compile(r"^\s*(?:-|–|—|to|bis|à|a)\s*(?:[A-Za-z]{3}\s*)?[^\d\s]{0,3}\s*$", re.IGNORECASE)
 
 
@@ -272,7 +281,8 @@ def parse_salary(value: str | None) -> Salary | None:
     if not value or not any(ch.isdigit() for ch in value):
         return None
     text = value.strip()
-    amounts = [(m.start(), m.end(), _amount_value(m[1], m[2], m[3]), bool(m[3])) for m in _AMOUNT.finditer(text)]
+    amounts = [(m.start(), m.end(), value, bool(m[3])) for m in _AMOUNT.finditer(text)
+               if _plausible_amount(value := _amount_value(m[1], m[2], m[3]))]
     if not amounts:
         return None
     low = amounts[0]
@@ -311,12 +321,12 @@ def parse_amount(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if value > 0 else None
+        return float(value) if value > 0 and _plausible_amount(value) else None
     match = _AMOUNT.search(str(value))
     if not match:
         return None
     amount = _amount_value(match[1], match[2], match[3])
-    return amount if amount > 0 else None
+    return amount if amount > 0 and _plausible_amount(amount) else None
 
 
 def parse_currency(value: object) -> str | None:

@@ -76,6 +76,8 @@ def test_parse_employment_type(raw, expected):
         # Indian grouping (lakh): read as Western it became 6.0 - 6.0
         ("₹6,00,000 - ₹9,00,000 per annum", Salary(600000, 900000, "INR", "year")),
         ("INR 1,20,00,000", Salary(12000000, 12000000, "INR", None)),
+        ("1" + ",111" * 2000, None),  # reads as infinity: no salary, never inf in the record
+        ("$5,000,000,000,000,000", None),
     ],
 )
 def test_parse_salary(raw, expected):
@@ -97,6 +99,8 @@ def test_parse_amount_and_currency():
     assert parse_amount(61000) == 61000.0
     assert parse_amount("0") is None
     assert parse_amount("n/a") is None
+    assert parse_amount(float("inf")) is None and parse_amount(float("nan")) is None  # json.loads reads Infinity
+    assert parse_amount("9" * 400) is None
     assert parse_currency("usd") == "USD"
     assert parse_currency("£") == "GBP"
     assert parse_currency("doubloons") is None

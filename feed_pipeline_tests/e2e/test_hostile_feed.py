@@ -1,11 +1,12 @@
 """A hostile feed owner cannot reach the people who read our data: feed_job on a feed whose titles, companies,
 descriptions and URL fields carry script, event handlers, iframes, SVG, forms and javascript:/vbscript:/data:
-URLs publishes none of it, neither to Xano nor through the REST API; jobs whose apply URL is unsafe are
+URLs (and salaries whose digits overflow a float) publishes none of it, neither to Xano nor through the REST API; jobs whose apply URL is unsafe are
 rejected `invalid` with the reason. SQLite and PostgreSQL, offline classifier, sandboxed Xano."""
 from __future__ import annotations
 
 import html
 import json
+import math
 import re
 
 import dagster as dg
@@ -48,6 +49,7 @@ DESCRIPTION_PAYLOADS = [
     "<a href=\"vbscript:msgbox(1)\">x</a><a href=\" JaVaScRiPt:alert(1)\">y</a>",
     "<div onmouseover=\"alert(1)\">hover</div><math><mtext><img src=x onerror=alert(1)></mtext></math>",
 ]
+OVERFLOWING_SALARY = "1" + ",111" * 2000
 UNSAFE_APPLY_URLS = {  # referencenumber suffix -> url; each job is rejected invalid
     "evil-js": ("javascript:alert(document.domain)//https://jobs.example.com/1", "javascript"),
     "evil-vb": ("vbscript:msgbox(1)", "vbscript"),
@@ -86,6 +88,9 @@ def hostile_feed() -> bytes:
         etree.SubElement(job, "logo").text = "javascript:alert('logo')"
         etree.SubElement(job, "companyurl").text = _cdata(" DATA:text/html,<script>alert(1)</script>")
         etree.SubElement(job, "banner").text = _cdata("<img src=x onerror=alert('extra')>Now hiring")
+        if index % 5 == 0:  # digits that read as infinity: once made every run's mirror fail on one job
+            salary = job.find("salary")
+            (salary if salary is not None else etree.SubElement(job, "salary")).text = OVERFLOWING_SALARY
     template = jobs[0]
     for suffix, (url, _) in UNSAFE_APPLY_URLS.items():
         job = etree.fromstring(etree.tostring(template))
@@ -129,6 +134,7 @@ def test_a_hostile_feed_publishes_no_script_to_xano_or_the_api(hostile_run):
     assert len(records) == summary["counts"]["approved"]
     assert forbidden_in(records) == []
     assert all(r["url"].startswith("https://") for r in records)
+    assert all(r[name] is None or math.isfinite(r[name]) for r in records for name in ("salary_min", "salary_max"))
     for record in records:  # the text fields are plain: the payloads are gone, the words stay
         assert not any(has_markup(record[name]) for name in ("title", "company", "description", "ai_title",
                                                              "ai_description")), record["job_key"]
