@@ -1,7 +1,8 @@
 """A hostile feed owner cannot reach the people who read our data: feed_job on a feed whose titles, companies,
 descriptions and URL fields carry script, event handlers, iframes, SVG, forms and javascript:/vbscript:/data:
-URLs (and salaries whose digits overflow a float) publishes none of it, neither to Xano nor through the REST API; jobs whose apply URL is unsafe are
-rejected `invalid` with the reason. SQLite and PostgreSQL, offline classifier, sandboxed Xano."""
+URLs (and salaries whose digits overflow a float) publishes none of it, neither to Xano nor through the REST API;
+jobs whose apply URL is unsafe are rejected `invalid` with the reason. SQLite and PostgreSQL, offline classifier,
+sandboxed Xano."""
 from __future__ import annotations
 
 import html
