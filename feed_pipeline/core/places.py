@@ -24,6 +24,7 @@ _SEVERAL_PLACES = re.compile(r"[;|/]")
 _CONJUNCTION = re.compile(r"\s(?:or|and|&)\s", re.IGNORECASE)  # "Austin or Dallas"; a country may hold one
 _WORK_MODE = re.compile(r"\s*[(\[](?:[^)\]]*\b(?:remote|hybrid|on-?site|in[- ]office)\b[^)\]]*)[)\]]\s*$",
                         re.IGNORECASE)
+_WORK_MODE_PREFIX = re.compile(r"^(?:remote|hybrid|on-?site|in[- ]office)\s*[-–—:|]\s*", re.IGNORECASE)
 _US_ZIP = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>\d{5}(?:-\d{4})?)$")
 _CA_POSTAL = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$")
 _UK_POSTCODE = re.compile(r"^(?P<rest>.*?)[\s,]*(?P<code>[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2})$")
@@ -102,7 +103,7 @@ def split_location(text: str | None) -> PlaceParts | None:
     """The parts of one place's text, or None when nothing in it is recognized."""
     if not text or len(text) > _MAX_CHARS:
         return None
-    text = _WORK_MODE.sub("", text).strip(" ,")
+    text = _WORK_MODE_PREFIX.sub("", _WORK_MODE.sub("", text)).strip(" ,")  # "Hybrid - London, UK (Remote)"
     if not text or _SEVERAL_PLACES.search(text):
         return None
     parts = [p.strip() for p in text.split(",") if p.strip()]

@@ -19,6 +19,8 @@ from feed_pipeline.core.places import PlaceParts, split_location
         ("Coeur d'Alene, ID", PlaceParts("Coeur d'Alene", "ID", "US")),
         ("Winston-Salem, North Carolina", PlaceParts("Winston-Salem", "North Carolina", "US")),
         ("Austin, TX (Hybrid)", PlaceParts("Austin", "TX", "US")),
+        ("Hybrid - London, UK", PlaceParts("London", None, "UK")),
+        ("Remote – Canada", PlaceParts(None, None, "Canada")),
         ("Austin, TX, 78701", PlaceParts("Austin", "TX", "US", "78701")),
         ("Austin, TX 78701, USA", PlaceParts("Austin", "TX", "USA", "78701")),
         ("Boise, ID, USA", PlaceParts("Boise", "ID", "USA")),
