@@ -146,9 +146,11 @@ def parse_date(value: str | None, order: str = DEFAULT_DATE_ORDER) -> datetime |
 
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _RELATIVE_TODAY = re.compile(r"^(?:posted\s+)?(?:today|just posted|just now|new)$", re.IGNORECASE)
+_RELATIVE_YESTERDAY = re.compile(r"^(?:posted\s+)?yesterday$", re.IGNORECASE)
 _RELATIVE_AGO = re.compile(
     r"^(?:posted\s+)?(?:(?P<n>\d{1,3})|an?|one)\s+(?P<unit>minute|min|hour|hr|day|week|month)s?\s+ago$", re.IGNORECASE)
-_UNIT_DAYS = {"minute": 0, "min": 0, "hour": 0, "hr": 0, "day": 1, "week": 7, "month": 30}
+_UNITS = {"minute": timedelta(minutes=1), "min": timedelta(minutes=1), "hour": timedelta(hours=1),
+          "hr": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 
 
 def parse_relative_date(value: str | None, now: datetime) -> datetime | None:
@@ -158,20 +160,15 @@ def parse_relative_date(value: str | None, now: datetime) -> datetime | None:
     if not value:
         return None
     text = " ".join(value.split())
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if _RELATIVE_TODAY.match(text):
-        return today
-    if text.lower() in ("yesterday", "posted yesterday"):
-        return today - timedelta(days=1)
-    match = _RELATIVE_AGO.match(text)
-    if not match:
+        back = timedelta(0)
+    elif _RELATIVE_YESTERDAY.match(text):
+        back = _UNITS["day"]
+    elif match := _RELATIVE_AGO.match(text):
+        back = (int(match["n"]) if match["n"] else 1) * _UNITS[match["unit"].lower()]
+    else:
         return None
-    count = int(match["n"]) if match["n"] else 1
-    unit = match["unit"].lower()
-    if unit in ("hour", "hr", "minute", "min"):
-        moment = now.astimezone(UTC) - (timedelta(hours=count) if unit in ("hour", "hr") else timedelta(minutes=count))
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=count * _UNIT_DAYS[unit])
+    return (now.astimezone(UTC) - back).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # Dates inside free text ("apply by 03/04/2027", "March 5th, 2027", "5 March 2027", "2027-03-05"): this century's.

@@ -110,7 +110,6 @@ def split_location(text: str | None) -> PlaceParts | None:
     if not parts or len(parts) > _MAX_PARTS or parts[0].lower() in _NOT_PLACES:
         return None
     regions, countries = _regions(), _countries()
-    postal_code = postal_shape = None
     tail = parts[-1].lower()
     # Two parts ending in a code that is a state and a country ("Boise, ID", "Los Angeles, CA") name a state: the
     # feeds that write places this way are mostly American.
